@@ -1,0 +1,40 @@
+# VideoGen: `make run` starts the local stack, `make test` runs every check.
+# Both create the virtualenv and install what they need on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+REQS   := requirements.txt $(wildcard requirements/*.txt) pyproject.toml
+STAMP  := $(VENV)/.installed-$(shell cat $(REQS) 2>/dev/null | sha1sum | cut -c1-12)
+
+.PHONY: install run test lint format migrate clean
+
+$(STAMP): $(REQS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+run: install  ## embedded Postgres + migrations + every route on http://127.0.0.1:8000
+	$(BIN)/python -m videogen.local
+
+test: install lint  ## lint, format check, then the whole test suite
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrate: install  ## apply supabase/migrations to DATABASE_URL (no local bootstrap)
+	$(BIN)/python -m videogen.db.migrations
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""VideoGen shared package: routers, services and adapters used by every Lambda function."""

@@ -1,0 +1,1 @@
+"""Registration, sign-in, token refresh and the signed-in user's profile."""

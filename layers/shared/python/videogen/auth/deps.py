@@ -1,0 +1,51 @@
+"""FastAPI dependencies shared by every protected route: the verified caller."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from videogen.auth.errors import InvalidToken
+from videogen.auth.tokens import AuthenticatedUser, JwksCache, TokenVerifier
+from videogen.settings import get_settings
+
+_bearer = HTTPBearer(auto_error=False, description="A Supabase access token.")
+
+
+@lru_cache
+def get_token_verifier() -> TokenVerifier:
+    settings = get_settings()
+    secret = settings.supabase_jwt_secret
+    jwks = (
+        JwksCache(
+            settings.jwks_url,
+            ttl=settings.jwks_cache_seconds,
+            timeout=settings.http_timeout_seconds,
+        )
+        if settings.jwks_enabled
+        else None
+    )
+    return TokenVerifier(
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        secret=secret.get_secret_value() if secret else None,
+        jwks=jwks,
+    )
+
+
+def get_current_user(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    verifier: Annotated[TokenVerifier, Depends(get_token_verifier)],
+) -> AuthenticatedUser:
+    if credentials is None:
+        raise InvalidToken(
+            "Sign in first: send the access token as 'Authorization: Bearer <token>'.",
+            code="missing_token",
+        )
+    return verifier.verify(credentials.credentials)
+
+
+CurrentUser = Annotated[AuthenticatedUser, Depends(get_current_user)]

@@ -1,0 +1,54 @@
+"""The identity port: what the app needs from an identity service, and how one is chosen.
+
+Adapters: `SupabaseIdentity` (Supabase Auth, production) and `LocalIdentity` (the embedded
+stack's own store in `auth.users`, issuing Supabase-shaped JWTs). Both raise the errors in
+`videogen.auth.errors`, so the routes cannot tell them apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Protocol
+from uuid import UUID
+
+from videogen.settings import get_settings
+
+
+@dataclass(frozen=True)
+class AuthSession:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    expires_at: int
+    user_id: UUID
+    email: str
+
+
+@dataclass(frozen=True)
+class SignUpResult:
+    user_id: UUID
+    email: str
+    session: AuthSession | None  # None while the email awaits confirmation
+
+
+class IdentityProvider(Protocol):
+    def sign_up(self, email: str, password: str, display_name: str) -> SignUpResult: ...
+
+    def sign_in(self, email: str, password: str) -> AuthSession: ...
+
+    def refresh(self, refresh_token: str) -> AuthSession: ...
+
+
+@lru_cache
+def get_identity_provider() -> IdentityProvider:
+    """The configured adapter, built once per process (imports only its own client)."""
+    settings = get_settings()
+    if settings.identity == "supabase":
+        from videogen.auth.supabase_identity import SupabaseIdentity
+
+        return SupabaseIdentity.from_settings(settings)
+    from videogen.auth.local_identity import LocalIdentity
+    from videogen.db import get_database
+
+    return LocalIdentity.from_settings(settings, get_database())

@@ -1,0 +1,67 @@
+"""Request and response bodies of the auth routes.
+
+Requests forbid unknown fields, so a client cannot slip in server-owned ones (role, quota).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class RegisterRequest(_Request):
+    email: str = Field(min_length=3, max_length=254, examples=["ada@school.example"])
+    password: str = Field(min_length=1, max_length=256)
+    display_name: str = Field(min_length=1, max_length=100, examples=["Ada"])
+
+
+class LoginRequest(_Request):
+    email: str = Field(min_length=3, max_length=254)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class RefreshRequest(_Request):
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+class UserOut(BaseModel):
+    id: UUID
+    email: str
+
+
+class SessionOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a scheme name, not a secret
+    expires_in: int
+    expires_at: int
+    refresh_token: str
+    user: UserOut
+
+
+class RegisterResponse(BaseModel):
+    user: UserOut
+    session: SessionOut | None
+    confirmation_required: bool = Field(
+        description="True when the account must confirm its email before signing in."
+    )
+
+
+Role = Literal["student", "teacher", "admin"]
+
+
+class ProfileOut(BaseModel):
+    id: UUID
+    email: str
+    display_name: str
+    role: Role
+    daily_quota: int = Field(
+        description="Generations allowed per UTC day (role default or override)."
+    )
+    created_at: datetime

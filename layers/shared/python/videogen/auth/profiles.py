@@ -1,0 +1,19 @@
+"""Reads of `public.profiles`, always filtered on the owner (or done for an admin)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+PROFILE_SELECT = """
+    select p.id, p.email, p.display_name, p.role, p.created_at,
+           coalesce(p.daily_quota, q.daily_quota) as daily_quota
+    from public.profiles p
+    join public.role_quotas q on q.role = p.role
+"""
+
+
+def get_profile(conn: psycopg.Connection, user_id: UUID) -> dict[str, Any] | None:
+    return conn.execute(PROFILE_SELECT + " where p.id = %s", (user_id,)).fetchone()

@@ -1,0 +1,58 @@
+"""Routes: POST /auth/register, /auth/login, /auth/refresh and GET /me."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from videogen.auth.deps import CurrentUser
+from videogen.auth.identity import get_identity_provider
+from videogen.auth.models import (
+    LoginRequest,
+    ProfileOut,
+    RefreshRequest,
+    RegisterRequest,
+    RegisterResponse,
+    SessionOut,
+)
+from videogen.auth.service import AuthService, read_profile
+from videogen.db import Database, get_database
+from videogen.settings import get_settings
+
+router = APIRouter(tags=["auth"])
+
+
+def get_auth_service() -> AuthService:
+    return AuthService(
+        identity=get_identity_provider(),
+        password_min_length=get_settings().password_min_length,
+    )
+
+
+Service = Annotated[AuthService, Depends(get_auth_service)]
+
+
+@router.post(
+    "/auth/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RegisterResponse,
+    summary="Create an account (a student profile with the default quota)",
+)
+def register(body: RegisterRequest, service: Service) -> RegisterResponse:
+    return service.register(body)
+
+
+@router.post("/auth/login", response_model=SessionOut, summary="Sign in with email and password")
+def login(body: LoginRequest, service: Service) -> SessionOut:
+    return service.login(body)
+
+
+@router.post("/auth/refresh", response_model=SessionOut, summary="Trade a refresh token")
+def refresh(body: RefreshRequest, service: Service) -> SessionOut:
+    return service.refresh(body)
+
+
+@router.get("/me", response_model=ProfileOut, summary="The signed-in user's profile")
+def me(user: CurrentUser, db: Annotated[Database, Depends(get_database)]) -> ProfileOut:
+    return read_profile(db, user.id)

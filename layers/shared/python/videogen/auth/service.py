@@ -1,0 +1,74 @@
+"""Auth use cases: the rules that hold whichever identity adapter is configured."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from uuid import UUID
+
+from videogen.auth.credentials import check_password, normalize_email
+from videogen.auth.errors import InvalidCredentials, InvalidEmail, ProfileNotFound
+from videogen.auth.identity import AuthSession, IdentityProvider
+from videogen.auth.models import (
+    LoginRequest,
+    ProfileOut,
+    RefreshRequest,
+    RegisterRequest,
+    RegisterResponse,
+    SessionOut,
+    UserOut,
+)
+from videogen.auth.profiles import get_profile
+from videogen.db import Database
+
+logger = logging.getLogger(__name__)
+
+
+def session_out(session: AuthSession) -> SessionOut:
+    return SessionOut(
+        access_token=session.access_token,
+        expires_in=session.expires_in,
+        expires_at=session.expires_at,
+        refresh_token=session.refresh_token,
+        user=UserOut(id=session.user_id, email=session.email),
+    )
+
+
+@dataclass
+class AuthService:
+    identity: IdentityProvider
+    password_min_length: int
+
+    def register(self, request: RegisterRequest) -> RegisterResponse:
+        email = normalize_email(request.email)
+        check_password(request.password, self.password_min_length)
+        result = self.identity.sign_up(email, request.password, request.display_name)
+        logger.info(
+            "user registered",
+            extra={"user_id": str(result.user_id), "confirmed": result.session is not None},
+        )
+        return RegisterResponse(
+            user=UserOut(id=result.user_id, email=result.email),
+            session=session_out(result.session) if result.session else None,
+            confirmation_required=result.session is None,
+        )
+
+    def login(self, request: LoginRequest) -> SessionOut:
+        try:
+            email = normalize_email(request.email)
+        except InvalidEmail as exc:
+            raise InvalidCredentials() from exc  # do not teach which emails are well-formed
+        session = self.identity.sign_in(email, request.password)
+        logger.info("user signed in", extra={"user_id": str(session.user_id)})
+        return session_out(session)
+
+    def refresh(self, request: RefreshRequest) -> SessionOut:
+        return session_out(self.identity.refresh(request.refresh_token))
+
+
+def read_profile(db: Database, user_id: UUID) -> ProfileOut:
+    with db.connection() as conn:
+        row = get_profile(conn, user_id)
+    if row is None:
+        raise ProfileNotFound()
+    return ProfileOut.model_validate(row)

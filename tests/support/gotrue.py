@@ -1,0 +1,181 @@
+"""A fake Supabase Auth (GoTrue) at its HTTP boundary, for respx.
+
+Shaped like GoTrue's documented API version 2024-01-01: errors are
+`{"code": "<error_code>", "message": ...}` with the `X-Supabase-Api-Version` header, sessions
+carry ES256 access tokens whose keys are served as JWKS. Like the real service, it writes
+new users into `auth.users` of the project's database, so the profile trigger runs.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import jwt
+import psycopg
+import respx
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
+
+API_VERSION = {"X-Supabase-Api-Version": "2024-01-01"}
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> httpx.Response:
+    return httpx.Response(
+        status, json={"code": code, "message": message, **extra}, headers=API_VERSION
+    )
+
+
+@dataclass
+class FakeGoTrue:
+    base_url: str
+    database_url: str
+    confirm_email: bool = False
+    reject_passwords: set[str] = field(default_factory=set)
+    kid: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    down: bool = False
+
+    def __post_init__(self) -> None:
+        self.private_key = ec.generate_private_key(ec.SECP256R1())
+        self.users: dict[str, dict[str, Any]] = {}
+        self.refresh_tokens: dict[str, str] = {}
+        self.requests: list[httpx.Request] = []
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.base_url}/auth/v1"
+
+    def jwks(self) -> dict[str, Any]:
+        jwk = json.loads(ECAlgorithm.to_jwk(self.private_key.public_key()))
+        return {
+            "keys": [{**jwk, "kid": self.kid, "alg": "ES256", "use": "sig", "key_ops": ["verify"]}]
+        }
+
+    def mount(self, router: respx.Router) -> None:
+        router.post(f"{self.issuer}/signup").mock(side_effect=self._signup)
+        router.post(f"{self.issuer}/token").mock(side_effect=self._token)
+        router.get(f"{self.issuer}/.well-known/jwks.json").mock(
+            side_effect=lambda request: httpx.Response(200, json=self.jwks())
+        )
+
+    # --- endpoints ---
+    def _signup(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.down:
+            return httpx.Response(503, text="upstream unavailable")
+        body = json.loads(request.content)
+        email, password = body["email"], body["password"]
+        if password in self.reject_passwords:
+            return _error(
+                422,
+                "weak_password",
+                "Password is known to be weak and easy to guess, please choose a different one.",
+                weak_password={"reasons": ["pwned"]},
+            )
+        if email in self.users:
+            return _error(422, "user_already_exists", "User already registered")
+        user = self._create_user(email, password, body.get("data") or {})
+        if self.confirm_email:
+            return httpx.Response(200, json=user, headers=API_VERSION)
+        return httpx.Response(200, json=self._session(user), headers=API_VERSION)
+
+    def _token(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.down:
+            return httpx.Response(503, text="upstream unavailable")
+        body = json.loads(request.content)
+        grant = request.url.params.get("grant_type")
+        if grant == "password":
+            user = self.users.get(body.get("email", ""))
+            if user is None or user["_password"] != body.get("password"):
+                return _error(400, "invalid_credentials", "Invalid login credentials")
+            if user["email_confirmed_at"] is None:
+                return _error(400, "email_not_confirmed", "Email not confirmed")
+            return httpx.Response(200, json=self._session(user), headers=API_VERSION)
+        if grant == "refresh_token":
+            email = self.refresh_tokens.pop(body.get("refresh_token", ""), None)
+            if email is None:
+                return _error(
+                    400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found"
+                )
+            return httpx.Response(200, json=self._session(self.users[email]), headers=API_VERSION)
+        return _error(400, "validation_failed", "Unsupported grant type")
+
+    # --- state ---
+    def _create_user(self, email: str, password: str, data: dict[str, Any]) -> dict[str, Any]:
+        user_id = str(uuid.uuid4())
+        now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+        confirmed = None if self.confirm_email else now
+        with psycopg.connect(self.database_url) as conn:
+            conn.execute(
+                """insert into auth.users (id, email, encrypted_password, email_confirmed_at,
+                       raw_app_meta_data, raw_user_meta_data)
+                   values (%s, %s, 'hashed-by-gotrue', %s, %s, %s)""",
+                (
+                    user_id,
+                    email,
+                    confirmed,
+                    json.dumps({"provider": "email", "providers": ["email"]}),
+                    json.dumps(data),
+                ),
+            )
+        user = {
+            "id": user_id,
+            "aud": "authenticated",
+            "role": "authenticated",
+            "email": email,
+            "email_confirmed_at": confirmed,
+            "phone": "",
+            "confirmation_sent_at": now if self.confirm_email else None,
+            "app_metadata": {"provider": "email", "providers": ["email"]},
+            "user_metadata": data,
+            "identities": [],
+            "created_at": now,
+            "updated_at": now,
+            "is_anonymous": False,
+            "_password": password,
+        }
+        self.users[email] = user
+        return self._public(user)
+
+    def confirm(self, email: str) -> None:
+        self.users[email]["email_confirmed_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+    @staticmethod
+    def _public(user: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in user.items() if not k.startswith("_")}
+
+    def access_token(self, user: dict[str, Any], **overrides: Any) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": self.issuer,
+            "aud": "authenticated",
+            "sub": user["id"],
+            "exp": now + 3600,
+            "iat": now,
+            "email": user["email"],
+            "role": "authenticated",
+            "aal": "aal1",
+            "session_id": str(uuid.uuid4()),
+            "is_anonymous": False,
+            **overrides,
+        }
+        return jwt.encode(claims, self.private_key, algorithm="ES256", headers={"kid": self.kid})
+
+    def _session(self, user: dict[str, Any]) -> dict[str, Any]:
+        user = self.users[user["email"]]
+        refresh = secrets.token_urlsafe(12)
+        self.refresh_tokens[refresh] = user["email"]
+        return {
+            "access_token": self.access_token(user),
+            "token_type": "bearer",
+            "expires_in": 3600,
+            "expires_at": int(time.time()) + 3600,
+            "refresh_token": refresh,
+            "user": self._public(user),
+        }

@@ -1,0 +1,164 @@
+"""Registration and sign-in end to end on the local identity store and a real Postgres."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.support.handlers import load_handler
+
+PASSWORD = "correct-horse-42"
+
+
+@pytest.fixture
+def client() -> TestClient:
+    return TestClient(load_handler("auth").app)
+
+
+def register(client: TestClient, email: str = "ada@school.example", **overrides: str):
+    body = {"email": email, "password": PASSWORD, "display_name": "Ada", **overrides}
+    return client.post("/auth/register", json=body)
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert isinstance(error["message"], str) and error["message"]
+    return error
+
+
+def test_register_creates_account_profile_and_session(client: TestClient, db) -> None:
+    response = register(client, email="  Ada@School.example ")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["confirmation_required"] is False
+    assert body["user"]["email"] == "ada@school.example"
+    token = body["session"]["access_token"]
+
+    me = client.get("/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200, me.text
+    profile = me.json()
+    assert profile == {
+        "id": body["user"]["id"],
+        "email": "ada@school.example",
+        "display_name": "Ada",
+        "role": "student",
+        "daily_quota": 5,
+        "created_at": profile["created_at"],
+    }
+    stored = db.execute(
+        "select encrypted_password from auth.users where email = 'ada@school.example'"
+    ).fetchone()
+    assert stored[0].startswith("$argon2id$") and PASSWORD not in stored[0]
+
+
+def test_login_and_refresh_rotate_tokens(client: TestClient) -> None:
+    register(client)
+    login = client.post("/auth/login", json={"email": "ADA@school.example", "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    first = login.json()
+    assert first["token_type"] == "bearer" and first["expires_in"] == 3600
+
+    refreshed = client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert refreshed.status_code == 200, refreshed.text
+    second = refreshed.json()
+    assert second["refresh_token"] != first["refresh_token"]
+    assert client.get(
+        "/me", headers={"Authorization": f"Bearer {second['access_token']}"}
+    ).is_success
+
+
+def test_reused_refresh_token_ends_the_session(client: TestClient) -> None:
+    session = register(client).json()["session"]
+    rotated = client.post("/auth/refresh", json={"refresh_token": session["refresh_token"]}).json()
+    reuse = client.post("/auth/refresh", json={"refresh_token": session["refresh_token"]})
+    assert_error(reuse, 401, "invalid_refresh_token")
+    # the token minted by the rotation died with its session
+    after = client.post("/auth/refresh", json={"refresh_token": rotated["refresh_token"]})
+    assert_error(after, 401, "invalid_refresh_token")
+
+
+def test_unknown_refresh_token(client: TestClient) -> None:
+    assert_error(
+        client.post("/auth/refresh", json={"refresh_token": "nope"}), 401, "invalid_refresh_token"
+    )
+
+
+@pytest.mark.parametrize("email", ["not-an-email", "ada@", "@school.example", "a b@c.example"])
+def test_register_rejects_invalid_email(client: TestClient, email: str) -> None:
+    assert_error(register(client, email=email), 422, "invalid_email")
+
+
+@pytest.mark.parametrize(
+    ("password", "reasons"),
+    [
+        ("abc1", ["length"]),
+        ("onlyletters", ["characters"]),
+        ("12345678901", ["characters"]),
+        ("short", ["length", "characters"]),
+        ("a1" * 40, ["length"]),
+    ],
+)
+def test_register_rejects_weak_password_saying_why(
+    client: TestClient, password: str, reasons: list[str]
+) -> None:
+    error = assert_error(register(client, password=password), 422, "weak_password")
+    assert error["details"]["reasons"] == reasons
+
+
+def test_register_twice_is_a_conflict(client: TestClient, db) -> None:
+    assert register(client).status_code == 201
+    assert_error(register(client, email="ADA@school.example"), 409, "email_taken")
+    assert db.execute("select count(*) from public.profiles").fetchone()[0] == 1
+
+
+def test_wrong_password_and_unknown_email_look_the_same(client: TestClient) -> None:
+    register(client)
+    wrong = client.post(
+        "/auth/login", json={"email": "ada@school.example", "password": "x1x1x1x1x"}
+    )
+    unknown = client.post("/auth/login", json={"email": "bob@school.example", "password": PASSWORD})
+    malformed = client.post("/auth/login", json={"email": "bob", "password": PASSWORD})
+    for response in (wrong, unknown, malformed):
+        assert (
+            assert_error(response, 401, "invalid_credentials")["message"]
+            == "Wrong email or password."
+        )
+
+
+def test_unconfirmed_email_cannot_sign_in(
+    client: TestClient, configure: Callable[..., None]
+) -> None:
+    configure(LOCAL_AUTH_AUTOCONFIRM="false")
+    client = TestClient(load_handler("auth").app)
+    body = register(client).json()
+    assert body["confirmation_required"] is True and body["session"] is None
+    login = client.post("/auth/login", json={"email": "ada@school.example", "password": PASSWORD})
+    assert_error(login, 403, "email_not_confirmed")
+
+
+def test_malformed_json_is_422_in_the_error_shape(client: TestClient) -> None:
+    response = client.post(
+        "/auth/register",
+        content=b'{"email": "a@b.example",',
+        headers={"content-type": "application/json"},
+    )
+    assert_error(response, 422, "malformed_json")
+
+
+def test_missing_and_unknown_fields_are_named(client: TestClient) -> None:
+    response = client.post(
+        "/auth/register",
+        json={"email": "ada@school.example", "role": "admin", "password": PASSWORD},
+    )
+    error = assert_error(response, 422, "validation_error")
+    fields = {f["field"] for f in error["details"]["fields"]}
+    assert fields == {"display_name", "role"}
+    assert "display_name" in error["message"]
+
+
+def test_unknown_route_uses_the_error_shape(client: TestClient) -> None:
+    assert_error(client.get("/nope"), 404, "not_found")

@@ -1,0 +1,121 @@
+"""The Supabase Auth adapter against a fake GoTrue at the HTTP boundary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+import respx
+from fastapi.testclient import TestClient
+
+from tests.support.gotrue import FakeGoTrue
+from tests.support.handlers import load_handler
+
+SUPABASE_URL = "https://ref.supabase.co"
+PASSWORD = "correct-horse-42"
+
+
+@pytest.fixture
+def gotrue(configure: Callable[..., None], database_url: str) -> Iterator[FakeGoTrue]:
+    configure(
+        APP_ENV="production",
+        SUPABASE_URL=SUPABASE_URL,
+        SUPABASE_ANON_KEY="anon-key",
+    )
+    fake = FakeGoTrue(SUPABASE_URL, database_url)
+    with respx.mock(assert_all_called=False) as router:
+        fake.mount(router)
+        yield fake
+
+
+@pytest.fixture
+def client(gotrue: FakeGoTrue) -> TestClient:
+    return TestClient(load_handler("auth").app)
+
+
+def register(client: TestClient, email: str = "ada@school.example", password: str = PASSWORD):
+    return client.post(
+        "/auth/register", json={"email": email, "password": password, "display_name": "Ada"}
+    )
+
+
+def error_code(response) -> tuple[int, str]:
+    return response.status_code, response.json()["error"]["code"]
+
+
+def test_register_login_refresh_and_me(client: TestClient, gotrue: FakeGoTrue) -> None:
+    body = register(client).json()
+    assert body["confirmation_required"] is False
+    signup = gotrue.requests[0]
+    assert signup.headers["apikey"] == "anon-key"
+    assert signup.headers["authorization"] == "Bearer anon-key"
+
+    login = client.post("/auth/login", json={"email": "ada@school.example", "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    token = login.json()["access_token"]
+    # the ES256 token is verified against the fake's JWKS; the trigger made the profile
+    profile = client.get("/me", headers={"Authorization": f"Bearer {token}"}).json()
+    assert profile["role"] == "student" and profile["display_name"] == "Ada"
+
+    refreshed = client.post("/auth/refresh", json={"refresh_token": login.json()["refresh_token"]})
+    assert refreshed.status_code == 200
+    again = client.post("/auth/refresh", json={"refresh_token": login.json()["refresh_token"]})
+    assert error_code(again) == (401, "invalid_refresh_token")
+
+
+def test_clients_do_not_share_sessions(client: TestClient, gotrue: FakeGoTrue) -> None:
+    register(client, "ada@school.example")
+    register(client, "bob@school.example")
+    for email in ("ada@school.example", "bob@school.example"):
+        client.post("/auth/login", json={"email": email, "password": PASSWORD})
+    # every request to GoTrue carried the project key, never a signed-in user's token
+    assert {r.headers["authorization"] for r in gotrue.requests} == {"Bearer anon-key"}
+
+
+def test_confirmation_on_returns_no_session(client: TestClient, gotrue: FakeGoTrue) -> None:
+    gotrue.confirm_email = True
+    body = register(client).json()
+    assert body["confirmation_required"] is True and body["session"] is None
+    login = client.post("/auth/login", json={"email": "ada@school.example", "password": PASSWORD})
+    assert error_code(login) == (403, "email_not_confirmed")
+    gotrue.confirm("ada@school.example")
+    login = client.post("/auth/login", json={"email": "ada@school.example", "password": PASSWORD})
+    assert login.status_code == 200
+
+
+def test_already_registered(client: TestClient) -> None:
+    register(client)
+    assert error_code(register(client)) == (409, "email_taken")
+
+
+def test_weak_password_from_supabase_keeps_its_reasons(
+    client: TestClient, gotrue: FakeGoTrue
+) -> None:
+    gotrue.reject_passwords.add(PASSWORD)
+    response = register(client)
+    assert error_code(response) == (422, "weak_password")
+    assert response.json()["error"]["details"]["reasons"] == ["pwned"]
+
+
+def test_wrong_credentials(client: TestClient) -> None:
+    register(client)
+    response = client.post(
+        "/auth/login", json={"email": "ada@school.example", "password": "x1y2z3w4v"}
+    )
+    assert error_code(response) == (401, "invalid_credentials")
+
+
+def test_policy_checked_before_calling_supabase(client: TestClient, gotrue: FakeGoTrue) -> None:
+    assert error_code(register(client, password="short")) == (422, "weak_password")
+    assert error_code(register(client, email="nope")) == (422, "invalid_email")
+    assert gotrue.requests == []
+
+
+def test_supabase_down_is_503_and_nothing_written(
+    client: TestClient, gotrue: FakeGoTrue, db
+) -> None:
+    gotrue.down = True
+    response = register(client)
+    assert error_code(response) == (503, "identity_unavailable")
+    assert response.headers["retry-after"] == "5"
+    assert db.execute("select count(*) from public.profiles").fetchone()[0] == 0

@@ -1,0 +1,202 @@
+"""Access-token verification: every protected route's gate."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import Callable
+
+import httpx
+import jwt
+import pytest
+import respx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from fastapi.testclient import TestClient
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+from videogen.auth.deps import get_token_verifier
+
+from tests.conftest import TEST_JWT_SECRET
+from tests.support.handlers import load_handler
+
+SUPABASE_URL = "https://ref.supabase.co"
+ISSUER = f"{SUPABASE_URL}/auth/v1"
+JWKS_URL = f"{ISSUER}/.well-known/jwks.json"
+
+
+def claims(**overrides) -> dict:
+    now = int(time.time())
+    return {
+        "iss": ISSUER,
+        "aud": "authenticated",
+        "sub": str(uuid.uuid4()),
+        "exp": now + 600,
+        "iat": now,
+        "role": "authenticated",
+        "email": "ada@school.example",
+        "session_id": str(uuid.uuid4()),
+        **overrides,
+    }
+
+
+class Keys:
+    def __init__(self) -> None:
+        self.ec = ec.generate_private_key(ec.SECP256R1())
+        self.rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.fetches = 0
+        self.served: list[dict] = [
+            {**json.loads(ECAlgorithm.to_jwk(self.ec.public_key())), "kid": "ec1", "alg": "ES256"},
+            {
+                **json.loads(RSAAlgorithm.to_jwk(self.rsa.public_key())),
+                "kid": "rsa1",
+                "alg": "RS256",
+            },
+        ]
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.fetches += 1
+        return httpx.Response(200, json={"keys": self.served})
+
+
+@pytest.fixture
+def keys(configure: Callable[..., None]):
+    configure(SUPABASE_URL=SUPABASE_URL, JWT_JWKS_ENABLED="true")
+    keys = Keys()
+    with respx.mock(assert_all_called=False) as router:
+        router.get(JWKS_URL).mock(side_effect=keys.handler)
+        yield keys
+
+
+@pytest.fixture
+def client(keys) -> TestClient:
+    return TestClient(load_handler("auth").app)
+
+
+def me(client: TestClient, token: str):
+    return client.get("/me", headers={"Authorization": f"Bearer {token}"})
+
+
+def assert_401(response, code: str = "invalid_token") -> None:
+    assert response.status_code == 401, response.text
+    assert response.json()["error"]["code"] == code
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize(("kid", "alg"), [("ec1", "ES256"), ("rsa1", "RS256")])
+def test_valid_asymmetric_tokens_pass_the_gate(client, keys, kid, alg) -> None:
+    key = keys.ec if alg == "ES256" else keys.rsa
+    token = jwt.encode(claims(), key, algorithm=alg, headers={"kid": kid})
+    # the gate passed: the user simply has no profile in this empty database
+    assert me(client, token).json()["error"]["code"] == "profile_not_found"
+
+
+def test_hs256_secret_still_accepted(client) -> None:
+    token = jwt.encode(claims(), TEST_JWT_SECRET, algorithm="HS256")
+    assert me(client, token).status_code == 404
+
+
+def test_expired_token(client, keys) -> None:
+    token = jwt.encode(
+        claims(exp=int(time.time()) - 5), keys.ec, algorithm="ES256", headers={"kid": "ec1"}
+    )
+    assert_401(me(client, token), "token_expired")
+
+
+def test_wrong_audience_and_wrong_issuer(client, keys) -> None:
+    for bad in (claims(aud="anon"), claims(iss="https://evil.example/auth/v1")):
+        token = jwt.encode(bad, keys.ec, algorithm="ES256", headers={"kid": "ec1"})
+        assert_401(me(client, token))
+
+
+def test_missing_required_claim(client, keys) -> None:
+    body = claims()
+    del body["exp"]
+    token = jwt.encode(body, keys.ec, algorithm="ES256", headers={"kid": "ec1"})
+    assert_401(me(client, token))
+
+
+def test_forged_with_another_key(client) -> None:
+    other = ec.generate_private_key(ec.SECP256R1())
+    token = jwt.encode(claims(), other, algorithm="ES256", headers={"kid": "ec1"})
+    assert_401(me(client, token))
+    forged_hs = jwt.encode(claims(), "a-guessed-secret-of-enough-length!!", algorithm="HS256")
+    assert_401(me(client, forged_hs))
+
+
+def test_tampered_payload(client, keys) -> None:
+    token = jwt.encode(claims(), keys.ec, algorithm="ES256", headers={"kid": "ec1"})
+    head, _, sig = token.split(".")
+    payload = base64.urlsafe_b64encode(json.dumps(claims()).encode()).rstrip(b"=").decode()
+    assert_401(me(client, f"{head}.{payload}.{sig}"))
+
+
+def test_alg_none_rejected(client) -> None:
+    token = jwt.encode(claims(), None, algorithm="none")
+    assert_401(me(client, token))
+
+
+def test_algorithm_confusion_rejected(client, keys) -> None:
+    """HS256 signed with the public RSA key as the secret must not verify."""
+    public_pem = keys.rsa.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    header = base64.urlsafe_b64encode(
+        json.dumps({"alg": "HS256", "typ": "JWT", "kid": "rsa1"}).encode()
+    ).rstrip(b"=")
+    payload = base64.urlsafe_b64encode(json.dumps(claims()).encode()).rstrip(b"=")
+    signature = hmac.new(public_pem, header + b"." + payload, hashlib.sha256).digest()
+    token = b".".join([header, payload, base64.urlsafe_b64encode(signature).rstrip(b"=")]).decode()
+    assert_401(me(client, token))
+    # an ES256 header on the RSA key's kid is refused too
+    mismatched = jwt.encode(claims(), keys.ec, algorithm="ES256", headers={"kid": "rsa1"})
+    assert_401(me(client, mismatched))
+
+
+def test_unknown_kid_triggers_one_refetch(client, keys) -> None:
+    token = jwt.encode(claims(), keys.ec, algorithm="ES256", headers={"kid": "ec1"})
+    assert me(client, token).status_code == 404
+    assert keys.fetches == 1
+    # Supabase rotates: a new key appears under a new kid
+    new_key = ec.generate_private_key(ec.SECP256R1())
+    keys.served.append(
+        {**json.loads(ECAlgorithm.to_jwk(new_key.public_key())), "kid": "ec2", "alg": "ES256"}
+    )
+    # the cache refetches for an unknown kid at most every 30 s: age it past that
+    get_token_verifier()._jwks._fetched_at -= 31
+    rotated = jwt.encode(claims(), new_key, algorithm="ES256", headers={"kid": "ec2"})
+    assert me(client, rotated).status_code == 404
+    assert keys.fetches == 2
+    # a made-up kid right after does not hit Supabase again
+    fake = jwt.encode(claims(), new_key, algorithm="ES256", headers={"kid": "zz"})
+    assert_401(me(client, fake))
+    assert keys.fetches == 2
+
+
+def test_jwks_down_is_503(configure: Callable[..., None]) -> None:
+    configure(SUPABASE_URL=SUPABASE_URL, JWT_JWKS_ENABLED="true")
+    client = TestClient(load_handler("auth").app)
+    key = ec.generate_private_key(ec.SECP256R1())
+    token = jwt.encode(claims(), key, algorithm="ES256", headers={"kid": "ec1"})
+    with respx.mock() as router:
+        router.get(JWKS_URL).mock(side_effect=httpx.ConnectError("down"))
+        response = me(client, token)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "identity_unavailable"
+
+
+@pytest.mark.parametrize(
+    ("header", "code"),
+    [
+        (None, "missing_token"),
+        ("Basic dXNlcjpwYXNz", "missing_token"),
+        ("Bearer not.a.jwt", "invalid_token"),
+        ("Bearer ", "missing_token"),
+    ],
+)
+def test_missing_or_malformed_authorization(client, header, code) -> None:
+    headers = {"Authorization": header} if header is not None else {}
+    assert_401(client.get("/me", headers=headers), code)
