@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 REQS   := requirements.txt $(wildcard requirements/*.txt) pyproject.toml
 STAMP  := $(VENV)/.installed-$(shell cat $(REQS) 2>/dev/null | sha1sum | cut -c1-12)
 
-.PHONY: install run test lint format migrate clean
+.PHONY: install run test lint format migrate role clean
 
 $(STAMP): $(REQS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+LOCAL_DATABASE_URL ?= postgresql://postgres@127.0.0.1:54322/videogen
+
+role: install  ## make role EMAIL=ada@school.example ROLE=admin (local stack must be running)
+	$(BIN)/python -m videogen.auth.roles "$(EMAIL)" "$(ROLE)" --database-url "$(LOCAL_DATABASE_URL)"
 
 migrate: install  ## apply supabase/migrations to DATABASE_URL (no local bootstrap)
 	$(BIN)/python -m videogen.db.migrations

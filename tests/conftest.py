@@ -9,6 +9,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from videogen.auth.deps import get_token_verifier
 from videogen.auth.identity import get_identity_provider
 from videogen.db import get_database

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from videogen.db.migrations import discover, migrate
-from videogen.local.postgres import EmbeddedPostgres
 
 from tests.conftest import BOOTSTRAP, MIGRATIONS
+from videogen.db.migrations import discover, migrate
+from videogen.local.postgres import EmbeddedPostgres
 
 
 def test_runner_records_versions_and_second_run_changes_nothing(

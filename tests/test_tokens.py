@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi.testclient import TestClient
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
-from videogen.auth.deps import get_token_verifier
 
 from tests.conftest import TEST_JWT_SECRET
 from tests.support.handlers import load_handler
+from videogen.auth.deps import get_token_verifier
 
 SUPABASE_URL = "https://ref.supabase.co"
 ISSUER = f"{SUPABASE_URL}/auth/v1"

@@ -9,7 +9,10 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from videogen.auth.errors import InvalidToken
+from videogen.auth.profiles import get_profile
 from videogen.auth.tokens import AuthenticatedUser, JwksCache, TokenVerifier
+from videogen.db import Database, get_database
+from videogen.errors import Forbidden
 from videogen.settings import get_settings
 
 _bearer = HTTPBearer(auto_error=False, description="A Supabase access token.")
@@ -49,3 +52,17 @@ def get_current_user(
 
 
 CurrentUser = Annotated[AuthenticatedUser, Depends(get_current_user)]
+
+
+def require_admin(
+    user: CurrentUser, db: Annotated[Database, Depends(get_database)]
+) -> AuthenticatedUser:
+    """The caller, if their profile says admin (roles live in `profiles`, not in the token)."""
+    with db.connection() as conn:
+        profile = get_profile(conn, user.id)
+    if profile is None or profile["role"] != "admin":
+        raise Forbidden("This needs an admin account.", code="admin_only")
+    return user
+
+
+AdminUser = Annotated[AuthenticatedUser, Depends(require_admin)]
