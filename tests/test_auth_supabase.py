@@ -18,9 +18,10 @@ PASSWORD = "correct-horse-42"
 @pytest.fixture
 def gotrue(configure: Callable[..., None], database_url: str) -> Iterator[FakeGoTrue]:
     configure(
-        APP_ENV="production",
+        IDENTITY_BACKEND="supabase",
         SUPABASE_URL=SUPABASE_URL,
         SUPABASE_ANON_KEY="anon-key",
+        SUPABASE_SERVICE_ROLE_KEY="service-role-key",
     )
     fake = FakeGoTrue(SUPABASE_URL, database_url)
     with respx.mock(assert_all_called=False) as router:

@@ -23,7 +23,13 @@ def test_production_names_every_missing_variable(monkeypatch: pytest.MonkeyPatch
         Settings()
     message = str(caught.value)
     assert "APP_ENV=production" in message
-    for name in ("DATABASE_URL", "SUPABASE_URL", "SUPABASE_ANON_KEY"):
+    for name in (
+        "DATABASE_URL",
+        "SUPABASE_URL",
+        "SUPABASE_ANON_KEY",
+        "SUPABASE_SERVICE_ROLE_KEY",
+        "FAL_KEY",
+    ):
         assert name in message
     # JWKS verification is on in production, so the legacy secret is optional
     assert "SUPABASE_JWT_SECRET" not in message
@@ -33,10 +39,15 @@ def test_production_complete(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("SUPABASE_URL", "https://ref.supabase.co")
     monkeypatch.setenv("SUPABASE_ANON_KEY", "anon-key-value")
+    monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", "service-role-value")
+    monkeypatch.setenv("FAL_KEY", "fal-key-value")
     settings = Settings()
     assert settings.identity == "supabase"
+    assert settings.storage == "s3" and settings.generation == "fal"
+    assert settings.fal_webhook_jwks_url == "https://rest.fal.ai/.well-known/jwks.json"
     assert settings.jwks_url == "https://ref.supabase.co/auth/v1/.well-known/jwks.json"
-    assert "anon-key-value" not in repr(settings)  # secrets never printed
+    for secret in ("anon-key-value", "service-role-value", "fal-key-value"):
+        assert secret not in repr(settings)  # secrets never printed
 
 
 def test_local_without_secret_says_how_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -48,4 +59,11 @@ def test_local_without_secret_says_how_to_start(monkeypatch: pytest.MonkeyPatch)
 def test_bad_values_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("APP_ENV", "staging")
     with pytest.raises(ValueError, match="app_env"):
+        Settings()
+
+
+def test_s3_endpoint_needs_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STORAGE_BACKEND", "s3")
+    monkeypatch.setenv("STORAGE_ENDPOINT_URL", "https://ref.storage.supabase.co/storage/v1/s3")
+    with pytest.raises(ValueError, match="STORAGE_ACCESS_KEY_ID, STORAGE_SECRET_ACCESS_KEY"):
         Settings()

@@ -53,6 +53,21 @@ class Forbidden(AppError):
     message = "You are not allowed to do this."
 
 
+class InvalidInput(AppError):
+    """Input the request schema accepted but the rules refuse, named field by field."""
+
+    status_code = 422
+    code = "validation_error"
+
+    def __init__(self, fields: list[tuple[str, str]], *, code: str | None = None) -> None:
+        names = ", ".join(dict.fromkeys(name for name, _ in fields))
+        super().__init__(
+            f"Invalid request: {names}.",
+            code=code,
+            details={"fields": [{"field": name, "message": msg} for name, msg in fields]},
+        )
+
+
 class ServiceUnavailable(AppError):
     status_code = 503
     code = "service_unavailable"

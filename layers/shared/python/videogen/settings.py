@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 AppEnv = Literal["local", "production"]
 IdentityBackend = Literal["local", "supabase"]
+StorageBackend = Literal["local", "s3"]
+GenerationBackend = Literal["simulator", "fal"]
 
 
 class Settings(BaseSettings):
@@ -51,12 +53,80 @@ class Settings(BaseSettings):
     local_auth_autoconfirm: bool = True
     password_min_length: int = Field(8, ge=6, le=72)
     http_timeout_seconds: float = Field(10.0, gt=0)
+    supabase_service_role_key: SecretStr | None = Field(
+        None, description="Server-side only: deleting accounts through the Auth admin API."
+    )
+
+    # --- Object storage (Supabase Storage's S3 endpoint, AWS S3, MinIO; or a local folder) ---
+    storage_backend: StorageBackend | None = None
+    storage_bucket: str = "videos"
+    storage_endpoint_url: str | None = Field(
+        None, description="e.g. https://<ref>.storage.supabase.co/storage/v1/s3; unset for AWS."
+    )
+    storage_region: str = "us-east-1"
+    storage_access_key_id: SecretStr | None = None
+    storage_secret_access_key: SecretStr | None = None
+    storage_local_dir: str = ".data/storage"
+    signed_url_ttl_seconds: int = Field(900, ge=60, le=7 * 86_400)
+
+    # --- Generation (fal.ai queue, or the local simulator) ---
+    generation_backend: GenerationBackend | None = None
+    fal_key: SecretStr | None = None
+    fal_queue_url: str = "https://queue.fal.run/"
+    fal_jwks_url: str | None = Field(
+        None, description="Default: fal's https://rest.fal.ai/.well-known/jwks.json."
+    )
+    fal_max_attempts: int = Field(
+        3, ge=1, le=10, description="fal-client retries; its 10 would outlast API Gateway's 30 s."
+    )
+    fal_media_hosts: str = Field(
+        "fal.media,*.fal.media", description="Hosts a webhook's video URL may point at."
+    )
+    media_allow_http: bool = False
+    media_max_bytes: int = Field(200 * 1024 * 1024, ge=1024)
+    media_timeout_seconds: float = Field(60.0, gt=0)
+    webhook_max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    webhook_tolerance_seconds: int = Field(300, ge=1, le=3600)
+    simulator_delay_seconds: float = Field(2.0, ge=0)
+    prompt_blocklist: str = Field("", description="Comma-separated terms refused in prompts.")
+    reconcile_after_seconds: int = Field(900, ge=60)
 
     @property
     def identity(self) -> IdentityBackend:
         if self.identity_backend is not None:
             return self.identity_backend
         return "supabase" if self.app_env == "production" else "local"
+
+    @property
+    def storage(self) -> StorageBackend:
+        if self.storage_backend is not None:
+            return self.storage_backend
+        return "s3" if self.app_env == "production" else "local"
+
+    @property
+    def generation(self) -> GenerationBackend:
+        if self.generation_backend is not None:
+            return self.generation_backend
+        return "fal" if self.app_env == "production" else "simulator"
+
+    @property
+    def fal_webhook_jwks_url(self) -> str:
+        if self.fal_jwks_url:
+            return self.fal_jwks_url
+        if self.generation == "simulator":
+            return f"{self.public_base_url.rstrip('/')}/local/fal/jwks.json"
+        return "https://rest.fal.ai/.well-known/jwks.json"
+
+    @property
+    def media_hosts(self) -> list[str]:
+        hosts = [h.strip().lower() for h in self.fal_media_hosts.split(",") if h.strip()]
+        if self.generation == "simulator":
+            hosts.append(_host_of(self.public_base_url))
+        return hosts
+
+    @property
+    def blocked_terms(self) -> list[str]:
+        return [t.strip().lower() for t in self.prompt_blocklist.split(",") if t.strip()]
 
     @property
     def jwt_issuer(self) -> str:
@@ -82,6 +152,15 @@ class Settings(BaseSettings):
                 missing.append("SUPABASE_URL")
             if self.supabase_anon_key is None:
                 missing.append("SUPABASE_ANON_KEY")
+        if self.identity == "supabase" and self.supabase_service_role_key is None:
+            missing.append("SUPABASE_SERVICE_ROLE_KEY")
+        if self.storage == "s3" and self.storage_endpoint_url is not None:
+            if self.storage_access_key_id is None:
+                missing.append("STORAGE_ACCESS_KEY_ID")
+            if self.storage_secret_access_key is None:
+                missing.append("STORAGE_SECRET_ACCESS_KEY")
+        if self.generation == "fal" and self.fal_key is None:
+            missing.append("FAL_KEY")
         if self.identity == "local" and self.supabase_jwt_secret is None:
             missing.append("SUPABASE_JWT_SECRET")
         if not self.jwks_enabled and self.supabase_jwt_secret is None:
@@ -99,6 +178,12 @@ class Settings(BaseSettings):
                 + hint
             )
         return self
+
+
+def _host_of(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return (urlsplit(url).hostname or "").lower()
 
 
 @lru_cache

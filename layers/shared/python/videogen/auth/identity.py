@@ -39,6 +39,9 @@ class IdentityProvider(Protocol):
 
     def refresh(self, refresh_token: str) -> AuthSession: ...
 
+    def delete_user(self, user_id: UUID) -> None:
+        """Removes the account; its profile goes with it (foreign key cascade)."""
+
 
 @lru_cache
 def get_identity_provider() -> IdentityProvider:

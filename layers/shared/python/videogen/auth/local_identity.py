@@ -133,6 +133,10 @@ class LocalIdentity:
                 raise InvalidRefreshToken()
             return self._issue(conn, user, row["session_id"], parent=_token_hash(refresh_token))
 
+    def delete_user(self, user_id: UUID) -> None:
+        with self.db.connection() as conn:
+            conn.execute("delete from auth.users where id = %s", (user_id,))
+
     def _password_matches(self, stored_hash: str | None, password: str) -> bool:
         try:
             return self._hasher.verify(stored_hash or self._dummy_hash, password)

@@ -13,11 +13,10 @@ from typing import TypeVar
 from uuid import UUID
 
 import httpx
-from supabase_auth import SyncGoTrueClient
+from supabase_auth import SyncGoTrueAdminAPI, SyncGoTrueClient
 from supabase_auth.errors import (
     AuthApiError,
     AuthError,
-    AuthRetryableError,
     AuthWeakPasswordError,
 )
 from supabase_auth.types import AuthResponse, Session
@@ -54,20 +53,29 @@ _ERRORS_BY_CODE: dict[str, type[AppError]] = {
     "session_not_found": InvalidRefreshToken,
     "session_expired": InvalidRefreshToken,
 }
+_ALREADY_GONE = "user_not_found"
 
 
 class SupabaseIdentity:
-    def __init__(self, url: str, anon_key: str, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self, url: str, anon_key: str, service_role_key: str, *, timeout: float = 10.0
+    ) -> None:
         self._auth_url = f"{url.rstrip('/')}/auth/v1"
         self._headers = {"apikey": anon_key, "Authorization": f"Bearer {anon_key}"}
+        self._admin_headers = {
+            "apikey": service_role_key,
+            "Authorization": f"Bearer {service_role_key}",
+        }
         self._http = httpx.Client(timeout=timeout)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SupabaseIdentity:
         assert settings.supabase_anon_key is not None  # enforced by Settings
+        assert settings.supabase_service_role_key is not None
         return cls(
             settings.supabase_url,
             settings.supabase_anon_key.get_secret_value(),
+            settings.supabase_service_role_key.get_secret_value(),
             timeout=settings.http_timeout_seconds,
         )
 
@@ -107,27 +115,43 @@ class SupabaseIdentity:
         response = _call(lambda: self._client().refresh_session(refresh_token))
         return _require_session(response)
 
+    def delete_user(self, user_id: UUID) -> None:
+        """Auth admin API with the service-role key (server-side only, never sent to clients)."""
+        admin = SyncGoTrueAdminAPI(
+            url=self._auth_url, headers=dict(self._admin_headers), http_client=self._http
+        )
+        try:
+            admin.delete_user(str(user_id))
+        except AuthApiError as exc:
+            if exc.code != _ALREADY_GONE:
+                raise _translate(exc) from exc
+        except (AuthError, httpx.HTTPError) as exc:
+            raise _translate(exc) from exc
+
 
 def _call(action: Callable[[], T]) -> T:
     try:
         return action()
-    except AuthWeakPasswordError as exc:
-        raise WeakPassword(list(exc.reasons), f"The password is too weak: {exc.message}") from exc
-    except AuthApiError as exc:
+    except (AuthError, httpx.HTTPError) as exc:
+        raise _translate(exc) from exc
+
+
+def _translate(exc: Exception) -> AppError:
+    """Supabase Auth's error codes as this API's errors."""
+    if isinstance(exc, AuthWeakPasswordError):
+        return WeakPassword(list(exc.reasons), f"The password is too weak: {exc.message}")
+    if isinstance(exc, AuthApiError):
         error = _ERRORS_BY_CODE.get(exc.code or "")
         if error is not None:
-            raise error() from exc
+            return error()
         if exc.status >= 500:
-            raise IdentityUnavailable() from exc
-        raise AppError(
+            return IdentityUnavailable()
+        return AppError(
             f"Supabase Auth refused the request: {exc.message}",
             code="identity_error",
             status_code=400,
-        ) from exc
-    except (AuthRetryableError, httpx.HTTPError) as exc:
-        raise IdentityUnavailable() from exc
-    except AuthError as exc:
-        raise IdentityUnavailable() from exc
+        )
+    return IdentityUnavailable()
 
 
 def _require_session(response: AuthResponse) -> AuthSession:

@@ -63,6 +63,7 @@ def main() -> None:
         os.environ.setdefault("SUPABASE_JWT_SECRET", local_secret(data / "jwt-secret"))
         os.environ.setdefault("PUBLIC_BASE_URL", base_url)
         os.environ.setdefault("SUPABASE_URL", base_url)
+        os.environ.setdefault("STORAGE_LOCAL_DIR", str(data / "storage"))
 
         import uvicorn
 

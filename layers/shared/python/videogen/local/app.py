@@ -28,7 +28,9 @@ def load_function_apps(functions_dir: Path) -> dict[str, FastAPI]:
 
 
 def build_local_app(repo: Path) -> FastAPI:
-    app = create_app(title="VideoGen (local stack)")
+    from videogen.local.routes import router as local_router
+
+    app = create_app(local_router, title="VideoGen (local stack)")
     for function_app in load_function_apps(repo / "functions").values():
         app.include_router(function_app.router)
     return app

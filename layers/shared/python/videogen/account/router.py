@@ -1,0 +1,25 @@
+"""DELETE /me: the caller erases their account."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+
+from videogen.account.service import delete_account
+from videogen.auth.deps import CurrentUser
+from videogen.auth.identity import get_identity_provider
+from videogen.db import Database, get_database
+from videogen.storage.base import get_object_store
+
+router = APIRouter(tags=["account"])
+
+
+@router.delete(
+    "/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete my account and videos; my jobs are kept anonymised",
+)
+def delete_me(user: CurrentUser, db: Annotated[Database, Depends(get_database)]) -> Response:
+    delete_account(db, get_object_store(), get_identity_provider(), user.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,47 @@
+"""Admin routes: every one requires an admin profile (403 `admin_only` otherwise)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+
+from videogen.admin.models import UserOut, UserPage, UserUpdate
+from videogen.admin.service import list_users, update_user
+from videogen.auth.deps import AdminUser
+from videogen.db import Database, get_database
+from videogen.generations.deps import get_generation_service
+from videogen.generations.models import GenerationPage, JobStatus
+from videogen.generations.service import GenerationService
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+Db = Annotated[Database, Depends(get_database)]
+
+
+@router.get("/jobs", response_model=GenerationPage, summary="All jobs, newest first")
+def admin_jobs(
+    _: AdminUser,
+    service: Annotated[GenerationService, Depends(get_generation_service)],
+    status_filter: Annotated[JobStatus | None, Query(alias="status")] = None,
+    user_id: UUID | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> GenerationPage:
+    return service.list(user_id, status_filter, cursor, limit)
+
+
+@router.get("/users", response_model=UserPage, summary="Users with role, quota and usage")
+def admin_users(
+    _: AdminUser,
+    db: Db,
+    q: Annotated[str | None, Query(max_length=100, description="Email or name contains")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> UserPage:
+    return list_users(db, q, limit, offset)
+
+
+@router.patch("/users/{user_id}", response_model=UserOut, summary="Change role or quota")
+def admin_update_user(user_id: UUID, body: UserUpdate, admin: AdminUser, db: Db) -> UserOut:
+    return update_user(db, admin.id, user_id, body)

@@ -1,0 +1,1 @@
+"""Generation jobs: submission with quota and idempotency, reads, cancel, retry."""

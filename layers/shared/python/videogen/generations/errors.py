@@ -1,0 +1,43 @@
+"""Errors a generation request can meet."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from videogen.errors import AppError
+
+
+class QuotaExceeded(AppError):
+    status_code = 429
+    code = "quota_exceeded"
+
+    def __init__(self, quota: int, resets_at: datetime, retry_after: int) -> None:
+        super().__init__(
+            f"Daily quota of {quota} generations reached; it resets at {resets_at.isoformat()}.",
+            details={"daily_quota": quota, "resets_at": resets_at.isoformat()},
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+class IdempotencyConflict(AppError):
+    status_code = 409
+    code = "idempotency_key_reused"
+    message = "This Idempotency-Key was already used with a different request body."
+
+
+class PromptBlocked(AppError):
+    status_code = 422
+    code = "prompt_blocked"
+    message = "The prompt contains words that are not allowed at school."
+
+
+class CannotRetry(AppError):
+    status_code = 409
+    code = "cannot_retry"
+    message = "Only a failed or cancelled generation can be retried."
+
+
+class GenerationNotFound(AppError):
+    status_code = 404
+    code = "generation_not_found"
+    message = "No such generation."

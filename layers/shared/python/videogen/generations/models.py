@@ -1,0 +1,67 @@
+"""Bodies of the generation routes. Clients send only model, prompt and parameters:
+status, quota, request ids and costs are the server's."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+JobStatus = Literal["queued", "submitted", "in_progress", "completed", "failed", "cancelled"]
+FINAL_STATUSES: tuple[JobStatus, ...] = ("completed", "failed", "cancelled")
+PROMPT_MAX_LENGTH = 2000
+
+
+class GenerationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    model: str = Field(min_length=1, max_length=200, examples=["fal-ai/ltx-video"])
+    prompt: str = Field(min_length=1, max_length=PROMPT_MAX_LENGTH)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class VideoOut(BaseModel):
+    url: str = Field(description="Signed URL, valid until expires_at.")
+    expires_at: datetime
+    content_type: str
+    size_bytes: int
+    sha256: str
+
+
+class GenerationOut(BaseModel):
+    id: UUID
+    model: str
+    prompt: str
+    params: dict[str, Any]
+    status: JobStatus
+    error: str | None
+    cost_estimate_usd: float | None
+    created_at: datetime
+    submitted_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_seconds: float | None
+    retry_of: UUID | None
+    video: VideoOut | None = None
+
+
+class GenerationPage(BaseModel):
+    items: list[GenerationOut]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page.")
+
+
+class ModelOut(BaseModel):
+    key: str
+    title: str
+    description: str
+    parameters: dict[str, Any] = Field(description="JSON Schema of the model's parameters.")
+    default_cost_usd: float
+
+
+class QuotaOut(BaseModel):
+    daily_quota: int
+    used_today: int
+    remaining: int
+    resets_at: datetime

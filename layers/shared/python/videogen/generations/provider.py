@@ -1,0 +1,60 @@
+"""The generation port: a queue that accepts a job and calls our webhook when it is done."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal, Protocol
+
+from videogen.errors import AppError, ServiceUnavailable
+from videogen.settings import get_settings
+
+
+class ProviderRejected(AppError):
+    """The provider refused the request (bad input, bad key, no credit): retrying won't help."""
+
+    status_code = 502
+    code = "provider_rejected"
+    message = "The video service refused the request."
+
+
+class ProviderUnavailable(ServiceUnavailable):
+    code = "provider_unavailable"
+    message = "The video service is unreachable; try again shortly."
+
+
+class CancelRefused(AppError):
+    status_code = 409
+    code = "cannot_cancel"
+    message = "This generation has already started or finished and cannot be cancelled."
+
+
+@dataclass(frozen=True)
+class ProviderStatus:
+    state: Literal["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]
+    error: str | None = None
+
+
+class GenerationProvider(Protocol):
+    def submit(self, model: str, arguments: dict[str, Any], webhook_url: str) -> str:
+        """Queues the request; returns the provider's request id."""
+
+    def status(self, model: str, request_id: str) -> ProviderStatus: ...
+
+    def result(self, model: str, request_id: str) -> dict[str, Any]:
+        """The model's output of a completed request (what a webhook's `payload` holds)."""
+
+    def cancel(self, model: str, request_id: str) -> None:
+        """Cancels a request still in the queue; raises CancelRefused otherwise."""
+
+
+@lru_cache
+def get_provider() -> GenerationProvider:
+    settings = get_settings()
+    if settings.generation == "fal":
+        from videogen.generations.fal_provider import FalProvider
+
+        return FalProvider.from_settings(settings)
+    from videogen.local.fal_simulator import get_simulator
+
+    return get_simulator()

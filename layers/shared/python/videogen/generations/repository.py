@@ -1,0 +1,194 @@
+"""SQL for jobs and quota. Every read of a user's job filters on its owner."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from videogen.errors import InvalidInput
+
+JOB_SELECT = """
+    select j.id, j.user_id, j.model, j.prompt, j.params, j.status, j.error, j.fal_request_id,
+           j.idempotency_key, j.request_hash, j.retry_of, j.cost_estimate_usd::float8
+             as cost_estimate_usd, j.created_at, j.submitted_at, j.started_at, j.finished_at,
+           j.duration_seconds, f.object_key, f.content_type, f.size_bytes, f.sha256
+    from public.jobs j
+    left join public.files f on f.job_id = j.id
+"""
+
+Row = dict[str, Any]
+
+
+def consume_quota(conn: psycopg.Connection, user_id: UUID, day: date) -> tuple[int | None, bool]:
+    """Takes one unit of the user's quota for `day`, atomically; (quota, granted)."""
+    row = conn.execute(
+        """
+        with q as (
+            select coalesce(p.daily_quota, r.daily_quota) as quota
+            from public.profiles p join public.role_quotas r on r.role = p.role
+            where p.id = %(user)s
+        ), taken as (
+            insert into public.quota_usage as u (user_id, day, used)
+            select %(user)s, %(day)s, 1 from q where q.quota > 0
+            on conflict (user_id, day) do update set used = u.used + 1
+                where u.used < (select quota from q)
+            returning used
+        )
+        select (select quota from q) as quota, (select used from taken) as used
+        """,
+        {"user": user_id, "day": day},
+    ).fetchone()
+    assert row is not None
+    return row["quota"], row["used"] is not None
+
+
+def refund_for_job(conn: psycopg.Connection, job_id: UUID) -> None:
+    """Gives back the quota unit a job took on the (UTC) day it was created."""
+    conn.execute(
+        """update public.quota_usage u set used = u.used - 1
+           from public.jobs j
+           where j.id = %s and u.user_id = j.user_id
+             and u.day = (j.created_at at time zone 'UTC')::date and u.used > 0""",
+        (job_id,),
+    )
+
+
+def quota_status(conn: psycopg.Connection, user_id: UUID, day: date) -> Row | None:
+    return conn.execute(
+        """select coalesce(p.daily_quota, r.daily_quota) as quota,
+                  coalesce((select used from public.quota_usage
+                            where user_id = p.id and day = %s), 0) as used
+           from public.profiles p join public.role_quotas r on r.role = p.role
+           where p.id = %s""",
+        (day, user_id),
+    ).fetchone()
+
+
+def release_expired_key(conn: psycopg.Connection, user_id: UUID, key: str) -> None:
+    """An Idempotency-Key is remembered 24 hours; after that it may name a new request."""
+    conn.execute(
+        """update public.jobs set idempotency_key = null
+           where user_id = %s and idempotency_key = %s
+             and created_at < now() - interval '24 hours'""",
+        (user_id, key),
+    )
+
+
+def find_by_idempotency_key(conn: psycopg.Connection, user_id: UUID, key: str) -> Row | None:
+    return conn.execute(
+        JOB_SELECT + " where j.user_id = %s and j.idempotency_key = %s", (user_id, key)
+    ).fetchone()
+
+
+def insert_job(
+    conn: psycopg.Connection,
+    *,
+    user_id: UUID,
+    model: str,
+    prompt: str,
+    params: dict[str, Any],
+    cost: Any,
+    idempotency_key: str | None,
+    request_hash: str | None,
+    retry_of: UUID | None,
+) -> UUID:
+    row = conn.execute(
+        """insert into public.jobs (user_id, model, prompt, params, cost_estimate_usd,
+                                    idempotency_key, request_hash, retry_of)
+           values (%s, %s, %s, %s, %s, %s, %s, %s) returning id""",
+        (user_id, model, prompt, Jsonb(params), cost, idempotency_key, request_hash, retry_of),
+    ).fetchone()
+    assert row is not None
+    return row["id"]
+
+
+def get_job(conn: psycopg.Connection, job_id: UUID, *, owner: UUID | None = None) -> Row | None:
+    """The job; with `owner`, only if that user owns it (another's job is simply not found)."""
+    if owner is None:
+        return conn.execute(JOB_SELECT + " where j.id = %s", (job_id,)).fetchone()
+    return conn.execute(
+        JOB_SELECT + " where j.id = %s and j.user_id = %s", (job_id, owner)
+    ).fetchone()
+
+
+def lock_job(conn: psycopg.Connection, job_id: UUID) -> Row | None:
+    """The job row, locked until the transaction ends: deliveries for one job serialize."""
+    return conn.execute(
+        """select id, user_id, model, status, fal_request_id, created_at
+           from public.jobs where id = %s for update""",
+        (job_id,),
+    ).fetchone()
+
+
+def encode_cursor(row: Row) -> str:
+    raw = json.dumps([row["created_at"].isoformat(), str(row["id"])]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        created, job_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(created), UUID(job_id)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput([("cursor", "Not a cursor this API returned.")]) from exc
+
+
+def list_jobs(
+    conn: psycopg.Connection,
+    *,
+    owner: UUID | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Row], str | None]:
+    """Newest first, keyset-paginated on (created_at, id)."""
+    clauses, args = ["true"], []
+    if owner is not None:
+        clauses.append("j.user_id = %s")
+        args.append(owner)
+    if status is not None:
+        clauses.append("j.status = %s")
+        args.append(status)
+    if cursor is not None:
+        created, job_id = decode_cursor(cursor)
+        clauses.append("(j.created_at, j.id) < (%s, %s)")
+        args.extend([created, job_id])
+    rows = conn.execute(
+        JOB_SELECT
+        + " where "
+        + " and ".join(clauses)
+        + " order by j.created_at desc, j.id desc limit %s",
+        [*args, limit + 1],
+    ).fetchall()
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def advance(
+    conn: psycopg.Connection,
+    job_id: UUID,
+    to_status: str,
+    *,
+    from_statuses: tuple[str, ...],
+    **fields: Any,
+) -> bool:
+    """Moves a job forward; False (nothing changed) if it is no longer in `from_statuses`."""
+    assignments = ["status = %s", "updated_at = now()"]
+    values: list[Any] = [to_status]
+    for column, value in fields.items():
+        if value == "now()":
+            assignments.append(f"{column} = now()")
+        else:
+            assignments.append(f"{column} = %s")
+            values.append(value)
+    updated = conn.execute(
+        "update public.jobs set " + ", ".join(assignments) + " where id = %s and status = any(%s)",
+        [*values, job_id, list(from_statuses)],
+    ).rowcount
+    return updated == 1

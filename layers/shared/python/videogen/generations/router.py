@@ -1,0 +1,95 @@
+"""Routes: the model list, and the caller's own generations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Query, Response, status
+
+from videogen.auth.deps import CurrentUser
+from videogen.generations.deps import get_generation_service
+from videogen.generations.models import (
+    GenerationCreate,
+    GenerationOut,
+    GenerationPage,
+    JobStatus,
+    ModelOut,
+    QuotaOut,
+)
+from videogen.generations.service import GenerationService, list_models
+
+router = APIRouter(tags=["generations"])
+Service = Annotated[GenerationService, Depends(get_generation_service)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_\-:.]+$",
+        description="Same key and body within 24 h returns the first job.",
+    ),
+]
+
+
+@router.get("/models", response_model=list[ModelOut], summary="Supported video models")
+def models() -> list[ModelOut]:
+    return list_models()
+
+
+@router.post(
+    "/generations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=GenerationOut,
+    summary="Ask for a video (takes one unit of the daily quota)",
+    responses={200: {"description": "Idempotent replay: the job first created with this key"}},
+)
+def create_generation(
+    body: GenerationCreate,
+    user: CurrentUser,
+    service: Service,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> GenerationOut:
+    job, created = service.submit(user.id, body, idempotency_key)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    return job
+
+
+@router.get("/generations", response_model=GenerationPage, summary="My generations, newest first")
+def list_generations(
+    user: CurrentUser,
+    service: Service,
+    status_filter: Annotated[JobStatus | None, Query(alias="status")] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> GenerationPage:
+    return service.list(user.id, status_filter, cursor, limit)
+
+
+@router.get("/generations/quota", response_model=QuotaOut, summary="My quota for today")
+def my_quota(user: CurrentUser, service: Service) -> QuotaOut:
+    return service.quota(user.id)
+
+
+@router.get("/generations/{job_id}", response_model=GenerationOut)
+def get_generation(job_id: UUID, user: CurrentUser, service: Service) -> GenerationOut:
+    return service.get(user.id, job_id)
+
+
+@router.post("/generations/{job_id}/cancel", response_model=GenerationOut)
+def cancel_generation(job_id: UUID, user: CurrentUser, service: Service) -> GenerationOut:
+    return service.cancel(user.id, job_id)
+
+
+@router.post(
+    "/generations/{job_id}/retry",
+    status_code=status.HTTP_201_CREATED,
+    response_model=GenerationOut,
+    summary="A new job from a failed or cancelled one",
+)
+def retry_generation(job_id: UUID, user: CurrentUser, service: Service) -> GenerationOut:
+    return service.retry(user.id, job_id)

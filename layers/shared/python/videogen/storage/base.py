@@ -1,0 +1,45 @@
+"""The storage port and how an adapter is chosen."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+from videogen.errors import ServiceUnavailable
+from videogen.settings import get_settings
+
+
+class StorageUnavailable(ServiceUnavailable):
+    code = "storage_unavailable"
+    message = "Video storage is unavailable; try again shortly."
+
+
+class ObjectStore(Protocol):
+    bucket: str
+
+    def put_file(self, key: str, path: Path, content_type: str, sha256: str) -> None:
+        """Stores the file under `key`, replacing any object there (so retries are safe)."""
+
+    def delete(self, key: str) -> None:
+        """Removes the object; a missing object is not an error."""
+
+    def signed_url(self, key: str, ttl_seconds: int) -> str:
+        """A URL anyone holding it can GET the object with, until it expires."""
+
+
+def video_key(user_id: object, job_id: object) -> str:
+    """One deterministic key per job: a repeated copy overwrites, never duplicates."""
+    return f"videos/{user_id}/{job_id}.mp4"
+
+
+@lru_cache
+def get_object_store() -> ObjectStore:
+    settings = get_settings()
+    if settings.storage == "s3":
+        from videogen.storage.s3 import S3ObjectStore
+
+        return S3ObjectStore.from_settings(settings)
+    from videogen.storage.local import LocalObjectStore
+
+    return LocalObjectStore.from_settings(settings)

@@ -1,0 +1,1 @@
+"""fal.ai webhook deliveries: verified, recorded, applied exactly once."""

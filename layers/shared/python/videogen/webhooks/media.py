@@ -1,0 +1,98 @@
+"""Downloads a finished video from fal's media host, and from nowhere else.
+
+The URL comes from a webhook body. Even if signature checks were bypassed, this must not
+become a way to make our servers fetch internal addresses (SSRF): only https URLs on the
+configured hosts are fetched, redirects are not followed, and size and time are bounded.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from videogen.errors import AppError, ServiceUnavailable
+
+
+class MediaRefused(AppError):
+    status_code = 422
+    code = "media_url_refused"
+    message = "The video URL is not on an allowed host."
+
+
+class MediaUnavailable(ServiceUnavailable):
+    code = "media_unavailable"
+    message = "The video could not be downloaded; deliver again later."
+
+
+@dataclass(frozen=True)
+class DownloadedVideo:
+    path: Path
+    size_bytes: int
+    sha256: str
+    content_type: str
+
+
+def check_url(url: str, allowed_hosts: list[str], *, allow_http: bool) -> None:
+    parts = urlsplit(url)
+    schemes = ("https", "http") if allow_http else ("https",)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in schemes or not host or parts.username or parts.password:
+        raise MediaRefused()
+    if not any(fnmatch.fnmatchcase(host, pattern) for pattern in allowed_hosts):
+        raise MediaRefused()
+
+
+def download(
+    url: str,
+    *,
+    allowed_hosts: list[str],
+    allow_http: bool,
+    max_bytes: int,
+    timeout: float,
+    directory: Path | None = None,
+) -> DownloadedVideo:
+    """Streams the video to a temporary file, hashing it on the way."""
+    check_url(url, allowed_hosts, allow_http=allow_http)
+    deadline = time.monotonic() + timeout
+    digest = hashlib.sha256()
+    size = 0
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - the caller owns and removes it
+        prefix="video-", suffix=".mp4", dir=directory, delete=False
+    )
+    path = Path(handle.name)
+    try:
+        with (
+            handle,
+            httpx.stream("GET", url, timeout=min(timeout, 30), follow_redirects=False) as response,
+        ):
+            if response.status_code != 200:
+                raise MediaUnavailable(f"The video host answered {response.status_code}.")
+            declared = int(response.headers.get("content-length") or 0)
+            if declared > max_bytes:
+                raise MediaRefused("The video is larger than allowed.", code="media_too_large")
+            for chunk in response.iter_bytes(64 * 1024):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise MediaRefused("The video is larger than allowed.", code="media_too_large")
+                if time.monotonic() > deadline:
+                    raise MediaUnavailable("The video download took too long.")
+                digest.update(chunk)
+                handle.write(chunk)
+            content_type = response.headers.get("content-type", "video/mp4").split(";")[0]
+    except httpx.HTTPError as exc:
+        path.unlink(missing_ok=True)
+        raise MediaUnavailable() from exc
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    if not content_type.startswith("video/"):
+        path.unlink(missing_ok=True)
+        raise MediaRefused(f"Expected a video, got {content_type}.", code="media_not_video")
+    return DownloadedVideo(path, size, digest.hexdigest(), content_type)
