@@ -10,12 +10,18 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.support.fal import FakeFal
+from tests.support.users import User, register_user
 from videogen.auth.deps import get_token_verifier
 from videogen.auth.identity import get_identity_provider
 from videogen.db import get_database
 from videogen.db.migrations import migrate
+from videogen.generations.provider import get_provider
+from videogen.local.fal_simulator import get_simulator
 from videogen.local.postgres import EmbeddedPostgres, free_port
 from videogen.settings import get_settings
+from videogen.storage.base import get_object_store
+from videogen.webhooks.deps import get_webhook_verifier
 
 ROOT = Path(__file__).resolve().parents[1]
 MIGRATIONS = ROOT / "supabase" / "migrations"
@@ -50,12 +56,21 @@ def clear_caches() -> None:
     """Settings, pool and adapters are built once per process; tests rebuild them."""
     if get_database.cache_info().currsize:
         get_database().close()
-    for cached in (get_settings, get_database, get_identity_provider, get_token_verifier):
+    for cached in (
+        get_settings,
+        get_database,
+        get_identity_provider,
+        get_token_verifier,
+        get_provider,
+        get_simulator,
+        get_object_store,
+        get_webhook_verifier,
+    ):
         cached.cache_clear()
 
 
 @pytest.fixture(autouse=True)
-def base_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def base_env(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     for key in list(os.environ):
         if key.startswith(("SUPABASE_", "IDENTITY_", "JWT_", "LOCAL_AUTH_", "FAL_", "STORAGE_")):
             monkeypatch.delenv(key)
@@ -63,6 +78,7 @@ def base_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("SUPABASE_JWT_SECRET", TEST_JWT_SECRET)
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    monkeypatch.setenv("STORAGE_LOCAL_DIR", str(tmp_path / "storage"))
     clear_caches()
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"truncate {', '.join(TABLES)} cascade")
@@ -86,3 +102,31 @@ def configure(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
 def db(database_url: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(database_url, autocommit=True) as conn:
         yield conn
+
+
+@pytest.fixture
+def make_user(database_url: str) -> Callable[..., User]:
+    """Registers a user through the auth function; `role` is then set in the database."""
+    counter = iter(range(1000))
+
+    def make(role: str = "student", email: str | None = None) -> User:
+        return register_user(database_url, email or f"user{next(counter)}@school.example", role)
+
+    return make
+
+
+@pytest.fixture
+def fal(configure: Callable[..., None]) -> Iterator[FakeFal]:
+    """A fake fal.ai server, and the settings that point the fal adapter at it."""
+    fake = FakeFal()
+    configure(
+        GENERATION_BACKEND="fal",
+        FAL_KEY="fal-test-key",
+        FAL_QUEUE_URL=fake.url,
+        FAL_JWKS_URL=f"{fake.url}/.well-known/jwks.json",
+        FAL_MEDIA_HOSTS="127.0.0.1",
+        MEDIA_ALLOW_HTTP="true",
+        PUBLIC_BASE_URL="https://api.videogen.test",
+    )
+    yield fake
+    fake.close()

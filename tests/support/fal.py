@@ -1,0 +1,244 @@
+"""A fake fal.ai at its HTTP boundary: queue API, JWKS, media host, signed deliveries.
+
+A real HTTP server on 127.0.0.1, shaped as fal documents: submit answers `request_id`,
+`status_url`, `response_url`, `cancel_url`; status answers `IN_QUEUE` / `IN_PROGRESS` /
+`COMPLETED`; cancel answers 202 `CANCELLATION_REQUESTED` or 400 `ALREADY_COMPLETED`.
+Deliveries are signed here independently of the project's code: ED25519 over
+request id, user id, timestamp and the body's hex SHA-256, joined by newlines.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+SAMPLE = (
+    Path(__file__).resolve().parents[2] / "layers/shared/python/videogen/local/assets/sample.mp4"
+).read_bytes()
+FAL_USER_ID = "fal-user-123"
+
+
+@dataclass
+class FakeRequest:
+    app: str
+    arguments: dict[str, Any]
+    webhook_url: str | None
+    authorization: str | None
+    state: str = "IN_QUEUE"
+    error: str | None = None
+
+
+@dataclass
+class FakeFal:
+    requests: dict[str, FakeRequest] = field(default_factory=dict)
+    submits: list[str] = field(default_factory=list)
+    cancels: list[str] = field(default_factory=list)
+    submit_responses: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    media_status: int = 200
+    keys: list[Ed25519PrivateKey] = field(default_factory=lambda: [Ed25519PrivateKey.generate()])
+    jwks_fetches: int = 0
+
+    def __post_init__(self) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    @property
+    def media_url(self) -> str:
+        return f"{self.url}/files/video.mp4"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    # --- what fal's servers hold ---
+    def jwks(self) -> dict[str, Any]:
+        keys = []
+        for key in self.keys:
+            raw = key.public_key().public_bytes(
+                serialization.Encoding.Raw, serialization.PublicFormat.Raw
+            )
+            keys.append(
+                {
+                    "kty": "OKP",
+                    "crv": "Ed25519",
+                    "x": base64.urlsafe_b64encode(raw).rstrip(b"=").decode(),  # unpadded
+                    "kid": hashlib.sha256(raw).hexdigest()[:16],
+                }
+            )
+        return {"keys": keys}
+
+    def delivery(
+        self,
+        request_id: str,
+        *,
+        ok: bool = True,
+        video_url: str | None = None,
+        error: str = "Model crashed: CUDA out of memory",
+        key: Ed25519PrivateKey | None = None,
+        timestamp: int | None = None,
+        body: bytes | None = None,
+    ) -> tuple[bytes, dict[str, str]]:
+        """A webhook body and its signed headers, as fal would POST them."""
+        if body is None:
+            payload = (
+                {
+                    "video": {
+                        "url": video_url or self.media_url,
+                        "content_type": "video/mp4",
+                        "file_name": "video.mp4",
+                        "file_size": len(SAMPLE),
+                    },
+                    "seed": 1234,
+                }
+                if ok
+                else None
+            )
+            body = json.dumps(
+                {
+                    "request_id": request_id,
+                    "gateway_request_id": request_id,
+                    "status": "OK" if ok else "ERROR",
+                    "payload": payload,
+                    "error": None if ok else error,
+                }
+            ).encode()
+        return body, self.sign(request_id, body, key=key, timestamp=timestamp)
+
+    def sign(
+        self,
+        request_id: str,
+        body: bytes,
+        *,
+        key: Ed25519PrivateKey | None = None,
+        timestamp: int | None = None,
+    ) -> dict[str, str]:
+        ts = str(timestamp if timestamp is not None else int(time.time()))
+        message = f"{request_id}\n{FAL_USER_ID}\n{ts}\n{hashlib.sha256(body).hexdigest()}"
+        signature = (key or self.keys[0]).sign(message.encode("utf-8")).hex()
+        return {
+            "content-type": "application/json",
+            "X-Fal-Webhook-Request-Id": request_id,
+            "X-Fal-Webhook-User-Id": FAL_USER_ID,
+            "X-Fal-Webhook-Timestamp": ts,
+            "X-Fal-Webhook-Signature": signature,
+        }
+
+
+def _handler_for(fal: FakeFal) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            path = urlsplit(self.path).path
+            if path == "/.well-known/jwks.json":
+                fal.jwks_fetches += 1
+                return self._json(200, fal.jwks())
+            if path == "/files/video.mp4":
+                if fal.media_status != 200:
+                    return self._json(fal.media_status, {"detail": "gone"})
+                self.send_response(200)
+                self.send_header("content-type", "video/mp4")
+                self.send_header("content-length", str(len(SAMPLE)))
+                self.end_headers()
+                self.wfile.write(SAMPLE)
+                return None
+            parts = path.strip("/").split("/")
+            if "requests" in parts:
+                request_id = parts[parts.index("requests") + 1]
+                request = fal.requests.get(request_id)
+                if request is None:
+                    return self._json(404, {"detail": "Request not found"})
+                if parts[-1] == "status":
+                    body: dict[str, Any] = {"status": request.state, "request_id": request_id}
+                    if request.state == "IN_QUEUE":
+                        body["queue_position"] = 0
+                    if request.state == "COMPLETED":
+                        body.update(logs=None, metrics={"inference_time": 12.5})
+                        if request.error:
+                            body["error"] = request.error
+                    return self._json(200, body)
+                return self._json(
+                    200,
+                    {
+                        "video": {
+                            "url": fal.media_url,
+                            "content_type": "video/mp4",
+                            "file_name": "video.mp4",
+                            "file_size": len(SAMPLE),
+                        },
+                        "seed": 1234,
+                    },
+                )
+            return self._json(404, {"detail": "Not found"})
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            arguments = json.loads(self.rfile.read(length) or b"{}")
+            url = urlsplit(self.path)
+            app = url.path.strip("/")
+            fal.submits.append(app)
+            if fal.submit_responses:
+                status, body = fal.submit_responses.pop(0)
+                if status != 200:
+                    return self._json(status, body)
+            request_id = str(uuid.uuid4())
+            webhook = parse_qs(url.query).get("fal_webhook", [None])[0]
+            fal.requests[request_id] = FakeRequest(
+                app, arguments, webhook, self.headers.get("authorization")
+            )
+            owner, alias = app.split("/")[:2]
+            base = f"{fal.url}/{owner}/{alias}/requests/{request_id}"
+            return self._json(
+                200,
+                {
+                    "request_id": request_id,
+                    "response_url": base,
+                    "status_url": f"{base}/status",
+                    "cancel_url": f"{base}/cancel",
+                    "queue_position": 0,
+                },
+                headers={"x-fal-request-id": request_id},
+            )
+
+        def do_PUT(self) -> None:
+            parts = urlsplit(self.path).path.strip("/").split("/")
+            request_id = parts[parts.index("requests") + 1]
+            fal.cancels.append(request_id)
+            request = fal.requests.get(request_id)
+            if request is None:
+                return self._json(404, {"detail": "Request not found"})
+            if request.state != "IN_QUEUE":
+                return self._json(400, {"status": "ALREADY_COMPLETED"})
+            request.state = "COMPLETED"
+            request.error = "cancelled"
+            return self._json(202, {"status": "CANCELLATION_REQUESTED"})
+
+    return Handler
