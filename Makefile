@@ -41,5 +41,24 @@ role: install  ## make role EMAIL=ada@school.example ROLE=admin (local stack mus
 migrate: install  ## apply supabase/migrations to DATABASE_URL (no local bootstrap)
 	$(BIN)/python -m videogen.db.migrations
 
+# --- Deployment (docs/deploy.md) ---------------------------------------------------------
+.PHONY: layers package deploy emr-artifacts
+STAGE  ?=
+REGION ?= eu-west-3
+
+layers: install  ## the Lambda dependency layer, built into layers/deps/ (never committed)
+	$(BIN)/python infra/build_layers.py
+
+package: install  ## offline (moto): template + zips in .serverless/, cfn-lint, size table
+	$(BIN)/python infra/package.py --allow-missing --region $(REGION)
+
+deploy: install  ## make deploy STAGE=prod [REGION=eu-west-3]: the real deploy (AWS credentials)
+	@test -n "$(STAGE)" || { echo "usage: make deploy STAGE=<stage> [REGION=...]"; exit 2; }
+	$(BIN)/python infra/package.py --aws --stage $(STAGE) --region $(REGION) --out .serverless-preflight
+	SLS_TELEMETRY_DISABLED=1 node_modules/.bin/osls deploy --stage $(STAGE) --region $(REGION) --verbose
+
+emr-artifacts: install  ## make emr-artifacts STAGE=prod (or BUCKET=...): KPI job code + JDBC jar to S3
+	$(BIN)/python infra/emr_artifacts.py $(if $(BUCKET),--bucket $(BUCKET),--stage $(STAGE)) --region $(REGION)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
