@@ -180,6 +180,8 @@ def _handler_for(fal: FakeFal) -> type[BaseHTTPRequestHandler]:
                     body: dict[str, Any] = {"status": request.state, "request_id": request_id}
                     if request.state == "IN_QUEUE":
                         body["queue_position"] = 0
+                    if request.state == "IN_PROGRESS":
+                        body["logs"] = None
                     if request.state == "COMPLETED":
                         body.update(logs=None, metrics={"inference_time": 12.5})
                         if request.error:

@@ -81,3 +81,5 @@ def _translated_errors() -> Iterator[None]:
         raise ProviderRejected(f"The video service refused the request: {exc.message}") from exc
     except (httpx.HTTPError, FalClientTimeoutError) as exc:
         raise ProviderUnavailable() from exc
+    except (KeyError, TypeError, ValueError) as exc:  # an answer not shaped as documented
+        raise ProviderUnavailable("The video service gave an unexpected answer.") from exc

@@ -1,0 +1,99 @@
+"""Admin routes: jobs and users across accounts, role and quota changes; admins only."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.support.fal import FakeFal
+from tests.support.handlers import load_handler
+
+
+@pytest.fixture
+def admin_api(fal: FakeFal) -> TestClient:
+    return TestClient(load_handler("admin").app)
+
+
+def error_code(response, status: int) -> str:
+    assert response.status_code == status, response.text
+    return response.json()["error"]["code"]
+
+
+def test_non_admins_get_403(admin_api: TestClient, make_user) -> None:
+    for role in ("student", "teacher"):
+        user = make_user(role=role)
+        for method, path in [
+            ("GET", "/admin/jobs"),
+            ("GET", "/admin/users"),
+            ("PATCH", f"/admin/users/{user.id}"),
+        ]:
+            response = admin_api.request(method, path, headers=user.headers, json={"role": "admin"})
+            assert error_code(response, 403) == "admin_only"
+    assert error_code(admin_api.get("/admin/users"), 401) == "missing_token"
+
+
+def test_admin_sees_every_users_jobs(admin_api: TestClient, fal: FakeFal, make_user) -> None:
+    generations = TestClient(load_handler("generations").app)
+    ada, bob, admin = make_user(), make_user(), make_user(role="admin")
+    for user in (ada, bob, bob):
+        generations.post(
+            "/generations", json={"model": "fal-ai/ltx-video", "prompt": "x"}, headers=user.headers
+        )
+    jobs = admin_api.get("/admin/jobs", headers=admin.headers).json()["items"]
+    assert len(jobs) == 3
+    bobs = admin_api.get(f"/admin/jobs?user_id={bob.id}", headers=admin.headers).json()["items"]
+    assert len(bobs) == 2
+
+
+def test_admin_lists_users_with_usage_and_changes_role_and_quota(
+    admin_api: TestClient, make_user
+) -> None:
+    admin = make_user(role="admin", email="head@school.example")
+    ada = make_user(email="ada@school.example")
+    page = admin_api.get("/admin/users?q=ADA", headers=admin.headers).json()
+    assert page["total"] == 1
+    assert page["items"][0]["email"] == "ada@school.example"
+    assert page["items"][0]["daily_quota"] == 5 and page["items"][0]["used_today"] == 0
+
+    teacher = admin_api.patch(
+        f"/admin/users/{ada.id}", json={"role": "teacher"}, headers=admin.headers
+    )
+    assert teacher.json()["role"] == "teacher" and teacher.json()["daily_quota"] == 20
+    custom = admin_api.patch(
+        f"/admin/users/{ada.id}", json={"daily_quota": 50}, headers=admin.headers
+    ).json()
+    assert custom["daily_quota"] == 50 and custom["quota_override"] == 50
+    reset = admin_api.patch(
+        f"/admin/users/{ada.id}", json={"daily_quota": None}, headers=admin.headers
+    ).json()
+    assert reset["daily_quota"] == 20 and reset["quota_override"] is None
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({}, 422, "validation_error"),
+        ({"role": "superuser"}, 422, "validation_error"),
+        ({"role": None}, 422, "validation_error"),
+        ({"daily_quota": -1}, 422, "validation_error"),
+        ({"email": "x@y.z"}, 422, "validation_error"),
+    ],
+)
+def test_bad_updates(admin_api: TestClient, make_user, body, status, code) -> None:
+    admin, ada = make_user(role="admin"), make_user()
+    response = admin_api.patch(f"/admin/users/{ada.id}", json=body, headers=admin.headers)
+    assert error_code(response, status) == code
+
+
+def test_unknown_user_and_self_demotion(admin_api: TestClient, make_user) -> None:
+    admin = make_user(role="admin")
+    missing = admin_api.patch(
+        "/admin/users/00000000-0000-0000-0000-000000000000",
+        json={"daily_quota": 3},
+        headers=admin.headers,
+    )
+    assert error_code(missing, 404) == "user_not_found"
+    demote = admin_api.patch(
+        f"/admin/users/{admin.id}", json={"role": "student"}, headers=admin.headers
+    )
+    assert error_code(demote, 409) == "cannot_demote_self"
