@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from tests.support.gotrue import FakeGoTrue
 from tests.support.handlers import load_handler
+from videogen.auth.identity import get_identity_provider
 
 SUPABASE_URL = "https://ref.supabase.co"
 PASSWORD = "correct-horse-42"
@@ -120,3 +121,19 @@ def test_supabase_down_is_503_and_nothing_written(
     assert error_code(response) == (503, "identity_unavailable")
     assert response.headers["retry-after"] == "5"
     assert db.execute("select count(*) from public.profiles").fetchone()[0] == 0
+
+
+def test_account_deletion_uses_the_admin_api_with_the_service_key(
+    client: TestClient, gotrue: FakeGoTrue, db
+) -> None:
+    register(client)
+    login = client.post("/auth/login", json={"email": "ada@school.example", "password": PASSWORD})
+    token = login.json()["access_token"]
+    generations = TestClient(load_handler("generations").app)
+    response = generations.delete("/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 204, response.text
+    delete = gotrue.requests[-1]
+    assert delete.method == "DELETE" and delete.headers["apikey"] == "service-role-key"
+    assert db.execute("select count(*) from public.profiles").fetchone() == (0,)
+    # deleting again (a retried request) finds the user gone and still succeeds
+    get_identity_provider().delete_user(login.json()["user"]["id"])

@@ -59,6 +59,9 @@ class FakeGoTrue:
     def mount(self, router: respx.Router) -> None:
         router.post(f"{self.issuer}/signup").mock(side_effect=self._signup)
         router.post(f"{self.issuer}/token").mock(side_effect=self._token)
+        router.delete(url__regex=rf"{self.issuer}/admin/users/.+").mock(
+            side_effect=self._delete_user
+        )
         router.get(f"{self.issuer}/.well-known/jwks.json").mock(
             side_effect=lambda request: httpx.Response(200, json=self.jwks())
         )
@@ -105,6 +108,19 @@ class FakeGoTrue:
                 )
             return httpx.Response(200, json=self._session(self.users[email]), headers=API_VERSION)
         return _error(400, "validation_failed", "Unsupported grant type")
+
+    def _delete_user(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.headers.get("authorization") != "Bearer service-role-key":
+            return _error(403, "not_admin", "User not allowed")
+        user_id = request.url.path.rsplit("/", 1)[-1]
+        email = next((e for e, u in self.users.items() if u["id"] == user_id), None)
+        if email is None:
+            return _error(404, "user_not_found", "User not found")
+        del self.users[email]
+        with psycopg.connect(self.database_url) as conn:
+            conn.execute("delete from auth.users where id = %s", (user_id,))
+        return httpx.Response(200, json={}, headers=API_VERSION)
 
     # --- state ---
     def _create_user(self, email: str, password: str, data: dict[str, Any]) -> dict[str, Any]:
