@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 REQS   := requirements.txt $(wildcard requirements/*.txt) pyproject.toml
 STAMP  := $(VENV)/.installed-$(shell cat $(REQS) 2>/dev/null | sha1sum | cut -c1-12)
 
-.PHONY: install run test lint format migrate role clean
+.PHONY: install run test lint format migrate role fuzz clean
 
 $(STAMP): $(REQS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ run: install  ## embedded Postgres + migrations + every route on http://127.0.0.
 
 test: install lint  ## lint, format check, then the whole test suite
 	$(BIN)/python -m pytest
+
+fuzz: install  ## Schemathesis against every function's OpenAPI, many examples per operation
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest -q tests/test_fuzz_api.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from videogen.errors import install_error_handlers
+from videogen.errors import ERROR_RESPONSES, install_error_handlers
 from videogen.logs import configure_logging
 from videogen.settings import get_settings
 
@@ -16,5 +16,5 @@ def create_app(*routers: APIRouter, title: str) -> FastAPI:
     app = FastAPI(title=title, version="0.1.0")
     install_error_handlers(app)
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
     return app

@@ -14,9 +14,40 @@ import psycopg_pool
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Machine-readable, stable: branch on this.")
+    message: str = Field(description="Human-readable; may change.")
+    details: dict[str, Any] | None = None
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    error: ErrorDetail
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "Malformed request",
+    401: "Missing, invalid or expired credentials",
+    403: "Not allowed",
+    404: "Not found (another user's object is not found either)",
+    409: "Conflict with the current state",
+    413: "Body too large",
+    422: "Invalid input; `details.fields` names the fields",
+    429: "Quota or rate limit reached",
+    502: "An outside service refused the request",
+    503: "A dependency is unavailable; retry later (Retry-After)",
+}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in _ERROR_DESCRIPTIONS.items()
+}
 
 
 class AppError(Exception):
