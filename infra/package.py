@@ -65,6 +65,7 @@ CI_CONFIG = {
 SECRET_NAMES = (
     "database-url",
     "supabase-anon-key",
+    "supabase-service-role-key",
     "supabase-jwt-secret",
     "fal-key",
     "storage-access-key-id",
@@ -184,9 +185,13 @@ def moto_endpoint(stage: str, region: str, sentinels: dict[str, str]) -> Iterato
             aws_secret_access_key="testing",  # noqa: S106 - moto's dummy credentials
         )
         for name, value in CI_CONFIG.items():
-            ssm.put_parameter(Name=f"/videogen/{stage}/{name}", Value=value, Type="String")
+            ssm.put_parameter(
+                Name=f"/videogen/{stage}/{name}", Value=value, Type="String", Overwrite=True
+            )
         for name, value in sentinels.items():
-            ssm.put_parameter(Name=f"/videogen/{stage}/{name}", Value=value, Type="SecureString")
+            ssm.put_parameter(
+                Name=f"/videogen/{stage}/{name}", Value=value, Type="SecureString", Overwrite=True
+            )
         yield url
     finally:
         server.stop()

@@ -1,0 +1,357 @@
+"""The packaged CloudFormation template has the properties the deployment promises."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from infra import secrets_wrapper
+
+from .conftest import Packaged
+
+FUNCTIONS = {
+    "Auth": "functions/auth/handler.handler",
+    "Generations": "functions/generations/handler.handler",
+    "Webhooks": "functions/webhooks/handler.handler",
+    "Admin": "functions/admin/handler.handler",
+    "Kpis": "functions/kpis/handler.handler",
+    "Reconcile": "functions/reconcile/handler.handler",
+    "KpiSchedule": "functions/kpi_schedule/handler.handler",
+}
+# Route -> (function, public). Everything not public must carry the JWT authorizer.
+ROUTES = {
+    "POST /auth/register": ("Auth", True),
+    "POST /auth/login": ("Auth", True),
+    "POST /auth/refresh": ("Auth", True),
+    "GET /me": ("Auth", False),
+    "GET /models": ("Generations", True),
+    "POST /generations": ("Generations", False),
+    "GET /generations": ("Generations", False),
+    "GET /generations/quota": ("Generations", False),
+    "GET /generations/{id}": ("Generations", False),
+    "POST /generations/{id}/cancel": ("Generations", False),
+    "POST /generations/{id}/retry": ("Generations", False),
+    "DELETE /me": ("Generations", False),
+    "POST /webhooks/fal": ("Webhooks", True),
+    "GET /admin/jobs": ("Admin", False),
+    "GET /admin/users": ("Admin", False),
+    "PATCH /admin/users/{id}": ("Admin", False),
+    "GET /admin/kpis": ("Kpis", False),
+    "POST /admin/kpis/run": ("Kpis", False),
+    "GET /admin/kpis/runs/{id}": ("Kpis", False),
+}
+SECRET_VARIABLES = re.compile(r"(KEY|SECRET|PASSWORD|TOKEN|DATABASE_URL)", re.IGNORECASE)
+
+
+def functions(p: Packaged) -> dict[str, dict[str, Any]]:
+    return p.of_type("AWS::Lambda::Function")
+
+
+def env(p: Packaged, name: str) -> dict[str, Any]:
+    return functions(p)[f"{name}LambdaFunction"]["Properties"]["Environment"]["Variables"]
+
+
+def statements(role: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for policy in role["Properties"].get("Policies", []):
+        found.extend(policy["PolicyDocument"]["Statement"])
+    return found
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_every_function_is_arm64_python312_with_both_layers(packaged: Packaged) -> None:
+    found = functions(packaged)
+    assert set(found) == {f"{name}LambdaFunction" for name in FUNCTIONS}
+    for name, handler in FUNCTIONS.items():
+        props = found[f"{name}LambdaFunction"]["Properties"]
+        assert props["Handler"] == handler
+        assert props["Runtime"] == "python3.12"
+        assert props["Architectures"] == ["arm64"]
+        assert props["Layers"] == [{"Ref": "SharedLambdaLayer"}, {"Ref": "DepsLambdaLayer"}]
+        assert props["Role"] == {"Fn::GetAtt": [f"{name}Role", "Arn"]}, "own role each"
+
+
+def test_every_function_is_packaged_individually(packaged: Packaged) -> None:
+    keys = {
+        props["Properties"]["Code"]["S3Key"].rsplit("/", 1)[-1]
+        for props in functions(packaged).values()
+    }
+    assert len(keys) == len(FUNCTIONS), "one artifact per function"
+    for layer in ("SharedLambdaLayer", "DepsLambdaLayer"):
+        props = packaged.resources[layer]["Properties"]
+        assert props["CompatibleRuntimes"] == ["python3.12"]
+        assert props["CompatibleArchitectures"] == ["arm64"]
+
+
+def test_routes_are_exactly_the_planned_ones(packaged: Packaged) -> None:
+    routes = packaged.of_type("AWS::ApiGatewayV2::Route")
+    integrations = packaged.of_type("AWS::ApiGatewayV2::Integration")
+    found = {}
+    for route in routes.values():
+        props = route["Properties"]
+        integration = props["Target"]["Fn::Join"][1][1]["Ref"]
+        target = integrations[integration]["Properties"]["IntegrationUri"]["Fn::GetAtt"][0]
+        found[props["RouteKey"]] = target.removesuffix("LambdaFunction")
+    assert found == {key: fn for key, (fn, _) in ROUTES.items()}
+
+
+def test_jwt_authorizer_on_every_route_but_the_public_ones(packaged: Packaged) -> None:
+    (authorizer_id, authorizer), *others = packaged.of_type("AWS::ApiGatewayV2::Authorizer").items()
+    assert not others
+    jwt = authorizer["Properties"]
+    assert jwt["AuthorizerType"] == "JWT"
+    assert jwt["IdentitySource"] == ["$request.header.Authorization"]
+    assert jwt["JwtConfiguration"] == {
+        "Issuer": "https://ci-project.supabase.co/auth/v1",  # SUPABASE_URL + /auth/v1
+        "Audience": ["authenticated"],
+    }
+    for route in packaged.of_type("AWS::ApiGatewayV2::Route").values():
+        props = route["Properties"]
+        public = ROUTES[props["RouteKey"]][1]
+        if public:
+            assert "AuthorizationType" not in props, props["RouteKey"]
+        else:
+            assert props["AuthorizationType"] == "JWT", props["RouteKey"]
+            assert props["AuthorizerId"] == {"Ref": authorizer_id}, props["RouteKey"]
+
+
+def test_webhook_route_is_public(packaged: Packaged) -> None:
+    (webhook,) = [
+        r["Properties"]
+        for r in packaged.of_type("AWS::ApiGatewayV2::Route").values()
+        if r["Properties"]["RouteKey"] == "POST /webhooks/fal"
+    ]
+    assert "AuthorizerId" not in webhook
+
+
+def test_settings_reach_the_functions(packaged: Packaged) -> None:
+    for name in FUNCTIONS:
+        variables = env(packaged, name)
+        assert variables["APP_ENV"] == "production"
+        assert variables["SUPABASE_URL"] == "https://ci-project.supabase.co"
+        assert variables["JWT_AUDIENCE"] == "authenticated"
+        assert variables["DB_POOL_MAX_SIZE"] == "1"
+        assert variables["PUBLIC_BASE_URL"] == {"Fn::GetAtt": ["HttpApi", "ApiEndpoint"]}
+        assert variables["STORAGE_ENDPOINT_URL"].startswith("https://")
+        assert variables["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/bin/videogen-secrets"
+    for name in ("Kpis", "KpiSchedule"):
+        variables = env(packaged, name)
+        assert variables["EMR_APPLICATION_ID"] == {"Ref": "KpiEmrApplication"}
+        assert variables["EMR_EXECUTION_ROLE_ARN"] == {"Fn::GetAtt": ["EmrJobRole", "Arn"]}
+
+
+def test_no_secret_in_any_environment(packaged: Packaged) -> None:
+    """Secret-named variables never carry a value: only the SSM names of the secrets."""
+    for name in FUNCTIONS:
+        for key, value in env(packaged, name).items():
+            if key == "VIDEOGEN_SSM_SECRETS":
+                for var, path, _ in secrets_wrapper.parse_spec(value):
+                    assert path.startswith("/videogen/ci/"), (var, path)
+                continue
+            if key.endswith("_SSM_PARAMETER"):  # the name of a secret, not its value
+                assert value == "/videogen/ci/database-url", key
+                continue
+            assert not SECRET_VARIABLES.search(key), f"{name}: {key} set in the template"
+
+
+def test_every_required_production_setting_is_wired(packaged: Packaged) -> None:
+    """What videogen.settings needs in production is in each function's environment or its
+    secrets (a function missing one would fail at its first cold start)."""
+    from videogen.settings import Settings
+
+    for name in FUNCTIONS:
+        # CloudFormation expressions (Ref, GetAtt, Sub) resolve at deploy: any value will do.
+        variables = {
+            k: v if isinstance(v, str) else "resolved-at-deploy"
+            for k, v in env(packaged, name).items()
+        }
+        spec = secrets_wrapper.parse_spec(variables.pop("VIDEOGEN_SSM_SECRETS"))
+        provided = {var: "x" for var, _, required in spec if required}
+        fields = {k.lower(): v for k, v in {**variables, **provided}.items()}
+        fields = {k: v for k, v in fields.items() if k in Settings.model_fields}
+        settings = Settings.model_construct(**fields)
+        assert settings.required_missing() == [], name
+        if name in ("Kpis", "KpiSchedule"):
+            assert settings.kpi_missing() == [], name
+
+
+def test_roles_read_exactly_their_functions_secrets(packaged: Packaged) -> None:
+    for name in FUNCTIONS:
+        spec = secrets_wrapper.parse_spec(env(packaged, name)["VIDEOGEN_SSM_SECRETS"])
+        wanted = {path for _, path, _ in spec}
+        granted = set()
+        for statement in statements(packaged.resources[f"{name}Role"]):
+            if "ssm:GetParameters" in as_list(statement["Action"]):
+                for resource in as_list(statement["Resource"]):
+                    granted.add(resource["Fn::Sub"].split(":parameter", 1)[1])
+        assert granted == wanted, name
+
+
+def test_iam_least_privilege(packaged: Packaged) -> None:
+    roles = packaged.of_type("AWS::IAM::Role")
+    assert {f"{name}Role" for name in FUNCTIONS} <= set(roles)
+    assert "IamRoleLambdaExecution" not in roles, "no shared default role"
+    for logical, role in roles.items():
+        for statement in statements(role):
+            assert statement["Effect"] == "Allow", logical
+            for action in as_list(statement["Action"]):
+                assert "*" not in action, f"{logical}: wildcard action {action}"
+            for resource in as_list(statement["Resource"]):
+                assert resource != "*", f"{logical}: every resource"
+        assert not role["Properties"].get("ManagedPolicyArns"), logical
+    for name in FUNCTIONS:
+        actions = {
+            action
+            for statement in statements(roles[f"{name}Role"])
+            for action in as_list(statement["Action"])
+        }
+        expected = {"logs:CreateLogStream", "logs:PutLogEvents", "ssm:GetParameters"}
+        if name in ("Kpis", "KpiSchedule"):
+            expected |= {
+                "emr-serverless:StartJobRun",
+                "emr-serverless:GetJobRun",
+                "emr-serverless:ListJobRuns",
+                "emr-serverless:TagResource",
+                "iam:PassRole",
+            }
+        assert actions == expected, name
+
+
+def test_kpi_start_may_pass_only_the_emr_job_role(packaged: Packaged) -> None:
+    for name in ("Kpis", "KpiSchedule"):
+        (passrole,) = [
+            s
+            for s in statements(packaged.resources[f"{name}Role"])
+            if s["Action"] == "iam:PassRole"
+        ]
+        assert passrole["Resource"] == {"Fn::GetAtt": ["EmrJobRole", "Arn"]}
+        assert passrole["Condition"] == {
+            "StringEquals": {"iam:PassedToService": "emr-serverless.amazonaws.com"}
+        }
+
+
+def test_buckets_encrypted_private_tls_only(packaged: Packaged) -> None:
+    buckets = packaged.of_type("AWS::S3::Bucket")
+    assert {"ArtifactsBucket", "KpiBucket"} <= set(buckets)
+    policies = {
+        p["Properties"]["Bucket"]["Ref"]: p["Properties"]["PolicyDocument"]
+        for p in packaged.of_type("AWS::S3::BucketPolicy").values()
+    }
+    for logical, bucket in buckets.items():
+        props = bucket["Properties"]
+        (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }, logical
+        denies = [s for s in policies[logical]["Statement"] if s["Effect"] == "Deny"]
+        tls = [s["Condition"]["Bool"]["aws:SecureTransport"] for s in denies if "Condition" in s]
+        assert [str(v).lower() for v in tls] == ["false"], f"{logical}: TLS only"
+    for logical in ("ArtifactsBucket", "KpiBucket"):
+        rules = buckets[logical]["Properties"]["LifecycleConfiguration"]["Rules"]
+        assert rules and all(r["Status"] == "Enabled" for r in rules)
+        assert any("AbortIncompleteMultipartUpload" in r for r in rules), logical
+        assert any("NoncurrentVersionExpiration" in r for r in rules), logical
+
+
+def test_emr_application(packaged: Packaged) -> None:
+    (app,) = packaged.of_type("AWS::EMRServerless::Application").values()
+    props = app["Properties"]
+    assert props["Type"] == "Spark"
+    major, minor = map(int, re.fullmatch(r"emr-(\d+)\.(\d+)\.\d+", props["ReleaseLabel"]).groups())
+    assert (major, minor) >= (7, 0), "emr-7.x ships Spark 3.5"
+    assert props["AutoStartConfiguration"] == {"Enabled": True}
+    assert props["AutoStopConfiguration"]["Enabled"] is True
+    assert 1 <= props["AutoStopConfiguration"]["IdleTimeoutMinutes"] <= 60
+    assert set(props["MaximumCapacity"]) == {"Cpu", "Memory", "Disk"}
+    assert "InitialCapacity" not in props, "no pre-initialized capacity (cost)"
+    job_role = packaged.resources["EmrJobRole"]["Properties"]["AssumeRolePolicyDocument"]
+    assert job_role["Statement"][0]["Principal"] == {"Service": "emr-serverless.amazonaws.com"}
+
+
+def test_daily_kpi_schedule_targets_the_start_function(packaged: Packaged) -> None:
+    (schedule,) = packaged.of_type("AWS::Scheduler::Schedule").values()
+    props = schedule["Properties"]
+    assert re.fullmatch(r"cron\(\d+ \d+ \* \* \? \*\)", props["ScheduleExpression"])
+    assert props["State"] == "ENABLED"
+    assert props["Target"]["Arn"] == {"Fn::GetAtt": ["KpiScheduleLambdaFunction", "Arn"]}
+    role = packaged.resources[props["Target"]["RoleArn"]["Fn::GetAtt"][0]]
+    (invoke,) = statements(role)
+    assert invoke["Action"] == "lambda:InvokeFunction"
+    assert {"Fn::GetAtt": ["KpiScheduleLambdaFunction", "Arn"]} in invoke["Resource"]
+    (rule,) = packaged.of_type("AWS::Events::Rule").values()
+    assert rule["Properties"]["ScheduleExpression"] == "rate(10 minutes)"
+
+
+@pytest.mark.parametrize(
+    ("alarm", "metric"),
+    [
+        ("Api5xxRateAlarm", "5xx"),
+        ("WebhookSignatureFailuresAlarm", "WebhookSignatureFailures"),
+        ("JobsStuckAlarm", "StuckJobs"),
+        ("KpiJobFailuresAlarm", "FailedJobs"),
+        ("KpiStartFailuresAlarm", "Errors"),
+    ],
+)
+def test_alarms_notify_the_topic(packaged: Packaged, alarm: str, metric: str) -> None:
+    props = packaged.resources[alarm]["Properties"]
+    assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    names = [props.get("MetricName")] + [
+        m["MetricStat"]["Metric"]["MetricName"]
+        for m in props.get("Metrics", [])
+        if "MetricStat" in m
+    ]
+    assert metric in names
+    assert packaged.resources["AlarmTopic"]["Type"] == "AWS::SNS::Topic"
+
+
+def test_log_metric_filters_feed_the_alarms(packaged: Packaged) -> None:
+    filters = {
+        f["Properties"]["MetricTransformations"][0]["MetricName"]: f["Properties"]
+        for f in packaged.of_type("AWS::Logs::MetricFilter").values()
+    }
+    assert filters["WebhookSignatureFailures"]["LogGroupName"] == {"Ref": "WebhooksLogGroup"}
+    assert filters["StuckJobs"]["LogGroupName"] == {"Ref": "ReconcileLogGroup"}
+
+
+def test_template_holds_no_ssm_secure_value(packaged: Packaged) -> None:
+    """Secrets are read by the functions: the template never resolves a SecureString."""
+    text = json.dumps(packaged.template)
+    assert "sentinel-" not in text
+    assert "{{resolve:ssm-secure" not in text
+
+
+def _normalise(route: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", route)
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_api_gateway_routes_match_the_function_apps(packaged: Packaged, name: str) -> None:
+    """Every route a function's FastAPI app serves reaches it through API Gateway, and no
+    API Gateway route points at a function that does not serve it."""
+    from tests.support.handlers import FUNCTIONS_DIR, load_handler
+
+    folder = FUNCTIONS[name].split("/")[1]
+    if not (FUNCTIONS_DIR / folder / "handler.py").exists():
+        pytest.skip(f"functions/{folder}/handler.py not written yet")
+    module = load_handler(folder)
+    app = getattr(module, "app", None)
+    gateway = {_normalise(key) for key, (fn, _) in ROUTES.items() if fn == name}
+    if app is None:  # a scheduled function: plain handler(event, context), no routes
+        assert not gateway
+        return
+    served = {
+        _normalise(f"{method.upper()} {path}")
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    }
+    assert served == gateway
