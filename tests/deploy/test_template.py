@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -315,12 +316,28 @@ def test_alarms_notify_the_topic(packaged: Packaged, alarm: str, metric: str) ->
 
 
 def test_log_metric_filters_feed_the_alarms(packaged: Packaged) -> None:
-    filters = {
-        f["Properties"]["MetricTransformations"][0]["MetricName"]: f["Properties"]
-        for f in packaged.of_type("AWS::Logs::MetricFilter").values()
-    }
-    assert filters["WebhookSignatureFailures"]["LogGroupName"] == {"Ref": "WebhooksLogGroup"}
-    assert filters["StuckJobs"]["LogGroupName"] == {"Ref": "ReconcileLogGroup"}
+    filters: dict[str, list[dict[str, Any]]] = {}
+    for f in packaged.of_type("AWS::Logs::MetricFilter").values():
+        metric = f["Properties"]["MetricTransformations"][0]["MetricName"]
+        filters.setdefault(metric, []).append(f["Properties"])
+    (signature,) = filters["WebhookSignatureFailures"]
+    assert signature["LogGroupName"] == {"Ref": "WebhooksLogGroup"}
+    assert "webhook signature rejected" in signature["FilterPattern"]
+    stuck = filters["StuckJobs"]
+    assert {f["LogGroupName"]["Ref"] for f in stuck} == {"ReconcileLogGroup"}
+    fields = {f["MetricTransformations"][0]["MetricValue"] for f in stuck}
+    assert fields == {"$.in_progress", "$.still_queued", "$.error"}
+
+
+def test_log_patterns_are_what_the_code_logs() -> None:
+    """The alarms' filters match messages the shared package really logs."""
+    shared = Path(__file__).resolve().parents[2] / "layers" / "shared" / "python" / "videogen"
+    router = (shared / "webhooks" / "router.py").read_text()
+    reconcile = (shared / "webhooks" / "reconcile.py").read_text()
+    assert '"webhook signature rejected"' in router
+    assert '"reconciliation done"' in reconcile
+    for outcome in ("in_progress", "still_queued", "error"):
+        assert f'"{outcome}"' in reconcile, outcome
 
 
 def test_template_holds_no_ssm_secure_value(packaged: Packaged) -> None:
