@@ -9,8 +9,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import psycopg
-import psycopg_pool
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -159,16 +157,6 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
 
-async def _database_outage(_: Request, exc: Exception) -> JSONResponse:
-    logger.warning("database unavailable", extra={"error": type(exc).__name__})
-    return error_response(
-        503,
-        "database_unavailable",
-        "The database is unavailable; nothing was changed. Try again shortly.",
-        headers={"Retry-After": "5"},
-    )
-
-
 async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error")
     return error_response(500, "internal_error", "An unexpected error occurred.")
@@ -178,6 +166,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(psycopg.OperationalError, _database_outage)
-    app.add_exception_handler(psycopg_pool.PoolTimeout, _database_outage)
     app.add_exception_handler(Exception, _unexpected_error)

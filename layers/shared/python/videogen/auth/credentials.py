@@ -6,14 +6,14 @@ check, for instance), whose refusals map to the same `weak_password` error.
 
 from __future__ import annotations
 
-from email_validator import EmailNotValidError, validate_email
-
 from videogen.auth.errors import InvalidEmail, WeakPassword
 
 MAX_PASSWORD_BYTES = 72  # what bcrypt-based Supabase Auth keeps; more would be silently cut
 
 
 def normalize_email(email: str) -> str:
+    from email_validator import EmailNotValidError, validate_email  # only these routes need it
+
     try:
         result = validate_email(email, check_deliverability=False)
     except EmailNotValidError as exc:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import psycopg
+if TYPE_CHECKING:
+    import psycopg
 
 PROFILE_SELECT = """
     select p.id, p.email, p.display_name, p.role, p.created_at,

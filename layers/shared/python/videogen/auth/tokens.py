@@ -12,12 +12,14 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import httpx
 import jwt
 from jwt import PyJWK
+
+if TYPE_CHECKING:
+    import httpx
 
 from videogen.auth.errors import InvalidToken
 from videogen.errors import ServiceUnavailable
@@ -60,12 +62,17 @@ class JwksCache:
         self.url = url
         self.ttl = ttl
         self.min_refetch_interval = min_refetch_interval
-        self._http = http or httpx.Client(timeout=timeout)
+        self._http = http
+        self._timeout = timeout
         self._keys: dict[str, PyJWK] = {}
         self._fetched_at = float("-inf")
         self._lock = threading.Lock()
 
     def _fetch(self) -> None:
+        import httpx  # only deployments verifying against JWKS pay for it
+
+        if self._http is None:
+            self._http = httpx.Client(timeout=self._timeout)
         try:
             response = self._http.get(self.url)
             response.raise_for_status()

@@ -2,7 +2,9 @@
 
 In production the URL points at Supabase's transaction pooler (Supavisor, port 6543), which
 does not keep prepared statements between transactions: `prepare_threshold=None` turns
-psycopg's automatic prepared statements off.
+psycopg's automatic prepared statements off. psycopg is imported on first use, not at
+import time, so a cold start that answers without the database does not pay for it.
+A lost or unreachable database surfaces as `DatabaseUnavailable` (503, nothing committed).
 """
 
 from __future__ import annotations
@@ -11,12 +13,19 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-import psycopg
-from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
-
+from videogen.errors import ServiceUnavailable
 from videogen.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg_pool import ConnectionPool
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    code = "database_unavailable"
+    message = "The database is unavailable; nothing was changed. Try again shortly."
 
 
 class Database:
@@ -28,23 +37,12 @@ class Database:
         connect_timeout: int = 5,
         statement_timeout_ms: int = 10_000,
     ) -> None:
+        self._url = url
+        self._max_size = max_size
+        self._connect_timeout = connect_timeout
+        self._statement_timeout_ms = statement_timeout_ms
         self._lock = threading.Lock()
-        self._pool = ConnectionPool(
-            url,
-            min_size=0,
-            max_size=max_size,
-            open=False,
-            timeout=connect_timeout * 2,
-            check=ConnectionPool.check_connection,
-            kwargs={
-                "prepare_threshold": None,
-                "connect_timeout": connect_timeout,
-                "row_factory": dict_row,
-                "options": f"-c statement_timeout={statement_timeout_ms}",
-            },
-            name="videogen",
-        )
-        self._opened = False
+        self._pool: ConnectionPool | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -56,24 +54,49 @@ class Database:
             statement_timeout_ms=settings.db_statement_timeout_ms,
         )
 
-    def _ensure_open(self) -> None:
-        if not self._opened:
-            with self._lock:
-                if not self._opened:
-                    self._pool.open(wait=False)
-                    self._opened = True
+    def _open_pool(self) -> ConnectionPool:
+        with self._lock:
+            if self._pool is None:
+                from psycopg.rows import dict_row
+                from psycopg_pool import ConnectionPool
+
+                kwargs: dict[str, Any] = {
+                    "prepare_threshold": None,
+                    "connect_timeout": self._connect_timeout,
+                    "row_factory": dict_row,
+                    "options": f"-c statement_timeout={self._statement_timeout_ms}",
+                }
+                pool = ConnectionPool(
+                    self._url,
+                    min_size=0,
+                    max_size=self._max_size,
+                    open=False,
+                    timeout=self._connect_timeout * 2,
+                    check=ConnectionPool.check_connection,
+                    kwargs=kwargs,
+                    name="videogen",
+                )
+                pool.open(wait=False)
+                self._pool = pool
+            return self._pool
 
     @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection[dict]]:
+    def connection(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
         """A pooled connection; the block runs in one transaction, committed on success."""
-        self._ensure_open()
-        with self._pool.connection() as conn:
-            yield conn
+        import psycopg
+        from psycopg_pool import PoolTimeout
+
+        pool = self._pool or self._open_pool()
+        try:
+            with pool.connection() as conn:
+                yield conn
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            raise DatabaseUnavailable() from exc
 
     def close(self) -> None:
-        if self._opened:
+        if self._pool is not None:
             self._pool.close()
-            self._opened = False
+            self._pool = None
 
 
 @lru_cache

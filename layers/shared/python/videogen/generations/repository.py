@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import json
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import psycopg
-from psycopg.types.json import Jsonb
-
 from videogen.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import psycopg
 
 JOB_SELECT = """
     select j.id, j.user_id, j.model, j.prompt, j.params, j.status, j.error, j.fal_request_id,
@@ -98,6 +98,8 @@ def insert_job(
     request_hash: str | None,
     retry_of: UUID | None,
 ) -> UUID:
+    from psycopg.types.json import Jsonb
+
     row = conn.execute(
         """insert into public.jobs (user_id, model, prompt, params, cost_estimate_usd,
                                     idempotency_key, request_hash, retry_of)

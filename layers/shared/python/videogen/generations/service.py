@@ -18,7 +18,6 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
-import psycopg
 from pydantic import ValidationError
 
 from videogen.auth.errors import ProfileNotFound
@@ -99,11 +98,13 @@ class GenerationService:
         params = self._validate_params(model, request.params)
         self._check_prompt(request.prompt)
         request_hash = _hash_request(request.model, request.prompt, params)
+        from psycopg.errors import UniqueViolation
+
         try:
             job_id, created = self._record(
                 user_id, model, request.prompt, params, idempotency_key, request_hash, retry_of
             )
-        except psycopg.errors.UniqueViolation:
+        except UniqueViolation:
             # A concurrent request with the same Idempotency-Key won: answer with its job.
             job_id, created = self._record(
                 user_id, model, request.prompt, params, idempotency_key, request_hash, retry_of

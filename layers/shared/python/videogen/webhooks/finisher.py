@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from uuid import UUID
-
-import psycopg
 
 from videogen.db import Database
 from videogen.generations import repository as repo
@@ -22,6 +21,10 @@ from videogen.storage.base import ObjectStore, video_key
 from videogen.webhooks import media
 
 logger = logging.getLogger(__name__)
+
+
+if TYPE_CHECKING:
+    import psycopg
 
 UNFINISHED = ("queued", "submitted", "in_progress")
 
