@@ -151,9 +151,11 @@ def _link_or_copy(src: str, dst: str) -> None:
 def stage_service(target: Path, missing: list[Path]) -> None:
     """A copy of what osls reads, plus placeholders for handlers not written yet."""
     shutil.copy2(ROOT / "serverless.yml", target / "serverless.yml")
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    sources = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
     for part in ("infra", "functions", "layers/shared", "layers/deps"):
         src = ROOT / part
+        # The built deps layer keeps its Python 3.12 bytecode (see build_layers.py).
+        ignore = None if part == "layers/deps" else sources
         if src.exists():
             shutil.copytree(src, target / part, ignore=ignore, copy_function=_link_or_copy)
     for handler in missing:
