@@ -47,6 +47,7 @@ class FakeFal:
     cancels: list[str] = field(default_factory=list)
     submit_responses: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     media_status: int = 200
+    submit_delay: float = 0.0
     keys: list[Ed25519PrivateKey] = field(default_factory=lambda: [Ed25519PrivateKey.generate()])
     jwks_fetches: int = 0
 
@@ -207,6 +208,7 @@ def _handler_for(fal: FakeFal) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             app = url.path.strip("/")
             fal.submits.append(app)
+            time.sleep(fal.submit_delay)
             if fal.submit_responses:
                 status, body = fal.submit_responses.pop(0)
                 if status != 200:

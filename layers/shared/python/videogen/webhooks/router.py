@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import partial
 from typing import Annotated
 from uuid import UUID
 
@@ -75,30 +76,23 @@ async def fal_webhook(
         video_url=video.url if video else None,
         error=None if delivery.status == "OK" else delivery.error_text(),
     )
-    db = get_database()
+    record = partial(
+        record_event,
+        get_database(),
+        request_id=delivery.request_id,
+        gateway_request_id=delivery.gateway_request_id,
+        job_id=job_id,
+        payload_status=delivery.status,
+    )
 
     def apply() -> str:
         try:
             result = get_job_finisher().finish(job_id, outcome)
         except AppError as exc:
-            record_event(
-                db,
-                request_id=delivery.request_id,
-                gateway_request_id=delivery.gateway_request_id,
-                job_id=job_id,
-                payload_status=delivery.status,
-                outcome="error",
-                detail=exc.code,
-            )
+            record(outcome="error", detail=exc.code)
             raise
-        record_event(
-            db,
-            request_id=delivery.request_id,
-            gateway_request_id=delivery.gateway_request_id,
-            job_id=job_id,
-            payload_status=delivery.status,
-            outcome=result,
-        )
+        if result != "duplicate":  # fal's retries of an applied delivery: one lookup, no write
+            record(outcome=result)
         return result
 
     result = await run_in_threadpool(apply)
