@@ -62,7 +62,8 @@ handler = Mangum(app, lifespan="off")
 def script_for(function: str) -> str:
     load = (
         "import importlib.util\n"
-        f"spec = importlib.util.spec_from_file_location('handler', 'functions/{function}/handler.py')\n"
+        f"path = 'functions/{function}/handler.py'\n"
+        "spec = importlib.util.spec_from_file_location('handler', path)\n"
         "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
         "handler = module.handler\n"
     )
