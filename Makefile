@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 REQS   := requirements.txt $(wildcard requirements/*.txt) pyproject.toml
 STAMP  := $(VENV)/.installed-$(shell cat $(REQS) 2>/dev/null | sha1sum | cut -c1-12)
 
-.PHONY: install run test lint format migrate role fuzz clean
+.PHONY: install run test lint format migrate role fuzz node-tools clean
 
 $(STAMP): $(REQS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,11 +22,23 @@ install: $(STAMP)
 run: install  ## embedded Postgres + migrations + every route on http://127.0.0.1:8000
 	$(BIN)/python -m videogen.local
 
-test: install lint  ## lint, format check, then the whole test suite
+test: install lint chromium node-tools  ## lint, format check, then the whole test suite
 	$(BIN)/python -m pytest
 
 fuzz: install  ## Schemathesis against every function's OpenAPI, many examples per operation
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest -q tests/test_fuzz_api.py
+
+NODE_TOOLS := node_modules/.package-lock.json
+
+$(NODE_TOOLS): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
+node-tools: $(NODE_TOOLS)  ## osls and the Supabase CLI, pinned in package-lock.json
+
+CHROMIUM ?= /usr/bin/chromium
+
+chromium:  ## Debian's Chromium for the browser tests (Playwright's own download fails here)
+	@test -x $(CHROMIUM) || { apt-get update && apt-get install -y chromium; }
 
 lint: install
 	$(BIN)/ruff check .
