@@ -29,8 +29,10 @@ def load_function_apps(functions_dir: Path) -> dict[str, FastAPI]:
 
 def build_local_app(repo: Path) -> FastAPI:
     from videogen.local.routes import router as local_router
+    from videogen.local.web import mount_web_client
 
     app = create_app(local_router, title="VideoGen (local stack)")
     for function_app in load_function_apps(repo / "functions").values():
         app.include_router(function_app.router)
+    mount_web_client(app, repo / "web")  # after the API routes: API paths win
     return app

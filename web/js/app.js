@@ -1,0 +1,168 @@
+// The single-page app: hash routes (#/videos, …), the header, and page changes.
+// Hash routes work from any static host (S3/CloudFront) without rewrite rules.
+
+import { api } from "./api.js";
+import { h } from "./dom.js";
+import { clearSession, getSession, onSessionChange } from "./session.js";
+import * as login from "./pages/login.js";
+import * as register from "./pages/register.js";
+import * as generate from "./pages/generate.js";
+import * as videos from "./pages/videos.js";
+import * as adminUsers from "./pages/admin-users.js";
+import * as adminJobs from "./pages/admin-jobs.js";
+import * as adminKpis from "./pages/admin-kpis.js";
+
+// access: "guest" (signed out only), "user" (signed in), "admin".
+const ROUTES = {
+  "/login": { page: login, title: "Sign in", access: "guest", nav: "Sign in" },
+  "/register": { page: register, title: "Create an account", access: "guest", nav: "Register" },
+  "/generate": { page: generate, title: "Create a video", access: "user", nav: "Create" },
+  "/videos": { page: videos, title: "My videos", access: "user", nav: "My videos" },
+  "/admin/users": { page: adminUsers, title: "Users", access: "admin", nav: "Users" },
+  "/admin/jobs": { page: adminJobs, title: "Jobs", access: "admin", nav: "Jobs" },
+  "/admin/kpis": { page: adminKpis, title: "KPI dashboard", access: "admin", nav: "KPIs" },
+};
+
+const main = document.getElementById("main");
+const nav = document.getElementById("nav");
+const account = document.getElementById("account");
+const announcer = document.getElementById("announcer");
+
+let profile = null;
+let leaveHandlers = [];
+let renderCount = 0;
+let flashMessage = null;
+
+/** Says something to screen-reader users without moving focus. */
+function announce(message) {
+  announcer.textContent = "";
+  setTimeout(() => (announcer.textContent = message), 50);
+}
+
+function parseHash() {
+  const raw = location.hash.startsWith("#/") ? location.hash.slice(1) : "/";
+  const [path, search = ""] = raw.split("?");
+  return { path, params: new URLSearchParams(search) };
+}
+
+function navigate(hash, flash) {
+  if (flash) flashMessage = flash;
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+async function loadProfile() {
+  if (!getSession()) return null;
+  try {
+    return await api("GET", "/me");
+  } catch {
+    return null;
+  }
+}
+
+function renderHeader(currentPath) {
+  const visible = Object.entries(ROUTES).filter(([, r]) => {
+    if (r.access === "guest") return !profile;
+    if (r.access === "admin") return profile && profile.role === "admin";
+    return Boolean(profile);
+  });
+  nav.replaceChildren(
+    ...visible.map(([path, r]) =>
+      h(
+        "li",
+        {},
+        h("a", { href: `#${path}`, "aria-current": path === currentPath ? "page" : null }, r.nav),
+      ),
+    ),
+  );
+  if (!profile) {
+    account.replaceChildren();
+    return;
+  }
+  account.replaceChildren(
+    h("span", { class: "who" }, profile.display_name, " ", h("span", { class: "role" }, profile.role)),
+    h("button", { type: "button", class: "secondary", onclick: signOut }, "Sign out"),
+  );
+}
+
+function signOut() {
+  flashMessage = "You are signed out.";
+  clearSession(); // the session listener below shows the sign-in page
+}
+
+function defaultPath() {
+  return profile ? "/generate" : "/login";
+}
+
+async function route() {
+  const count = ++renderCount;
+  leaveHandlers.forEach((leave) => leave());
+  leaveHandlers = [];
+
+  const { path, params } = parseHash();
+  if (getSession() && !profile) profile = await loadProfile();
+  if (!getSession()) profile = null;
+  if (count !== renderCount) return;
+
+  const target = ROUTES[path];
+  const allowed =
+    target &&
+    (target.access === "guest"
+      ? !profile
+      : target.access === "admin"
+        ? profile && profile.role === "admin"
+        : Boolean(profile));
+  if (!allowed) {
+    if (target && target.access === "admin" && profile) flashMessage = "That page is for admins.";
+    history.replaceState(null, "", `#${defaultPath()}`);
+    return route();
+  }
+
+  renderHeader(path);
+  document.title = `${target.title} · VideoGen`;
+  const ctx = {
+    profile,
+    params,
+    announce,
+    navigate,
+    onLeave: (handler) => leaveHandlers.push(handler),
+    signedIn: async () => {
+      profile = await loadProfile();
+    },
+  };
+  const flashText = flashMessage;
+  const flash = flashText ? h("p", { class: "flash", role: "status" }, flashText) : null;
+  main.replaceChildren(h("p", { class: "loading" }, "Loading…"));
+  let page;
+  try {
+    page = await target.page.render(ctx);
+  } catch (error) {
+    page = h("div", { class: "error", role: "alert" }, error.message || "Something went wrong.");
+  }
+  if (count !== renderCount) return;
+  if (flashMessage === flashText) flashMessage = null;
+  main.replaceChildren(...[flash, page].filter(Boolean));
+  const heading = main.querySelector("h1");
+  if (heading) {
+    heading.tabIndex = -1;
+    heading.focus({ preventScroll: true });
+  }
+}
+
+onSessionChange((session) => {
+  if (!session) {
+    profile = null;
+    if (ROUTES[parseHash().path]?.access !== "guest") navigate("#/login", flashMessage || "Please sign in again.");
+  }
+});
+
+// The skip link focuses the content without touching the route in the hash.
+document.querySelector(".skip-link").addEventListener("click", (event) => {
+  event.preventDefault();
+  main.focus();
+});
+
+window.addEventListener("hashchange", () => {
+  if (location.hash.startsWith("#/") || location.hash === "") route();
+});
+route();

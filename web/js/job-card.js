@@ -1,0 +1,94 @@
+// One generation as a card: prompt, status, details, the video and its actions.
+
+import { h } from "./dom.js";
+import { FINAL_STATUSES, STATUS_LABELS, formatBytes, formatDateTime, formatMoney, formatSeconds } from "./format.js";
+
+export function shortPrompt(prompt, length = 80) {
+  return prompt.length > length ? `${prompt.slice(0, length - 1)}…` : prompt;
+}
+
+function detail(term, value) {
+  return [h("dt", {}, term), h("dd", {}, value)];
+}
+
+/**
+ * A card for `job`. `actions` = {onCancel(job), onRetry(job), onExpired(job) -> fresh job},
+ * `modelTitle(key)` names the model.
+ */
+export function jobCard(job, { actions, modelTitle }) {
+  const card = h("article", { class: "job", "data-job-id": job.id, "data-status": job.status });
+  const status = h("p", { class: `status status-${job.status}` }, STATUS_LABELS[job.status] || job.status);
+  const message = h("p", { class: "error", role: "alert", hidden: true });
+  card.showError = (text) => {
+    message.textContent = text;
+    message.hidden = !text;
+  };
+
+  const details = h(
+    "dl",
+    { class: "details" },
+    detail("Model", modelTitle(job.model)),
+    detail("Requested", formatDateTime(job.created_at)),
+    detail("Cost estimate", formatMoney(job.cost_estimate_usd)),
+    job.duration_seconds !== null ? detail("Took", formatSeconds(job.duration_seconds)) : null,
+    job.video ? detail("Size", formatBytes(job.video.size_bytes)) : null,
+  );
+
+  const buttons = h("div", { class: "actions" });
+  if (job.status === "completed" && job.video) {
+    const player = h("video", {
+      controls: true,
+      preload: "metadata",
+      src: job.video.url,
+      "aria-label": `Video: ${shortPrompt(job.prompt)}`,
+    });
+    player.addEventListener("error", async () => {
+      // The signed URL may have expired while the page stayed open: fetch a fresh one.
+      if (Date.parse(job.video.expires_at) > Date.now() + 5000) return;
+      const fresh = await actions.onExpired(job).catch(() => null);
+      if (fresh && fresh.video) {
+        job = fresh;
+        player.src = fresh.video.url;
+      }
+    });
+    card.append(player);
+    const download = h(
+      "a",
+      { class: "button secondary", href: job.video.url, download: `videogen-${job.id}.mp4` },
+      "Download",
+      h("span", { class: "visually-hidden" }, ` ${shortPrompt(job.prompt, 40)}`),
+    );
+    download.addEventListener("click", async (event) => {
+      if (Date.parse(job.video.expires_at) > Date.now() + 10_000) return;
+      event.preventDefault();
+      const fresh = await actions.onExpired(job).catch(() => null);
+      if (fresh && fresh.video) {
+        job = fresh;
+        download.href = fresh.video.url;
+        location.assign(fresh.video.url);
+      }
+    });
+    buttons.append(download);
+  }
+  if (!FINAL_STATUSES.has(job.status)) {
+    buttons.append(h("button", { type: "button", class: "secondary", onclick: () => actions.onCancel(job, card) }, "Cancel"));
+  }
+  if (job.status === "failed" || job.status === "cancelled") {
+    buttons.append(h("button", { type: "button", onclick: () => actions.onRetry(job, card) }, "Retry"));
+  }
+
+  const parts = [
+    h("h2", { class: "prompt" }, shortPrompt(job.prompt)),
+    status,
+    job.prompt.length > 80 ? h("p", { class: "full-prompt" }, job.prompt) : null,
+    job.error ? h("p", { class: "job-error" }, `Problem: ${job.error}`) : null,
+    details,
+    buttons,
+    message,
+  ];
+  card.append(...parts.filter(Boolean));
+  // The video goes first visually; move it after the heading for reading order.
+  const player = card.querySelector("video");
+  if (player) card.insertBefore(player, details);
+  return card;
+}

@@ -1,0 +1,129 @@
+// Create a video: model picker (from GET /models), its settings, prompt, cost, quota.
+
+import { api, ApiError } from "../api.js";
+import { errorBox, field, h } from "../dom.js";
+import { formatMoney, formatTime } from "../format.js";
+import { paramsForm } from "../params-form.js";
+
+const PROMPT_MAX = 2000;
+
+function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function explain(error) {
+  if (!(error instanceof ApiError)) return error.message;
+  switch (error.code) {
+    case "quota_exceeded":
+      return `You have used today's quota. More videos from ${formatTime(error.details.resets_at)}.`;
+    case "prompt_blocked":
+      return "This prompt is not allowed at school. Please rephrase it.";
+    case "validation_error": {
+      const fields = (error.details.fields || []).map((f) => `${f.field}: ${f.message}`);
+      return `Please check: ${fields.join("; ") || error.message}`;
+    }
+    default:
+      return error.status >= 500
+        ? "The video service is busy or unavailable. Nothing was charged; try again in a moment."
+        : error.message;
+  }
+}
+
+function quotaText(quota) {
+  return `${quota.remaining} of ${quota.daily_quota} videos left today (resets at ${formatTime(quota.resets_at)}).`;
+}
+
+export async function render(ctx) {
+  const [models, quota] = await Promise.all([
+    api("GET", "/models", { auth: false }),
+    api("GET", "/generations/quota"),
+  ]);
+  const byKey = new Map(models.map((m) => [m.key, m]));
+
+  const picker = h(
+    "select",
+    { name: "model" },
+    models.map((m) => h("option", { value: m.key }, m.title)),
+  );
+  const description = h("p", { class: "hint", id: "model-description" });
+  picker.setAttribute("aria-describedby", description.id);
+  const cost = h("p", { class: "cost", id: "estimated-cost" });
+  const paramsSlot = h("div");
+  let params = null;
+
+  function showModel() {
+    const model = byKey.get(picker.value);
+    description.textContent = model.description;
+    cost.replaceChildren(
+      "Estimated cost: ",
+      h("strong", {}, formatMoney(model.default_cost_usd)),
+      " with the default settings (longer or higher-resolution videos cost more; the exact estimate is shown with each video).",
+    );
+    params = paramsForm(model.parameters);
+    paramsSlot.replaceChildren(params.element);
+  }
+  picker.addEventListener("change", showModel);
+  showModel();
+
+  const prompt = h("textarea", { name: "prompt", rows: 4, maxlength: PROMPT_MAX, required: true });
+  const counter = h("span", {}, `0 / ${PROMPT_MAX}`);
+  prompt.addEventListener("input", () => (counter.textContent = `${prompt.value.length} / ${PROMPT_MAX}`));
+
+  const quotaLine = h("p", { class: "quota", id: "quota", "aria-live": "polite" }, quotaText(quota));
+  const error = errorBox();
+  const submit = h("button", { type: "submit", disabled: quota.remaining <= 0 }, "Create video");
+  let idempotencyKey = newKey();
+
+  async function onSubmit(event) {
+    event.preventDefault();
+    error.show("");
+    let values;
+    try {
+      values = params.values();
+    } catch (e) {
+      error.show(e.message);
+      return;
+    }
+    if (!prompt.value.trim()) {
+      error.show("Describe the video you want in the prompt.");
+      prompt.focus();
+      return;
+    }
+    submit.disabled = true;
+    try {
+      await api("POST", "/generations", {
+        body: { model: picker.value, prompt: prompt.value.trim(), params: values },
+        headers: { "Idempotency-Key": idempotencyKey },
+      });
+      idempotencyKey = newKey();
+      ctx.navigate("#/videos", "Video requested: it appears below and updates by itself.");
+    } catch (e) {
+      error.show(explain(e));
+      const fresh = await api("GET", "/generations/quota").catch(() => null);
+      if (fresh) quotaLine.textContent = quotaText(fresh);
+      submit.disabled = fresh ? fresh.remaining <= 0 : false;
+    }
+  }
+
+  const promptField = field("Prompt", prompt, "Describe the scene, up to 2000 characters.");
+  promptField.querySelector(".hint").append(" ", counter);
+
+  return h(
+    "section",
+    {},
+    h("h1", {}, "Create a video"),
+    quotaLine,
+    h(
+      "form",
+      { onsubmit: onSubmit, class: "generate" },
+      error,
+      field("Model", picker),
+      description,
+      promptField,
+      paramsSlot,
+      cost,
+      submit,
+    ),
+  );
+}

@@ -1,0 +1,77 @@
+// Create an account: a student profile with the default daily quota.
+
+import { api, ApiError } from "../api.js";
+import { errorBox, field, h } from "../dom.js";
+import { setSession } from "../session.js";
+
+const REASONS = {
+  length: "at least 8 characters",
+  characters: "letters and digits",
+};
+
+function explain(error) {
+  if (!(error instanceof ApiError)) return error.message;
+  if (error.code === "email_taken") return "An account with this email already exists. Sign in instead.";
+  if (error.code === "invalid_email") return "This email address does not look valid.";
+  if (error.code === "weak_password") {
+    const reasons = (error.details.reasons || []).map((r) => REASONS[r] || r);
+    return `Choose a stronger password${reasons.length ? `: ${reasons.join(", ")}` : ""}.`;
+  }
+  if (error.code === "validation_error") {
+    const fields = (error.details.fields || []).map((f) => `${f.field}: ${f.message}`);
+    return `Please check the form. ${fields.join("; ")}`;
+  }
+  return error.message;
+}
+
+export async function render(ctx) {
+  const name = h("input", { type: "text", name: "display_name", autocomplete: "nickname", required: true, maxlength: 100 });
+  const email = h("input", { type: "email", name: "email", autocomplete: "email", required: true, maxlength: 254 });
+  const password = h("input", {
+    type: "password",
+    name: "password",
+    autocomplete: "new-password",
+    required: true,
+    minlength: 8,
+  });
+  const error = errorBox();
+  const submit = h("button", { type: "submit" }, "Create account");
+
+  async function onSubmit(event) {
+    event.preventDefault();
+    error.show("");
+    submit.disabled = true;
+    try {
+      const result = await api("POST", "/auth/register", {
+        body: { email: email.value.trim(), password: password.value, display_name: name.value.trim() },
+        auth: false,
+      });
+      if (result.session) {
+        setSession(result.session);
+        await ctx.signedIn();
+        ctx.navigate("#/generate", "Your account is ready.");
+      } else {
+        ctx.navigate("#/login", "Account created: confirm your email, then sign in.");
+      }
+    } catch (e) {
+      error.show(explain(e));
+      submit.disabled = false;
+    }
+  }
+
+  return h(
+    "section",
+    { class: "narrow" },
+    h("h1", {}, "Create an account"),
+    h(
+      "form",
+      { onsubmit: onSubmit },
+      error,
+      field("Display name", name, "Shown to your teachers."),
+      field("Email", email),
+      field("Password", password, "At least 8 characters, with letters and digits."),
+      submit,
+    ),
+    h("p", {}, "Already registered? ", h("a", { href: "#/login" }, "Sign in"), "."),
+  );
+}
