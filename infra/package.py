@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -45,7 +44,7 @@ import build_layers
 
 ROOT = Path(__file__).resolve().parents[1]
 OSLS = ROOT / "node_modules" / ".bin" / "osls"
-NPM_STAMP = ROOT / "node_modules" / ".videogen-lock-sha"
+NPM_STAMP = ROOT / "node_modules" / ".package-lock.json"
 TEMPLATE = "cloudformation-template-update-stack.json"
 DEFAULT_REGION = "eu-west-3"
 LAYERS_BUDGET_MB = 200
@@ -96,9 +95,11 @@ def log(message: str) -> None:
 
 
 def ensure_osls() -> None:
-    """`npm ci` when node_modules is missing or older than package-lock.json."""
-    digest = hashlib.sha256((ROOT / "package-lock.json").read_bytes()).hexdigest()
-    if OSLS.exists() and NPM_STAMP.is_file() and NPM_STAMP.read_text().strip() == digest:
+    """`npm ci` when node_modules is missing or older than package(-lock).json: the same rule
+    as the Makefile's node-tools target (npm writes node_modules/.package-lock.json)."""
+    inputs = [ROOT / "package.json", ROOT / "package-lock.json"]
+    newest = max(p.stat().st_mtime for p in inputs)
+    if OSLS.exists() and NPM_STAMP.is_file() and NPM_STAMP.stat().st_mtime >= newest:
         return
     log("npm ci (osls)")
     npm = shutil.which("npm")
@@ -109,7 +110,6 @@ def ensure_osls() -> None:
         cwd=ROOT,
         check=True,
     )
-    NPM_STAMP.write_text(digest + "\n")
 
 
 # --- functions ----------------------------------------------------------------------------
