@@ -42,9 +42,9 @@ XSS = "<img src=x onerror=alert(1)>"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
+    """Marks every test that opens the browser `browser` (`-m "not browser"` skips them)."""
     for item in items:
-        if here in Path(item.path).parents:
+        if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
 
 
