@@ -55,6 +55,12 @@ def test_register_sign_in_submit_and_the_video_plays(open_ui) -> None:
     )
     assert played["error"] is None and played["width"] > 0 and played["time"] > 0, played
 
+    # Every job is final: the page stops asking for updates.
+    polls: list[str] = []
+    ui.page.on("request", lambda r: polls.append(r.url) if "/generations?" in r.url else None)
+    ui.page.wait_for_timeout(3000)
+    assert polls == []
+
     download = card.get_by_role("link", name="Download")
     href = download.get_attribute("href")
     assert href is not None and "signature=" in href

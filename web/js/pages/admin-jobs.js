@@ -44,11 +44,16 @@ export async function render(ctx) {
   const more = h("button", { type: "button", class: "secondary", hidden: !cursor }, "Load more");
   more.addEventListener("click", async () => {
     more.disabled = true;
-    const page = await api("GET", `/admin/jobs${query({ status, user_id: userId, limit: PAGE_SIZE, cursor })}`);
-    page.items.forEach((job) => body.append(jobRow(job, modelTitle)));
-    cursor = page.next_cursor;
-    more.hidden = !cursor;
-    more.disabled = false;
+    try {
+      const page = await api("GET", `/admin/jobs${query({ status, user_id: userId, limit: PAGE_SIZE, cursor })}`);
+      page.items.forEach((job) => body.append(jobRow(job, modelTitle)));
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
+    } catch (e) {
+      ctx.announce(`Could not load more: ${e.message}`);
+    } finally {
+      more.disabled = false;
+    }
   });
 
   function onFilter(event) {

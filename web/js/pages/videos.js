@@ -94,12 +94,17 @@ export async function render(ctx) {
 
   more.addEventListener("click", async () => {
     more.disabled = true;
-    const page = await api("GET", `/generations?limit=${PAGE_SIZE}&cursor=${encodeURIComponent(cursor)}`);
-    page.items.forEach((job) => upsert(job));
-    cursor = page.next_cursor;
-    more.hidden = !cursor;
-    more.disabled = false;
-    schedule();
+    try {
+      const page = await api("GET", `/generations?limit=${PAGE_SIZE}&cursor=${encodeURIComponent(cursor)}`);
+      page.items.forEach((job) => upsert(job));
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
+      schedule();
+    } catch (e) {
+      ctx.announce(`Could not load more: ${e.message}`);
+    } finally {
+      more.disabled = false;
+    }
   });
 
   first.items.forEach((job) => upsert(job));
