@@ -19,6 +19,7 @@ AppEnv = Literal["local", "production"]
 IdentityBackend = Literal["local", "supabase"]
 StorageBackend = Literal["local", "s3"]
 GenerationBackend = Literal["simulator", "fal"]
+KpiRunnerBackend = Literal["local", "emr"]
 
 
 class Settings(BaseSettings):
@@ -91,6 +92,32 @@ class Settings(BaseSettings):
     prompt_blocklist: str = Field("", description="Comma-separated terms refused in prompts.")
     reconcile_after_seconds: int = Field(900, ge=60)
 
+    # --- KPIs: the Spark job, on EMR Serverless or in a local subprocess (docs/kpis.md) ---
+    kpi_runner_backend: KpiRunnerBackend | None = None
+    kpi_time_zone: str = Field("UTC", description="Time zone of a KPI day (IANA name).")
+    kpi_max_range_days: int = Field(366, ge=1, le=3660)
+    kpi_output_path: str = Field(".data/kpis", description="Local runner: Parquet output.")
+    kpi_runs_dir: str = Field(".data/kpi-runs", description="Local runner: run states, logs.")
+    kpi_s3_endpoint_url: str | None = Field(
+        None, description="S3-compatible endpoint (MinIO) for the job's Parquet output."
+    )
+    emr_application_id: str | None = None
+    emr_execution_role_arn: str | None = None
+    emr_artifacts_uri: str | None = Field(
+        None, description="s3://…/emr holding kpi_job.py, videogen.zip, postgresql.jar."
+    )
+    emr_output_uri: str | None = Field(None, description="s3://… Parquet output of the job.")
+    emr_log_uri: str | None = None
+    emr_database_url_ssm_parameter: str | None = Field(
+        None, description="SSM SecureString the job reads the database URL from."
+    )
+    emr_spark_sizing: str = Field(
+        "--conf spark.driver.cores=2 --conf spark.driver.memory=4g "
+        "--conf spark.executor.cores=4 --conf spark.executor.memory=8g "
+        "--conf spark.executor.instances=2 --conf spark.dynamicAllocation.maxExecutors=4",
+        description="Spark sizing appended to the job run's sparkSubmitParameters.",
+    )
+
     @property
     def identity(self) -> IdentityBackend:
         if self.identity_backend is not None:
@@ -141,6 +168,26 @@ class Settings(BaseSettings):
         if self.jwt_jwks_enabled is not None:
             return self.jwt_jwks_enabled
         return self.identity == "supabase"
+
+    @property
+    def kpi_runner(self) -> KpiRunnerBackend:
+        if self.kpi_runner_backend is not None:
+            return self.kpi_runner_backend
+        return "emr" if self.app_env == "production" else "local"
+
+    def kpi_missing(self) -> list[str]:
+        """What the KPI runner lacks. Checked at start by the two KPI functions only (the
+        other functions are deployed without the EMR variables)."""
+        if self.kpi_runner != "emr":
+            return []
+        names = {
+            "EMR_APPLICATION_ID": self.emr_application_id,
+            "EMR_EXECUTION_ROLE_ARN": self.emr_execution_role_arn,
+            "EMR_ARTIFACTS_URI": self.emr_artifacts_uri,
+            "EMR_OUTPUT_URI": self.emr_output_uri,
+            "EMR_DATABASE_URL_SSM_PARAMETER": self.emr_database_url_ssm_parameter,
+        }
+        return sorted(name for name, value in names.items() if not value)
 
     def required_missing(self) -> list[str]:
         """Names of the environment variables the chosen adapters need but lack."""

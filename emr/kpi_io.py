@@ -1,0 +1,217 @@
+"""The job's two outputs: Postgres (upsert, one transaction) and Parquet (window partitions).
+
+Postgres is written over JDBC from the driver, with the same jar Spark reads with, so the job
+needs no Python database driver on EMR. The rows are one per day (and per day and model):
+a few hundred at most, never a reason for a distributed write.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from videogen.kpis import definitions as kpi
+from videogen.kpis.jdbc import JdbcTarget
+
+logger = logging.getLogger("videogen.kpis.job")
+
+DATASETS = ("daily", "models")
+
+
+def _upsert_sql(table: str, keys: tuple[str, ...], columns: tuple[str, ...]) -> str:
+    names = (*keys, *columns)
+    placeholders = ", ".join("?" for _ in names)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
+    return (
+        f"insert into public.{table} ({', '.join(names)}, updated_at) "
+        f"values ({placeholders}, now()) "
+        f"on conflict ({', '.join(keys)}) do update set {updates}, updated_at = now()"
+    )
+
+
+def _bind(jvm: Any, statement: Any, index: int, value: Any) -> None:
+    types = jvm.java.sql.Types
+    if value is None:
+        statement.setNull(index, types.NULL)
+    elif isinstance(value, date):
+        statement.setDate(index, jvm.java.sql.Date.valueOf(value.isoformat()))
+    elif isinstance(value, Decimal):
+        statement.setBigDecimal(index, jvm.java.math.BigDecimal(str(value)))
+    elif isinstance(value, bool):
+        statement.setBoolean(index, value)
+    elif isinstance(value, int):
+        statement.setLong(index, value)
+    elif isinstance(value, float):
+        statement.setDouble(index, value)
+    else:
+        statement.setString(index, str(value))
+
+
+def _connect(spark: Any, target: JdbcTarget) -> Any:
+    """A JDBC connection opened through the driver class itself (not DriverManager, which
+    cannot see jars Spark added at run time)."""
+    jvm = spark.sparkContext._jvm
+    loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
+    driver = jvm.java.lang.Class.forName("org.postgresql.Driver", True, loader)
+    props = jvm.java.util.Properties()
+    if target.user:
+        props.setProperty("user", target.user)
+    if target.password:
+        props.setProperty("password", target.password)
+    gateway = spark.sparkContext._gateway
+    no_types = gateway.new_array(jvm.java.lang.Class, 0)
+    no_args = gateway.new_array(jvm.java.lang.Object, 0)
+    instance = driver.getDeclaredConstructor(no_types).newInstance(no_args)
+    connection = instance.connect(target.url, props)
+    if connection is None:
+        raise RuntimeError("the Postgres JDBC driver refused the URL")
+    return connection
+
+
+def _execute_batch(jvm: Any, connection: Any, sql: str, rows: list[list[Any]]) -> None:
+    statement = connection.prepareStatement(sql)
+    try:
+        for row in rows:
+            for index, value in enumerate(row, start=1):
+                _bind(jvm, statement, index, value)
+            statement.addBatch()
+        if rows:
+            statement.executeBatch()
+    finally:
+        statement.close()
+
+
+def write_postgres(
+    spark: Any,
+    target: JdbcTarget,
+    start: date,
+    end: date,
+    daily_rows: list[dict[str, Any]],
+    model_rows: list[dict[str, Any]],
+) -> None:
+    """Upserts the window's rows in one transaction; per-model rows of the window that this
+    run did not produce (a model with no jobs any more) are deleted in the same transaction."""
+    jvm = spark.sparkContext._jvm
+    daily_sql = _upsert_sql("kpi_spark_daily", ("job_date",), kpi.DAILY_COLUMNS)
+    model_sql = _upsert_sql("kpi_spark_daily_models", ("job_date", "model"), kpi.MODEL_COLUMNS)
+    connection = _connect(spark, target)
+    try:
+        connection.setAutoCommit(False)
+        _execute_batch(
+            jvm,
+            connection,
+            daily_sql,
+            [[r["job_date"], *(r[c] for c in kpi.DAILY_COLUMNS)] for r in daily_rows],
+        )
+        _execute_batch(
+            jvm,
+            connection,
+            model_sql,
+            [[r["job_date"], r["model"], *(r[c] for c in kpi.MODEL_COLUMNS)] for r in model_rows],
+        )
+        # now() is the transaction's start: every row this run wrote carries it.
+        _execute_batch(
+            jvm,
+            connection,
+            "delete from public.kpi_spark_daily_models "
+            "where job_date between ? and ? and updated_at <> now()",
+            [[start, end]],
+        )
+        connection.commit()
+    except Exception:
+        connection.rollback()
+        raise
+    finally:
+        connection.close()
+
+
+# --- Parquet ---
+
+
+def _has_filesystem(spark: Any, scheme: str) -> bool:
+    """Whether this Spark's Hadoop can write `scheme://` (EMR: s3 yes; pip pyspark: no)."""
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    try:
+        jvm.org.apache.hadoop.fs.FileSystem.getFileSystemClass(scheme, conf)
+    except Exception:  # Py4JJavaError wrapping UnsupportedFileSystemException
+        return False
+    return True
+
+
+def _spark_write(spark: Any, frames: dict[str, Any], root: str, days: list[date]) -> None:
+    """Dynamic partition overwrite: only the window's `job_date=` partitions are replaced;
+    a window day with no rows any more (models) has its old partition deleted."""
+    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    for name, frame in frames.items():
+        path = f"{root.rstrip('/')}/{name}"
+        frame.write.mode("overwrite").partitionBy("job_date").parquet(path)
+        present = {row["job_date"] for row in frame.select("job_date").collect()}
+        for day in days:
+            if day in present:
+                continue
+            partition = jvm.org.apache.hadoop.fs.Path(f"{path}/job_date={day.isoformat()}")
+            partition.getFileSystem(conf).delete(partition, True)
+
+
+def _upload(staged: Path, url: str, days: list[date], endpoint_url: str | None) -> int:
+    """Replaces the window's partitions under an S3 URL with the staged files (boto3)."""
+    import boto3
+
+    parts = urlsplit(url)
+    bucket, prefix = parts.netloc, parts.path.strip("/")
+    client = boto3.client("s3", endpoint_url=endpoint_url)
+    uploaded = 0
+    for name in DATASETS:
+        for day in days:
+            partition = f"job_date={day.isoformat()}"
+            key_prefix = "/".join(p for p in (prefix, name, partition) if p) + "/"
+            paginator = client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=bucket, Prefix=key_prefix):
+                keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+                if keys:
+                    client.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+            folder = staged / name / partition
+            for file in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
+                client.upload_file(str(file), bucket, key_prefix + file.name)
+                uploaded += 1
+    return uploaded
+
+
+def write_parquet(
+    spark: Any,
+    daily: Any,
+    models: Any,
+    output_path: str,
+    days: list[date],
+    *,
+    s3_endpoint_url: str | None = None,
+) -> None:
+    """Writes `daily/` and `models/` Parquet datasets partitioned by `job_date`.
+
+    `s3://` goes straight through Spark where Hadoop has an S3 filesystem (EMR). Elsewhere,
+    and always for a custom endpoint (MinIO), Spark writes to a local folder and boto3
+    uploads the window's partitions.
+    """
+    frames = {"daily": daily, "models": models}
+    scheme = urlsplit(output_path).scheme
+    if scheme in ("s3", "s3a") and (s3_endpoint_url or not _has_filesystem(spark, scheme)):
+        staged = Path(tempfile.mkdtemp(prefix="kpis-parquet-"))
+        try:
+            _spark_write(spark, frames, staged.as_uri(), days)
+            uploaded = _upload(staged, output_path, days, s3_endpoint_url)
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)
+        logger.info("parquet uploaded", extra={"files": uploaded, "endpoint": s3_endpoint_url})
+        return
+    if not scheme:
+        output_path = Path(output_path).resolve().as_uri()
+    _spark_write(spark, frames, output_path, days)

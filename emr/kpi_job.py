@@ -1,0 +1,261 @@
+"""Daily KPI job: reads a window of `public.jobs` over JDBC, writes per-day KPIs.
+
+The same script runs with `spark-submit` (or plain `python`) locally, in `local[*]`, and as
+an EMR Serverless job run (arguments arrive as `entryPointArguments`). KPI definitions come
+from `videogen.kpis.definitions` (shipped to EMR in the `--py-files` zip).
+
+    python emr/kpi_job.py --days 2 --jdbc-url postgresql://postgres@127.0.0.1:54322/videogen \
+        --output-path file:///tmp/kpis
+
+Outputs, both limited to the window (days outside it are never touched):
+- Postgres `kpi_spark_daily` and `kpi_spark_daily_models`, upserted in one transaction;
+- Parquet partitioned by `job_date` under `--output-path` (file://, s3://; S3-compatible
+  endpoints such as MinIO through `--s3-endpoint-url`).
+Exit code 0 on success, 1 on a failed run, 2 on bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from kpi_io import write_parquet, write_postgres
+
+from videogen.kpis import definitions as kpi
+from videogen.kpis.jdbc import JdbcTarget, to_jdbc
+from videogen.logs import configure_logging
+
+logger = logging.getLogger("videogen.kpis.job")
+
+DEFAULT_JDBC_JAR = "/usr/share/java/postgresql.jar"
+MAX_WINDOW_DAYS = 3660
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    start: date
+    end: date
+    jdbc: JdbcTarget | None
+    jdbc_url_ssm_parameter: str | None = None
+    output_path: str | None = None
+    time_zone: str = kpi.DEFAULT_TIME_ZONE
+    num_partitions: int = 4
+    fetch_size: int = 10_000
+    s3_endpoint_url: str | None = None
+    dry_run: bool = False
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def parse_args(argv: list[str] | None = None) -> JobOptions:
+    parser = argparse.ArgumentParser(prog="kpi_job", description="Daily KPIs from public.jobs.")
+    parser.add_argument("--start-date", type=_date)
+    parser.add_argument("--end-date", type=_date)
+    parser.add_argument("--days", type=int, help="the last N days up to today (default 2)")
+    parser.add_argument("--output-path", default=os.environ.get("KPI_OUTPUT_PATH") or None)
+    parser.add_argument("--jdbc-url", default=os.environ.get("KPI_JDBC_URL"))
+    parser.add_argument(
+        "--jdbc-url-ssm-parameter",
+        help="read the database URL from this SSM SecureString (EMR: keeps it out of the "
+        "job run's arguments)",
+    )
+    parser.add_argument("--jdbc-user", default=os.environ.get("KPI_JDBC_USER"))
+    parser.add_argument("--time-zone", default=os.environ.get("KPI_TIME_ZONE", "UTC"))
+    parser.add_argument("--num-partitions", type=int, default=4)
+    parser.add_argument("--fetch-size", type=int, default=10_000)
+    parser.add_argument("--s3-endpoint-url", default=os.environ.get("KPI_S3_ENDPOINT_URL"))
+    parser.add_argument("--dry-run", action="store_true", help="compute and log, write nothing")
+    args = parser.parse_args(argv)
+
+    if not args.jdbc_url and not args.jdbc_url_ssm_parameter:
+        parser.error("--jdbc-url (or KPI_JDBC_URL) or --jdbc-url-ssm-parameter is required")
+    try:
+        zone = ZoneInfo(args.time_zone)
+    except Exception:  # ZoneInfoNotFoundError, ValueError for odd strings
+        parser.error(f"unknown time zone: {args.time_zone!r}")
+    if args.days is not None and (args.start_date or args.end_date):
+        parser.error("give either --days or --start-date/--end-date, not both")
+    if args.days is not None or not (args.start_date or args.end_date):
+        days = 2 if args.days is None else args.days
+        if days < 1:
+            parser.error("--days must be at least 1")
+        end = datetime.now(zone).date()
+        start = end - timedelta(days=days - 1)
+    else:
+        start = args.start_date or args.end_date
+        end = args.end_date or args.start_date
+    if start > end:
+        parser.error(f"--start-date {start} is after --end-date {end}")
+    if (end - start).days + 1 > MAX_WINDOW_DAYS:
+        parser.error(f"the window is longer than {MAX_WINDOW_DAYS} days")
+    if args.num_partitions < 1 or args.fetch_size < 1:
+        parser.error("--num-partitions and --fetch-size must be positive")
+    jdbc = None
+    if args.jdbc_url:
+        try:
+            jdbc = to_jdbc(args.jdbc_url, args.jdbc_user, os.environ.get("KPI_JDBC_PASSWORD"))
+        except ValueError as exc:
+            parser.error(str(exc))
+    return JobOptions(
+        start=start,
+        end=end,
+        jdbc=jdbc,
+        jdbc_url_ssm_parameter=args.jdbc_url_ssm_parameter,
+        output_path=args.output_path,
+        time_zone=args.time_zone,
+        num_partitions=args.num_partitions,
+        fetch_size=args.fetch_size,
+        s3_endpoint_url=args.s3_endpoint_url,
+        dry_run=args.dry_run,
+    )
+
+
+def resolve_jdbc(options: JobOptions) -> JobOptions:
+    """Fetches the database URL from SSM when it was not given directly."""
+    if options.jdbc is not None:
+        return options
+    import boto3
+
+    parameter = boto3.client("ssm").get_parameter(
+        Name=options.jdbc_url_ssm_parameter, WithDecryption=True
+    )
+    return replace(options, jdbc=to_jdbc(parameter["Parameter"]["Value"]))
+
+
+def build_session():  # -> SparkSession
+    """`local[*]` with Debian's JDBC jar unless spark-submit (or EMR) already set them."""
+    from pyspark import SparkConf
+    from pyspark.sql import SparkSession
+
+    conf = SparkConf()
+    builder = SparkSession.builder.appName("videogen-kpis")
+    if not conf.contains("spark.master"):
+        builder = builder.master("local[*]")
+    if not conf.contains("spark.jars") and Path(DEFAULT_JDBC_JAR).exists():
+        builder = builder.config("spark.jars", DEFAULT_JDBC_JAR)
+    builder = builder.config("spark.sql.shuffle.partitions", "8")
+    return builder.getOrCreate()
+
+
+def read_jobs(spark, options: JobOptions):  # -> DataFrame
+    """The window's jobs, read in parallel slices of `created_at`, the filter run by Postgres."""
+    from pyspark.sql import functions as F
+
+    low, high = kpi.read_bounds(options.start, options.end)
+    columns = ", ".join(kpi.SOURCE_COLUMNS)
+    subquery = (
+        f"(select {columns} from public.jobs "
+        f"where created_at >= timestamptz '{low.isoformat()} 00:00:00+00' "
+        f"and created_at < timestamptz '{high.isoformat()} 00:00:00+00') as jobs_window"
+    )
+    reader = (
+        spark.read.format("jdbc")
+        .option("url", options.jdbc.url)
+        .option("driver", "org.postgresql.Driver")
+        .option("dbtable", subquery)
+        .option("partitionColumn", "created_at")
+        .option("lowerBound", f"{low.isoformat()} 00:00:00")
+        .option("upperBound", f"{high.isoformat()} 00:00:00")
+        .option("numPartitions", str(options.num_partitions))
+        .option("fetchsize", str(options.fetch_size))
+    )
+    if options.jdbc.user:
+        reader = reader.option("user", options.jdbc.user)
+    if options.jdbc.password:
+        reader = reader.option("password", options.jdbc.password)
+    jobs = reader.load().withColumn(
+        "job_date", kpi.job_date(F.col("created_at"), options.time_zone)
+    )
+    return jobs.where(F.col("job_date").between(F.lit(options.start), F.lit(options.end)))
+
+
+def run(spark, options: JobOptions) -> dict[str, object]:
+    """Computes and writes the window's KPIs; returns the run summary."""
+    started = time.monotonic()
+    assert options.jdbc is not None  # resolve_jdbc ran
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    days = kpi.window_days(options.start, options.end)
+    jobs = read_jobs(spark, options).cache()
+    try:
+        rows_read = jobs.count()
+        daily = kpi.daily_kpis(jobs, days, spark).orderBy("job_date")
+        models = kpi.model_kpis(jobs).orderBy("job_date", "model")
+        daily_rows = [row.asDict() for row in daily.collect()]
+        model_rows = [row.asDict() for row in models.collect()]
+        aggregated = time.monotonic()
+        if not options.dry_run:
+            write_postgres(spark, options.jdbc, options.start, options.end, daily_rows, model_rows)
+            if options.output_path:
+                # the results are small: written from the collected rows, not recomputed
+                write_parquet(
+                    spark,
+                    spark.createDataFrame(daily_rows, daily.schema).coalesce(1),
+                    spark.createDataFrame(model_rows, models.schema).coalesce(1),
+                    options.output_path,
+                    days,
+                    s3_endpoint_url=options.s3_endpoint_url,
+                )
+    finally:
+        jobs.unpersist()
+    return {
+        "window_start": options.start.isoformat(),
+        "window_end": options.end.isoformat(),
+        "time_zone": options.time_zone,
+        "rows_read": rows_read,
+        "days_written": 0 if options.dry_run else len(daily_rows),
+        "model_rows_written": 0 if options.dry_run else len(model_rows),
+        "output_path": options.output_path,
+        "dry_run": options.dry_run,
+        "aggregation_seconds": round(aggregated - started, 3),
+        "duration_seconds": round(time.monotonic() - started, 3),
+    }
+
+
+def main(argv: list[str] | None = None, spark=None) -> int:
+    """Entry point; `spark` lets a caller (tests, benchmarks) share its session."""
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    try:
+        options = parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    own_session = spark is None
+    started = time.monotonic()
+    try:
+        options = resolve_jdbc(options)
+        spark = spark or build_session()
+        summary = run(spark, options)
+    except Exception as exc:
+        logger.exception(
+            "kpi run failed",
+            extra={
+                "event": "kpi_run_failed",
+                "window_start": options.start.isoformat(),
+                "window_end": options.end.isoformat(),
+                "error": type(exc).__name__,
+                "duration_seconds": round(time.monotonic() - started, 3),
+            },
+        )
+        return 1
+    finally:
+        if own_session and spark is not None:
+            spark.stop()
+    logger.info("kpi run finished", extra={"event": "kpi_run_summary", **summary})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

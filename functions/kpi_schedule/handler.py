@@ -1,0 +1,35 @@
+"""Lambda (EventBridge Scheduler, daily): starts the KPI job for yesterday and today.
+
+A plain handler, no web framework: it only starts an EMR Serverless job run.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from videogen.kpis.runner import check_kpi_settings, daily_window, get_kpi_runner
+from videogen.logs import configure_logging
+from videogen.settings import get_settings
+
+_settings = get_settings()
+check_kpi_settings(_settings)  # fail at cold start, naming what is missing
+configure_logging(_settings.log_level)
+logger = logging.getLogger("videogen.kpis.schedule")
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    settings = get_settings()
+    start, end = daily_window(settings.kpi_time_zone)
+    run = get_kpi_runner().start(start, end, reason="daily")
+    result = {
+        "run_id": run.run_id,
+        "state": run.state,
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+    }
+    logger.info(
+        "kpi run started",
+        extra={"event": "kpi_run_started", "source": event.get("source"), **result},
+    )
+    return result

@@ -1,0 +1,105 @@
+"""Production KPI runner: EMR Serverless job runs, started and read with boto3.
+
+boto3 is imported on first use only: `GET /admin/kpis` never needs it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from videogen.kpis.errors import KpiRunnerUnavailable, KpiRunNotFound
+from videogen.kpis.runner import KpiRun, job_arguments, window_from_arguments
+from videogen.settings import Settings
+
+
+@dataclass
+class EmrServerlessRunner:
+    application_id: str
+    execution_role_arn: str
+    artifacts_uri: str
+    output_uri: str
+    database_url_ssm_parameter: str
+    time_zone: str = "UTC"
+    log_uri: str | None = None
+    spark_sizing: str = ""
+    _client: Any = field(default=None, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EmrServerlessRunner:
+        assert settings.emr_application_id and settings.emr_execution_role_arn
+        assert settings.emr_artifacts_uri and settings.emr_output_uri
+        assert settings.emr_database_url_ssm_parameter
+        return cls(
+            application_id=settings.emr_application_id,
+            execution_role_arn=settings.emr_execution_role_arn,
+            artifacts_uri=settings.emr_artifacts_uri.rstrip("/"),
+            output_uri=settings.emr_output_uri,
+            database_url_ssm_parameter=settings.emr_database_url_ssm_parameter,
+            time_zone=settings.kpi_time_zone,
+            log_uri=settings.emr_log_uri,
+            spark_sizing=settings.emr_spark_sizing,
+        )
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("emr-serverless")
+        return self._client
+
+    def job_driver(self, start: date, end: date) -> dict[str, Any]:
+        arguments = job_arguments(start, end, output_path=self.output_uri, time_zone=self.time_zone)
+        arguments += ["--jdbc-url-ssm-parameter", self.database_url_ssm_parameter]
+        submit = (
+            f"--jars {self.artifacts_uri}/postgresql.jar "
+            f"--py-files {self.artifacts_uri}/videogen.zip "
+            "--conf spark.sql.session.timeZone=UTC "
+            f"{self.spark_sizing}"
+        ).strip()
+        return {
+            "sparkSubmit": {
+                "entryPoint": f"{self.artifacts_uri}/kpi_job.py",
+                "entryPointArguments": arguments,
+                "sparkSubmitParameters": submit,
+            }
+        }
+
+    def start(self, start: date, end: date, *, reason: str) -> KpiRun:
+        request: dict[str, Any] = {
+            "applicationId": self.application_id,
+            "executionRoleArn": self.execution_role_arn,
+            "name": f"kpis-{start.isoformat()}-{end.isoformat()}-{reason}",
+            "clientToken": str(uuid.uuid4()),
+            "jobDriver": self.job_driver(start, end),
+            "tags": {"videogen": "kpis", "reason": reason},
+        }
+        if self.log_uri:
+            request["configurationOverrides"] = {
+                "monitoringConfiguration": {"s3MonitoringConfiguration": {"logUri": self.log_uri}}
+            }
+        try:
+            response = self.client.start_job_run(**request)
+        except Exception as exc:
+            raise KpiRunnerUnavailable(details={"error": type(exc).__name__}) from exc
+        return KpiRun(response["jobRunId"], "SUBMITTED", start, end)
+
+    def get(self, run_id: str) -> KpiRun:
+        from botocore.exceptions import ClientError
+
+        try:
+            run = self.client.get_job_run(applicationId=self.application_id, jobRunId=run_id)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("ResourceNotFoundException", "ValidationException"):
+                raise KpiRunNotFound() from exc
+            raise KpiRunnerUnavailable(details={"error": code}) from exc
+        except Exception as exc:
+            raise KpiRunnerUnavailable(details={"error": type(exc).__name__}) from exc
+        job = run["jobRun"]
+        arguments = job.get("jobDriver", {}).get("sparkSubmit", {}).get("entryPointArguments", [])
+        start, end = window_from_arguments(list(arguments))
+        return KpiRun(run_id, job["state"], start, end, job.get("stateDetails") or None)

@@ -1,0 +1,66 @@
+"""Admin routes: GET /admin/kpis, POST /admin/kpis/run, GET /admin/kpis/runs/{id}."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, status
+
+from videogen.auth.deps import AdminUser
+from videogen.db import Database, get_database
+from videogen.kpis.models import KpiReport, KpiRunOut, KpiRunRequest
+from videogen.kpis.runner import KpiRunner, get_kpi_runner, today
+from videogen.kpis.service import check_range, default_range, read_report, run_out, start_run
+from videogen.settings import get_settings
+
+router = APIRouter(tags=["kpis"])
+
+Runner = Annotated[KpiRunner, Depends(get_kpi_runner)]
+
+
+@router.get(
+    "/admin/kpis",
+    response_model=KpiReport,
+    response_model_by_alias=True,
+    summary="Daily KPIs and the per-model breakdown for a date range (default: 30 days)",
+)
+def read_kpis(
+    _admin: AdminUser,
+    db: Annotated[Database, Depends(get_database)],
+    from_date: Annotated[date | None, Query(alias="from")] = None,
+    to_date: Annotated[date | None, Query(alias="to")] = None,
+) -> KpiReport:
+    settings = get_settings()
+    now = today(settings.kpi_time_zone)
+    start, end = default_range(from_date, to_date, now)
+    check_range(start, end, max_days=settings.kpi_max_range_days, today=now)
+    return read_report(db, start, end, time_zone=settings.kpi_time_zone)
+
+
+@router.post(
+    "/admin/kpis/run",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=KpiRunOut,
+    response_model_by_alias=True,
+    summary="Start the KPI job for a date range (a backfill); returns the job-run id",
+)
+def run_kpis(_admin: AdminUser, body: KpiRunRequest, runner: Runner) -> KpiRunOut:
+    settings = get_settings()
+    now = today(settings.kpi_time_zone)
+    check_range(body.from_date, body.to_date, max_days=settings.kpi_max_range_days, today=now)
+    return start_run(runner, body.from_date, body.to_date, reason="backfill")
+
+
+@router.get(
+    "/admin/kpis/runs/{run_id}",
+    response_model=KpiRunOut,
+    response_model_by_alias=True,
+    summary="State of a KPI job run",
+)
+def read_run(
+    _admin: AdminUser,
+    run_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")],
+    runner: Runner,
+) -> KpiRunOut:
+    return run_out(runner.get(run_id))
