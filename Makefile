@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 REQS   := requirements.txt $(wildcard requirements/*.txt) pyproject.toml
 STAMP  := $(VENV)/.installed-$(shell cat $(REQS) 2>/dev/null | sha1sum | cut -c1-12)
 
-.PHONY: install run test lint format migrate role fuzz node-tools clean
+.PHONY: install run test lint format migrate role fuzz node-tools jdbc kpis clean
 
 $(STAMP): $(REQS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,10 +19,10 @@ $(STAMP): $(REQS)
 
 install: $(STAMP)
 
-run: install  ## embedded Postgres + migrations + every route on http://127.0.0.1:8000
+run: install jdbc  ## embedded Postgres + migrations + every route on http://127.0.0.1:8000
 	$(BIN)/python -m videogen.local
 
-test: install lint chromium node-tools  ## lint, format check, then the whole test suite
+test: install lint chromium node-tools jdbc  ## lint, format check, then the whole test suite
 	$(BIN)/python -m pytest
 
 fuzz: install  ## Schemathesis against every function's OpenAPI, many examples per operation
@@ -39,6 +39,18 @@ CHROMIUM ?= /usr/bin/chromium
 
 chromium:  ## Debian's Chromium for the browser tests (Playwright's own download fails here)
 	@test -x $(CHROMIUM) || { apt-get update && apt-get install -y chromium; }
+
+JDBC_JAR ?= /usr/share/java/postgresql.jar
+
+jdbc:  ## Java and Debian's Postgres JDBC driver, for the Spark KPI job (spark.jars)
+	@command -v java >/dev/null || { apt-get update && apt-get install -y openjdk-17-jre-headless; }
+	@test -f $(JDBC_JAR) || { apt-get update && apt-get install -y libpostgresql-jdbc-java; }
+
+KPI_DAYS ?= 30
+
+kpis: install jdbc  ## the KPI Spark job on the local database (make run first); KPI_DAYS=30
+	KPI_JDBC_URL="$(LOCAL_DATABASE_URL)" $(BIN)/python emr/kpi_job.py --days $(KPI_DAYS) \
+		--output-path .data/kpis
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,0 +1,283 @@
+"""KPI benchmark: the Spark job next to plain SQL in Postgres and in DuckDB, on the same data.
+
+    .venv/bin/python bench/kpis.py --sizes 1000000 10000000 --days 365
+
+For each size: generates that many jobs (over `--days` days, `--users` users) in a fresh
+embedded Postgres, then times
+- the Spark job's whole run over all history (read, aggregate, write Postgres + Parquet);
+- the Spark aggregation alone, on the jobs already cached in memory;
+- `--naive`: the single-groupBy version (countDistinct next to percentile_approx);
+- the same KPIs as one SQL query in Postgres, and in DuckDB (after a CSV export, timed apart);
+- a one-day incremental run against the full-history run.
+Prints one JSON object per measurement and a Markdown table at the end (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "emr"))
+
+import kpi_job
+import psycopg
+
+from videogen.db.migrations import migrate
+from videogen.kpis import definitions as kpi
+from videogen.kpis.jdbc import to_jdbc
+from videogen.local.postgres import EmbeddedPostgres, free_port
+
+LAST_DAY = date(2026, 11, 24)
+RESULTS: list[dict[str, Any]] = []
+
+GENERATE = """
+insert into public.jobs (user_id, model, prompt, status, cost_estimate_usd,
+                         created_at, submitted_at, finished_at)
+select u.id, m.model, 'bench', s.status, m.cost, c.created_at,
+       c.created_at + interval '2 seconds',
+       case when s.status in ('completed', 'failed', 'cancelled')
+            then c.created_at + interval '2 seconds' + (5 + (g %% 600)) * interval '1 second' end
+from generate_series(%(first)s::bigint, %(last)s::bigint) g
+cross join lateral (select %(start)s::timestamptz
+                    + (hashint8(g) & 2147483647) %% (%(days)s * 86400) * interval '1 second'
+                    as created_at) c
+cross join lateral (select case (hashint8(g + 1) & 2147483647) %% 20
+                      when 0 then 'failed' when 1 then 'cancelled' when 2 then 'in_progress'
+                      else 'completed' end as status) s
+cross join lateral (select (array['fal-ai/ltx-video', 'fal-ai/veo3', 'fal-ai/wan-t2v',
+                      'fal-ai/kling-video/v2.1/master/text-to-video'])[1 + g %% 4] as model,
+                    (0.1 + (g %% 4) * 0.4)::numeric(10, 4) as cost) m
+join bench_users u on u.n = (hashint8(g + 2) & 2147483647) %% %(users)s
+"""
+
+SQL_KPIS = """
+with j as (select (created_at at time zone 'UTC')::date as job_date, * from public.jobs
+           where created_at >= %(low)s and created_at < %(high)s)
+select job_date, count(*), count(*) filter (where status = 'completed'),
+  count(*) filter (where status = 'failed'), count(*) filter (where status = 'cancelled'),
+  count(distinct user_id),
+  avg(duration_seconds) filter (where status = 'completed'),
+  percentile_disc(array[0.5, 0.95]) within group (order by duration_seconds)
+    filter (where status = 'completed'),
+  (count(*) filter (where status = 'completed'))::float8
+    / nullif(count(*) filter (where status in ('completed', 'failed', 'cancelled')), 0),
+  coalesce(sum(cost_estimate_usd) filter (where status = 'completed'), 0)
+from j group by job_date order by job_date
+"""
+
+DUCK_KPIS = """
+select cast(created_at as date) as job_date, count(*),
+  count(*) filter (where status = 'completed'), count(*) filter (where status = 'failed'),
+  count(*) filter (where status = 'cancelled'), count(distinct user_id),
+  avg(duration_seconds) filter (where status = 'completed'),
+  quantile_disc(duration_seconds, [0.5, 0.95]) filter (where status = 'completed'),
+  (count(*) filter (where status = 'completed'))::double
+    / nullif(count(*) filter (where status in ('completed', 'failed', 'cancelled')), 0),
+  coalesce(sum(cost_estimate_usd) filter (where status = 'completed'), 0)
+from jobs group by 1 order by 1
+"""
+
+
+def record(size: int, what: str, seconds: float, **extra: Any) -> None:
+    entry = {"rows": size, "what": what, "seconds": round(seconds, 2), **extra}
+    RESULTS.append(entry)
+    print(json.dumps(entry), flush=True)
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.monotonic()
+    value = fn()
+    return time.monotonic() - started, value
+
+
+def generate(url: str, size: int, days: int, users: int) -> None:
+    start = LAST_DAY - timedelta(days=days - 1)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "truncate public.jobs, public.kpi_spark_daily, public.kpi_spark_daily_models cascade"
+        )
+        conn.execute("drop table if exists bench_users")
+        conn.execute("create table bench_users (n int primary key, id uuid not null)")
+        conn.execute(
+            "insert into auth.users (id, email) select gen_random_uuid(), 'bench' || n "
+            "|| '@school.example' from generate_series(0, %s - 1) n "
+            "on conflict do nothing",
+            (users,),
+        )
+        conn.execute(
+            "insert into bench_users select row_number() over (order by id) - 1, id "
+            "from auth.users where email like 'bench%%' limit %s",
+            (users,),
+        )
+        batch = 1_000_000
+        for first in range(0, size, batch):
+            conn.execute(
+                GENERATE,
+                {
+                    "first": first,
+                    "last": min(first + batch, size) - 1,
+                    "start": f"{start.isoformat()} 00:00:00+00",
+                    "days": days,
+                    "users": users,
+                },
+            )
+        conn.execute("vacuum analyze public.jobs")
+
+
+def spark_session() -> Any:
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[*]")
+        .appName("videogen-kpi-bench")
+        .config("spark.jars", "/usr/share/java/postgresql.jar")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.driver.memory", "6g")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def naive_daily(jobs: Any) -> Any:
+    """The slow shape: countDistinct in the same aggregation as percentile_approx."""
+    from pyspark.sql import functions as F
+
+    done = F.col("status") == "completed"
+    return jobs.groupBy("job_date").agg(
+        F.count(F.lit(1)),
+        F.countDistinct("user_id"),
+        F.percentile_approx(
+            F.when(done, F.col("duration_seconds")), [0.5, 0.95], kpi.PERCENTILE_ACCURACY
+        ),
+        F.avg(F.when(done, F.col("duration_seconds"))),
+    )
+
+
+def bench_size(spark: Any, url: str, size: int, args: argparse.Namespace, out: Path) -> None:
+    seconds, _ = timed(lambda: generate(url, size, args.days, args.users))
+    record(size, "generate rows in Postgres", seconds)
+    first = LAST_DAY - timedelta(days=args.days - 1)
+    jdbc = to_jdbc(url)
+    full = kpi_job.JobOptions(
+        start=first,
+        end=LAST_DAY,
+        jdbc=jdbc,
+        output_path=(out / f"parquet-{size}").as_uri(),
+        num_partitions=args.partitions,
+    )
+    one_day = kpi_job.JobOptions(
+        start=LAST_DAY, end=LAST_DAY, jdbc=jdbc, output_path=full.output_path
+    )
+
+    for attempt in (1, 2):  # the first run of a session also warms the JVM up
+        summary = kpi_job.run(spark, full)
+        record(
+            size,
+            "spark job, whole run, full history",
+            summary["duration_seconds"],
+            days=args.days,
+            attempt=attempt,
+        )
+    summary = kpi_job.run(spark, one_day)
+    record(size, "spark job, whole run, one day (incremental)", summary["duration_seconds"])
+
+    jobs = kpi_job.read_jobs(spark, full).cache()
+    seconds, rows_read = timed(jobs.count)
+    record(size, "spark JDBC read + cache", seconds, partitions=args.partitions, read=rows_read)
+    days = kpi.window_days(first, LAST_DAY)
+    for attempt in (1, 2):
+        seconds, _ = timed(
+            lambda: (kpi.daily_kpis(jobs, days, spark).collect(), kpi.model_kpis(jobs).collect())
+        )
+        record(size, "spark aggregation alone (cached input)", seconds, attempt=attempt)
+    if args.naive and size <= args.naive_max_rows:
+        seconds, _ = timed(naive_daily(jobs).collect)
+        record(size, "spark naive single groupBy with countDistinct", seconds)
+    jobs.unpersist()
+
+    low = f"{first.isoformat()} 00:00:00+00"
+    high = f"{(LAST_DAY + timedelta(days=1)).isoformat()} 00:00:00+00"
+    with psycopg.connect(url) as conn:
+        for attempt in (1, 2):
+            seconds, rows = timed(
+                lambda: conn.execute(SQL_KPIS, {"low": low, "high": high}).fetchall()
+            )
+            record(size, "postgres SQL, same KPIs", seconds, days=len(rows), attempt=attempt)
+
+    if not args.skip_duckdb:
+        import duckdb
+
+        csv = out / f"jobs-{size}.csv"
+        with psycopg.connect(url) as conn, conn.cursor() as cur, csv.open("wb") as file:
+            started = time.monotonic()
+            copy = "copy (select user_id, status, created_at, duration_seconds, cost_estimate_usd"
+            copy += " from public.jobs) to stdout with (format csv, header)"
+            with cur.copy(copy) as stream:
+                for chunk in stream:
+                    file.write(chunk)
+        record(size, "duckdb: export from Postgres (COPY to CSV)", time.monotonic() - started)
+        duck = duckdb.connect()
+        duck.execute("set timezone = 'UTC'")
+        seconds, _ = timed(
+            lambda: duck.execute(f"create table jobs as select * from read_csv('{csv}')")
+        )
+        record(size, "duckdb: load CSV", seconds)
+        for attempt in (1, 2):
+            seconds, rows = timed(lambda: duck.execute(DUCK_KPIS).fetchall())
+            record(size, "duckdb SQL, same KPIs", seconds, days=len(rows), attempt=attempt)
+        duck.close()
+        csv.unlink()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--users", type=int, default=5_000)
+    parser.add_argument("--partitions", type=int, default=4, help="JDBC numPartitions")
+    parser.add_argument("--naive", action="store_true", help="also time the slow groupBy")
+    parser.add_argument("--naive-max-rows", type=int, default=1_000_000)
+    parser.add_argument("--skip-duckdb", action="store_true")
+    parser.add_argument("--database-url", help="use this Postgres (it is truncated!)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="kpi-bench-", dir="/tmp") as tmp:
+        out = Path(tmp)
+        server = None
+        url = args.database_url
+        if url is None:
+            server = EmbeddedPostgres(out / "pg", free_port())
+            server.start()
+            url = server.create_database("bench")
+            migrate(
+                url,
+                ROOT / "supabase" / "migrations",
+                ROOT / "supabase" / "local" / "bootstrap.sql",
+            )
+        spark = spark_session()
+        try:
+            for size in args.sizes:
+                bench_size(spark, url, size, args, out)
+        finally:
+            spark.stop()
+            if server is not None:
+                server.stop()
+    print("\n| rows | measurement | seconds |\n| ---: | --- | ---: |")
+    for entry in RESULTS:
+        print(f"| {entry['rows']:,} | {entry['what']} | {entry['seconds']} |")
+
+
+if __name__ == "__main__":
+    main()
