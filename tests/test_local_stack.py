@@ -3,39 +3,20 @@ fal simulator calling the webhook back with a signed request, videos in the loca
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
+from tests.support.local_server import local_stack
 from tests.support.users import PASSWORD
-from videogen.local.app import build_local_app
-from videogen.local.postgres import free_port
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def local_server(configure) -> Iterator[str]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    configure(PUBLIC_BASE_URL=base, SUPABASE_URL=base, SIMULATOR_DELAY_SECONDS="0.2")
-    server = uvicorn.Server(
-        uvicorn.Config(build_local_app(ROOT), host="127.0.0.1", port=port, log_config=None)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "local server did not start"
-        time.sleep(0.05)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+    with local_stack(configure, simulator_delay=0.2) as base:
+        yield base
 
 
 def wait_for(predicate, timeout: float = 15.0):

@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import os
 import re
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.support.local_server import local_stack
 from tests.support.users import PASSWORD
-from videogen.local.app import build_local_app
-from videogen.local.postgres import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
@@ -62,21 +58,8 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def stack(configure: Callable[..., None]) -> Iterator[str]:
     """The local stack on a free port; its base URL."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    configure(PUBLIC_BASE_URL=base, SUPABASE_URL=base, SIMULATOR_DELAY_SECONDS="0.5")
-    server = uvicorn.Server(
-        uvicorn.Config(build_local_app(ROOT), host="127.0.0.1", port=port, log_config=None)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "local server did not start"
-        time.sleep(0.05)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+    with local_stack(configure, simulator_delay=0.5) as base:
+        yield base
 
 
 @dataclass

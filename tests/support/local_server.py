@@ -1,0 +1,38 @@
+"""The local stack as `make run` serves it, in-process: uvicorn in a thread on a free port."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import uvicorn
+
+from videogen.local.app import build_local_app
+from videogen.local.postgres import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def local_stack(configure: Callable[..., None], simulator_delay: float) -> Iterator[str]:
+    """Serves every function's routes (and web/) on 127.0.0.1; yields the base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    configure(PUBLIC_BASE_URL=base, SUPABASE_URL=base, SIMULATOR_DELAY_SECONDS=str(simulator_delay))
+    server = uvicorn.Server(
+        uvicorn.Config(build_local_app(ROOT), host="127.0.0.1", port=port, log_config=None)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "local server did not start"
+        time.sleep(0.05)
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
