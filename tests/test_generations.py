@@ -330,3 +330,28 @@ def test_database_down_is_503_and_nothing_is_sent(fal: FakeFal, make_user, confi
     response = submit(client, user)
     assert error_of(response, 503)["code"] == "database_unavailable"
     assert fal.submits == []
+
+
+def test_estimate_prices_the_chosen_settings_and_creates_nothing(
+    client: TestClient, fal: FakeFal, make_user, db
+) -> None:
+    user = make_user()
+    quote = client.post(
+        "/generations/estimate",
+        json={"model": "fal-ai/veo3", "params": {"duration": "6s", "generate_audio": True}},
+        headers=user.headers,
+    )
+    assert quote.status_code == 200, quote.text
+    assert quote.json()["cost_usd"] == pytest.approx(2.40)
+    assert quote.json()["params"]["resolution"] == "720p"
+    bad = client.post(
+        "/generations/estimate",
+        json={"model": KLING, "params": {"duration": "7"}},
+        headers=user.headers,
+    )
+    assert error_of(bad, 422)["details"]["fields"][0]["field"] == "params.duration"
+    unknown = client.post("/generations/estimate", json={"model": "x"}, headers=user.headers)
+    assert error_of(unknown, 422)["code"] == "unknown_model"
+    assert error_of(client.post("/generations/estimate", json={"model": KLING}), 401)
+    assert fal.submits == [] and used_today(client, user) == 0
+    assert db.execute("select count(*) from public.jobs").fetchone() == (0,)

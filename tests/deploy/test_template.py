@@ -32,6 +32,7 @@ ROUTES = {
     "POST /generations": ("Generations", False),
     "GET /generations": ("Generations", False),
     "GET /generations/quota": ("Generations", False),
+    "POST /generations/estimate": ("Generations", False),
     "GET /generations/{id}": ("Generations", False),
     "POST /generations/{id}/cancel": ("Generations", False),
     "POST /generations/{id}/retry": ("Generations", False),

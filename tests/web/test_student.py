@@ -24,6 +24,9 @@ def test_register_sign_in_submit_and_the_video_plays(open_ui) -> None:
     picker.select_option(label="Kling 2.1 Master")
     expect(ui.page.get_by_label("Duration")).to_have_value("5")
     expect(ui.page.locator("#estimated-cost")).to_contain_text("$1.40")
+    # the API prices the chosen settings: 10 s of Kling costs more than 5 s
+    ui.page.get_by_label("Duration").select_option("10")
+    expect(ui.page.locator("#estimated-cost")).to_contain_text("$2.80 for these settings")
     picker.select_option(label="LTX Video")
     expect(ui.page.get_by_label("Num Inference Steps")).to_have_value("30")
     expect(ui.page.locator("#estimated-cost")).to_contain_text("$0.02")

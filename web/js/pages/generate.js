@@ -48,22 +48,50 @@ export async function render(ctx) {
   );
   const description = h("p", { class: "hint", id: "model-description" });
   picker.setAttribute("aria-describedby", description.id);
-  const cost = h("p", { class: "cost", id: "estimated-cost" });
+  const cost = h("p", { class: "cost", id: "estimated-cost", "aria-live": "polite" });
   const paramsSlot = h("div");
   let params = null;
+
+  function showCost(amount, note) {
+    cost.replaceChildren("Estimated cost: ", h("strong", {}, amount), note);
+  }
+
+  // The API prices the chosen settings (POST /generations/estimate): prices live only there.
+  let estimateTimer = null;
+  let estimateSeq = 0;
+  function refreshEstimate() {
+    clearTimeout(estimateTimer);
+    estimateTimer = setTimeout(async () => {
+      const seq = ++estimateSeq;
+      let values;
+      try {
+        values = params.values();
+      } catch {
+        showCost("—", " (check the settings above)");
+        return;
+      }
+      try {
+        const quote = await api("POST", "/generations/estimate", {
+          body: { model: picker.value, params: values },
+        });
+        if (seq === estimateSeq) showCost(formatMoney(quote.cost_usd), " for these settings.");
+      } catch {
+        if (seq === estimateSeq) showCost("—", " (these settings are not valid)");
+      }
+    }, 250);
+  }
 
   function showModel() {
     const model = byKey.get(picker.value);
     description.textContent = model.description;
-    cost.replaceChildren(
-      "Estimated cost: ",
-      h("strong", {}, formatMoney(model.default_cost_usd)),
-      " with the default settings (longer or higher-resolution videos cost more; the exact estimate is shown with each video).",
-    );
+    showCost(formatMoney(model.default_cost_usd), " with the default settings.");
     params = paramsForm(model.parameters);
     paramsSlot.replaceChildren(params.element);
+    refreshEstimate();
   }
   picker.addEventListener("change", showModel);
+  paramsSlot.addEventListener("change", refreshEstimate);
+  paramsSlot.addEventListener("input", refreshEstimate);
   showModel();
 
   const prompt = h("textarea", { name: "prompt", rows: 4, maxlength: PROMPT_MAX, required: true });

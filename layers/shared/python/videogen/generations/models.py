@@ -22,6 +22,19 @@ class GenerationCreate(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class EstimateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(min_length=1, max_length=200)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class EstimateOut(BaseModel):
+    model: str
+    params: dict[str, Any] = Field(description="The parameters as they would be sent.")
+    cost_usd: float
+
+
 class VideoOut(BaseModel):
     url: str = Field(description="Signed URL, valid until expires_at.")
     expires_at: datetime

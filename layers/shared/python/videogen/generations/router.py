@@ -10,6 +10,8 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 from videogen.auth.deps import CurrentUser
 from videogen.generations.deps import get_generation_service
 from videogen.generations.models import (
+    EstimateOut,
+    EstimateRequest,
     GenerationCreate,
     GenerationOut,
     GenerationPage,
@@ -17,7 +19,7 @@ from videogen.generations.models import (
     ModelOut,
     QuotaOut,
 )
-from videogen.generations.service import GenerationService, list_models
+from videogen.generations.service import GenerationService, estimate, list_models
 
 router = APIRouter(tags=["generations"])
 Service = Annotated[GenerationService, Depends(get_generation_service)]
@@ -68,6 +70,15 @@ def list_generations(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> GenerationPage:
     return service.list(user.id, status_filter, cursor, limit)
+
+
+@router.post(
+    "/generations/estimate",
+    response_model=EstimateOut,
+    summary="The cost of a generation with these parameters (nothing is created)",
+)
+def estimate_generation(body: EstimateRequest, _: CurrentUser) -> EstimateOut:
+    return estimate(body)
 
 
 @router.get("/generations/quota", response_model=QuotaOut, summary="My quota for today")

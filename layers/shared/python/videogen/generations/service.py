@@ -33,6 +33,8 @@ from videogen.generations.errors import (
     QuotaExceeded,
 )
 from videogen.generations.models import (
+    EstimateOut,
+    EstimateRequest,
     GenerationCreate,
     GenerationOut,
     GenerationPage,
@@ -89,13 +91,8 @@ class GenerationService:
         retry_of: UUID | None = None,
     ) -> tuple[GenerationOut, bool]:
         """Returns the job and whether it was created now (False: an idempotent replay)."""
-        model = MODELS.get(request.model)
-        if model is None:
-            raise InvalidInput(
-                [("model", f"Unknown model; choose one of: {', '.join(MODELS)}.")],
-                code="unknown_model",
-            )
-        params = self._validate_params(model, request.params)
+        model = _model(request.model)
+        params = _validate_params(model, request.params)
         self._check_prompt(request.prompt)
         request_hash = _hash_request(request.model, request.prompt, params)
         from psycopg.errors import UniqueViolation
@@ -112,18 +109,6 @@ class GenerationService:
         if created:
             self._queue(job_id, model, request.prompt, params)
         return self.get(user_id, job_id), created
-
-    def _validate_params(self, model: VideoModel, params: dict[str, Any]) -> dict[str, Any]:
-        try:
-            validated = model.validate(params)
-        except ValidationError as exc:
-            raise InvalidInput(
-                [
-                    (".".join(["params", *(str(p) for p in e["loc"])]), e["msg"])
-                    for e in exc.errors()
-                ]
-            ) from exc
-        return validated.model_dump(exclude_none=True)
 
     def _check_prompt(self, prompt: str) -> None:
         lowered = prompt.lower()
@@ -274,6 +259,34 @@ class GenerationService:
             retry_of=job.id,
         )
         return created
+
+
+def estimate(request: EstimateRequest) -> EstimateOut:
+    """What a generation with these parameters would cost, before asking for it."""
+    model = _model(request.model)
+    params = _validate_params(model, request.params)
+    cost = model.cost(model.params.model_validate(params))
+    return EstimateOut(model=model.key, params=params, cost_usd=float(cost))
+
+
+def _model(key: str) -> VideoModel:
+    model = MODELS.get(key)
+    if model is None:
+        raise InvalidInput(
+            [("model", f"Unknown model; choose one of: {', '.join(MODELS)}.")],
+            code="unknown_model",
+        )
+    return model
+
+
+def _validate_params(model: VideoModel, params: dict[str, Any]) -> dict[str, Any]:
+    try:
+        validated = model.validate(params)
+    except ValidationError as exc:
+        raise InvalidInput(
+            [(".".join(["params", *(str(p) for p in e["loc"])]), e["msg"]) for e in exc.errors()]
+        ) from exc
+    return validated.model_dump(exclude_none=True)
 
 
 def _hash_request(model: str, prompt: str, params: dict[str, Any]) -> str:
