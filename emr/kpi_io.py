@@ -7,6 +7,7 @@ a few hundred at most, never a reason for a distributed write.
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import tempfile
@@ -25,32 +26,26 @@ DATASETS = ("daily", "models")
 
 
 def _upsert_sql(table: str, keys: tuple[str, ...], columns: tuple[str, ...]) -> str:
-    names = (*keys, *columns)
-    placeholders = ", ".join("?" for _ in names)
+    """One statement for all rows: they travel as one JSON array (a single JDBC parameter,
+    so a year of days costs one round trip, not one py4j call per value)."""
+    names = ", ".join((*keys, *columns))
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
     return (
-        f"insert into public.{table} ({', '.join(names)}, updated_at) "
-        f"values ({placeholders}, now()) "
+        f"insert into public.{table} ({names}, updated_at) "
+        f"select {names}, now() from json_populate_recordset(null::public.{table}, ?::json) "
         f"on conflict ({', '.join(keys)}) do update set {updates}, updated_at = now()"
     )
 
 
-def _bind(jvm: Any, statement: Any, index: int, value: Any) -> None:
-    types = jvm.java.sql.Types
-    if value is None:
-        statement.setNull(index, types.NULL)
-    elif isinstance(value, date):
-        statement.setDate(index, jvm.java.sql.Date.valueOf(value.isoformat()))
-    elif isinstance(value, Decimal):
-        statement.setBigDecimal(index, jvm.java.math.BigDecimal(str(value)))
-    elif isinstance(value, bool):
-        statement.setBoolean(index, value)
-    elif isinstance(value, int):
-        statement.setLong(index, value)
-    elif isinstance(value, float):
-        statement.setDouble(index, value)
-    else:
-        statement.setString(index, str(value))
+def _json_rows(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+    def value(v: Any) -> Any:
+        if isinstance(v, date):
+            return v.isoformat()
+        if isinstance(v, Decimal):
+            return str(v)
+        return v
+
+    return json.dumps([{c: value(r[c]) for c in columns} for r in rows])
 
 
 def _connect(spark: Any, target: JdbcTarget) -> Any:
@@ -74,15 +69,12 @@ def _connect(spark: Any, target: JdbcTarget) -> Any:
     return connection
 
 
-def _execute_batch(jvm: Any, connection: Any, sql: str, rows: list[list[Any]]) -> None:
+def _execute(connection: Any, sql: str, *parameters: str) -> None:
     statement = connection.prepareStatement(sql)
     try:
-        for row in rows:
-            for index, value in enumerate(row, start=1):
-                _bind(jvm, statement, index, value)
-            statement.addBatch()
-        if rows:
-            statement.executeBatch()
+        for index, value in enumerate(parameters, start=1):
+            statement.setString(index, value)
+        statement.executeUpdate()
     finally:
         statement.close()
 
@@ -97,31 +89,21 @@ def write_postgres(
 ) -> None:
     """Upserts the window's rows in one transaction; per-model rows of the window that this
     run did not produce (a model with no jobs any more) are deleted in the same transaction."""
-    jvm = spark.sparkContext._jvm
     daily_sql = _upsert_sql("kpi_spark_daily", ("job_date",), kpi.DAILY_COLUMNS)
     model_sql = _upsert_sql("kpi_spark_daily_models", ("job_date", "model"), kpi.MODEL_COLUMNS)
     connection = _connect(spark, target)
     try:
         connection.setAutoCommit(False)
-        _execute_batch(
-            jvm,
-            connection,
-            daily_sql,
-            [[r["job_date"], *(r[c] for c in kpi.DAILY_COLUMNS)] for r in daily_rows],
-        )
-        _execute_batch(
-            jvm,
-            connection,
-            model_sql,
-            [[r["job_date"], r["model"], *(r[c] for c in kpi.MODEL_COLUMNS)] for r in model_rows],
-        )
+        _execute(connection, daily_sql, _json_rows(daily_rows, ("job_date", *kpi.DAILY_COLUMNS)))
+        model_columns = ("job_date", "model", *kpi.MODEL_COLUMNS)
+        _execute(connection, model_sql, _json_rows(model_rows, model_columns))
         # now() is the transaction's start: every row this run wrote carries it.
-        _execute_batch(
-            jvm,
+        _execute(
             connection,
             "delete from public.kpi_spark_daily_models "
-            "where job_date between ? and ? and updated_at <> now()",
-            [[start, end]],
+            "where job_date between ?::date and ?::date and updated_at <> now()",
+            start.isoformat(),
+            end.isoformat(),
         )
         connection.commit()
     except Exception:
