@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -252,3 +256,20 @@ def test_schedule_starts_yesterday_and_today(emr: dict[str, str]) -> None:
     )["jobRun"]
     arguments = job["jobDriver"]["sparkSubmit"]["entryPointArguments"]
     assert arguments[1] == result["from"] and arguments[3] == result["to"]
+
+
+def test_kpis_handler_cold_start_imports_neither_boto3_nor_pyspark(database_url: str) -> None:
+    """Import time is cold-start time: boto3 only when a run is started, pyspark never."""
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        "import importlib.util, sys\n"
+        "spec = importlib.util.spec_from_file_location('h', 'functions/kpis/handler.py')\n"
+        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
+        "print(sorted(m for m in ('boto3', 'botocore', 'pyspark') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "APP_ENV": "local", "DATABASE_URL": database_url}
+    env["SUPABASE_JWT_SECRET"] = "x" * 40
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
