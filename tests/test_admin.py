@@ -97,3 +97,18 @@ def test_unknown_user_and_self_demotion(admin_api: TestClient, make_user) -> Non
         f"/admin/users/{admin.id}", json={"role": "student"}, headers=admin.headers
     )
     assert error_code(demote, 409) == "cannot_demote_self"
+
+
+def test_out_of_range_paging_is_422_not_500(admin_api: TestClient, make_user) -> None:
+    """Found by Schemathesis: an offset past bigint reached Postgres and failed there."""
+    admin = make_user(role="admin")
+    response = admin_api.get(f"/admin/users?offset={2**63}", headers=admin.headers)
+    assert error_code(response, 422) == "validation_error"
+    assert response.json()["error"]["details"]["fields"][0]["field"] == "offset"
+
+
+def test_nul_character_in_search_is_422_not_500(admin_api: TestClient, make_user) -> None:
+    """Found by Schemathesis: Postgres refuses NUL in text; that is the client's error."""
+    admin = make_user(role="admin")
+    response = admin_api.get("/admin/users?q=%00", headers=admin.headers)
+    assert error_code(response, 422) == "invalid_data"

@@ -19,12 +19,18 @@ from tests.support.handlers import load_handler
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 
 
+# Starting a KPI run spawns a Spark job locally: fuzzed by its own tests, not here.
+SKIPPED = {"POST /admin/kpis/run"}
+
+
 def fuzz(function: str, headers: dict[str, str]) -> list[str]:
     app = load_handler(function).app
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     checked = []
     for result in schema.get_all_operations():
         operation = result.ok()
+        if operation.label in SKIPPED:
+            continue
 
         @given(case=operation.as_strategy())
         @settings(
@@ -43,7 +49,7 @@ def fuzz(function: str, headers: dict[str, str]) -> list[str]:
     return checked
 
 
-@pytest.mark.parametrize("function", ["auth", "generations", "webhooks", "admin"])
+@pytest.mark.parametrize("function", ["auth", "generations", "webhooks", "admin", "kpis"])
 def test_function_survives_fuzzing(function: str, fal, make_user) -> None:
     user = make_user(role="admin")
     assert fuzz(function, user.headers)

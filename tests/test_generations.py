@@ -355,3 +355,13 @@ def test_estimate_prices_the_chosen_settings_and_creates_nothing(
     assert error_of(client.post("/generations/estimate", json={"model": KLING}), 401)
     assert fal.submits == [] and used_today(client, user) == 0
     assert db.execute("select count(*) from public.jobs").fetchone() == (0,)
+
+
+def test_nul_character_in_prompt_is_422_and_nothing_is_kept(
+    client: TestClient, fal: FakeFal, make_user, db
+) -> None:
+    user = make_user()
+    error = error_of(submit(client, user, prompt="a\x00b"), 422)
+    assert error["code"] == "invalid_data"
+    assert db.execute("select count(*) from public.jobs").fetchone() == (0,)
+    assert used_today(client, user) == 0 and fal.submits == []

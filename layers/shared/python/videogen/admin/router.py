@@ -37,7 +37,7 @@ def admin_users(
     db: Db,
     q: Annotated[str | None, Query(max_length=100, description="Email or name contains")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> UserPage:
     return list_users(db, q, limit, offset)
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from videogen.errors import ServiceUnavailable
+from videogen.errors import AppError, ServiceUnavailable
 from videogen.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -26,6 +26,15 @@ if TYPE_CHECKING:
 class DatabaseUnavailable(ServiceUnavailable):
     code = "database_unavailable"
     message = "The database is unavailable; nothing was changed. Try again shortly."
+
+
+class InvalidData(AppError):
+    """Postgres refused a value (SQLSTATE class 22: a NUL character, a number out of range).
+    Only client input reaches queries as values, so this is the client's 422, not a 500."""
+
+    status_code = 422
+    code = "invalid_data"
+    message = "A value in the request cannot be stored (a NUL character, or out of range)."
 
 
 class Database:
@@ -92,6 +101,8 @@ class Database:
                 yield conn
         except (psycopg.OperationalError, PoolTimeout) as exc:
             raise DatabaseUnavailable() from exc
+        except psycopg.DataError as exc:
+            raise InvalidData() from exc
 
     def close(self) -> None:
         if self._pool is not None:
