@@ -92,6 +92,9 @@ def production_env() -> dict[str, str]:
         EMR_APPLICATION_ID="app",
         EMR_EXECUTION_ROLE_ARN="arn:aws:iam::1:role/emr",
         KPI_RUNNER_BACKEND="emr",
+        EMR_ARTIFACTS_URI="s3://artifacts/emr",
+        EMR_OUTPUT_URI="s3://kpis/parquet",
+        EMR_DATABASE_URL_SSM_PARAMETER="/videogen/bench/database-url",
     )
     return env
 
