@@ -59,7 +59,7 @@ handler = Mangum(app, lifespan="off")
 """
 
 
-def script_for(function: str) -> str:
+def script_for(function: str, import_only: bool = False) -> str:
     load = (
         "import importlib.util\n"
         f"path = 'functions/{function}/handler.py'\n"
@@ -67,7 +67,7 @@ def script_for(function: str) -> str:
         "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
         "handler = module.handler\n"
     )
-    if function in FIRST_REQUESTS:
+    if function in FIRST_REQUESTS and not import_only:
         call = f"response = handler({FIRST_REQUESTS[function]}, Ctx())\n"
         check = "assert response['statusCode'] < 500, response\n"
     else:  # scheduled functions: import only (their first run needs AWS or a database)
@@ -112,6 +112,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--functions", nargs="*", help="default: every functions/*/handler.py")
+    parser.add_argument(
+        "--import-only", action="store_true", help="no first request (the bare app answers none)"
+    )
     args = parser.parse_args()
     env = production_env()
     functions = args.functions or sorted(
@@ -119,10 +122,13 @@ def main() -> None:
     )
     rows: dict[str, float] = {}
     rows["python -c pass"] = statistics.median(time_process("pass", args.runs, env))
-    bare = EVENT + BARE_APP + "handler(event('GET', '/models'), Ctx())\n"
+    bare = EVENT + BARE_APP
+    if not args.import_only:
+        bare += "handler(event('GET', '/models'), Ctx())\n"
     rows["bare FastAPI + Mangum"] = statistics.median(time_process(bare, args.runs, env))
     for function in functions:
-        rows[function] = statistics.median(time_process(script_for(function), args.runs, env))
+        script = script_for(function, args.import_only)
+        rows[function] = statistics.median(time_process(script, args.runs, env))
     baseline = rows["bare FastAPI + Mangum"]
     print(f"{'process':<24}{'median s':>10}{'x bare':>9}")
     for name, seconds in rows.items():

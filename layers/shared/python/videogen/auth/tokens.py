@@ -15,11 +15,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import jwt
-from jwt import PyJWK
-
 if TYPE_CHECKING:
     import httpx
+    from jwt import PyJWK
 
 from videogen.auth.errors import InvalidToken
 from videogen.errors import ServiceUnavailable
@@ -79,11 +77,13 @@ class JwksCache:
             document = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             raise JwksUnavailable() from exc
+        import jwt
+
         keys: dict[str, PyJWK] = {}
         for jwk in document.get("keys", []):
             if jwk.get("kid") and jwk.get("alg") in ASYMMETRIC_ALGORITHMS:
                 try:
-                    keys[jwk["kid"]] = PyJWK.from_dict(jwk)
+                    keys[jwk["kid"]] = jwt.PyJWK.from_dict(jwk)
                 except jwt.PyJWTError:
                     continue  # a key type this library cannot use: skip it, keep the others
         self._keys = keys
@@ -132,6 +132,8 @@ class TokenVerifier:
         raise InvalidToken("The token's signing algorithm is not accepted.")
 
     def verify(self, token: str) -> AuthenticatedUser:
+        import jwt  # with `cryptography`, ~50 ms: paid by the first authenticated request
+
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:

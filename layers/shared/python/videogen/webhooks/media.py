@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
-
 from videogen.errors import AppError, ServiceUnavailable
 
 
@@ -59,6 +57,8 @@ def download(
     directory: Path | None = None,
 ) -> DownloadedVideo:
     """Streams the video to a temporary file, hashing it on the way."""
+    import httpx  # only a completed delivery downloads
+
     check_url(url, allowed_hosts, allow_http=allow_http)
     deadline = time.monotonic() + timeout
     digest = hashlib.sha256()

@@ -15,12 +15,15 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import httpx
 from cryptography.exceptions import InvalidSignature as CryptoInvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from videogen.errors import AppError, ServiceUnavailable
+
+if TYPE_CHECKING:
+    import httpx
 
 HEADER_REQUEST_ID = "x-fal-webhook-request-id"
 HEADER_USER_ID = "x-fal-webhook-user-id"
@@ -79,12 +82,17 @@ class FalWebhookVerifier:
         self.tolerance_seconds = tolerance_seconds
         self.cache_seconds = cache_seconds
         self.min_refetch_seconds = min_refetch_seconds
-        self._http = http or httpx.Client(timeout=timeout)
+        self._http = http
+        self._timeout = timeout
         self._keys: list[Ed25519PublicKey] = []
         self._fetched_at = float("-inf")
         self._lock = threading.Lock()
 
     def _refresh(self) -> None:
+        import httpx  # on the first delivery, not at cold start
+
+        if self._http is None:
+            self._http = httpx.Client(timeout=self._timeout)
         try:
             response = self._http.get(self.jwks_url)
             response.raise_for_status()
