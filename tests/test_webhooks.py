@@ -259,3 +259,16 @@ def test_database_down_is_503(webhooks, fal, submitted, configure) -> None:
     response = deliver(webhooks, job["id"], *fal.delivery(request_id))
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "database_unavailable"
+
+
+def test_signed_but_malformed_payload_is_400(webhooks, fal, submitted, db) -> None:
+    _, job, request_id = submitted
+    for body in (
+        b"not json",
+        json.dumps({"request_id": request_id, "status": "MAYBE"}).encode(),
+        json.dumps({"request_id": request_id, "status": "OK", "payload": {"video": {}}}).encode(),
+    ):
+        response = deliver(webhooks, job["id"], body, fal.sign(request_id, body))
+        assert response.status_code == 400, body
+        assert response.json()["error"]["code"] == "malformed_delivery"
+    assert db.execute("select status from public.jobs").fetchone() == ("submitted",)

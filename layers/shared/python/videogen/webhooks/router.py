@@ -65,11 +65,11 @@ async def fal_webhook(
         raise
     try:
         delivery = FalWebhookBody.model_validate(json.loads(body))
+        video = delivery.video()
     except (ValueError, ValidationError) as exc:
         raise MalformedDelivery() from exc
     if delivery.request_id != verified.request_id:
         raise MalformedDelivery("The body's request_id differs from the signed one.")
-    video = delivery.video()
     outcome = FalOutcome(
         request_id=delivery.request_id,
         ok=delivery.status == "OK",
