@@ -230,14 +230,14 @@ class GenerationService:
 
     # --- actions ---
     def cancel(self, user_id: UUID, job_id: UUID) -> GenerationOut:
-        job = self.get(user_id, job_id)
-        if job.status not in ("queued", "submitted"):
-            raise CancelRefused()
         with self.db.connection() as conn:
             row = repo.get_job(conn, job_id, owner=user_id)
-        assert row is not None
+        if row is None:
+            raise GenerationNotFound()
+        if row["status"] not in ("queued", "submitted"):
+            raise CancelRefused()
         if row["fal_request_id"]:
-            self.provider_factory().cancel(job.model, row["fal_request_id"])
+            self.provider_factory().cancel(row["model"], row["fal_request_id"])
         with self.db.connection() as conn:
             if repo.advance(
                 conn,
