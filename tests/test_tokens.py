@@ -166,7 +166,7 @@ def test_unknown_kid_triggers_one_refetch(client, keys) -> None:
         {**json.loads(ECAlgorithm.to_jwk(new_key.public_key())), "kid": "ec2", "alg": "ES256"}
     )
     # the cache refetches for an unknown kid at most every 30 s: age it past that
-    get_token_verifier()._jwks._fetched_at -= 31
+    get_token_verifier()._jwks._keys._fetched_at -= 31
     rotated = jwt.encode(claims(), new_key, algorithm="ES256", headers={"kid": "ec2"})
     assert me(client, rotated).status_code == 404
     assert keys.fetches == 2

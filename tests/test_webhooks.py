@@ -200,7 +200,7 @@ def test_key_rotation_is_picked_up(webhooks, fal, submitted, configure) -> None:
     # the cache refetches at most once a minute: age it past that
     from videogen.webhooks.deps import get_webhook_verifier
 
-    get_webhook_verifier()._fetched_at -= 61
+    get_webhook_verifier()._keys._fetched_at -= 61
     response = deliver(webhooks, job["id"], *fal.delivery(request_id, key=new_key))
     assert response.json() == {"outcome": "applied"}
     assert fal.jwks_fetches == 2

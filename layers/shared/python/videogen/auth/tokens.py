@@ -9,8 +9,6 @@ against the configured secret, never against a public key (no algorithm confusio
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -21,6 +19,7 @@ if TYPE_CHECKING:
 
 from videogen.auth.errors import InvalidToken
 from videogen.errors import ServiceUnavailable
+from videogen.keysets import KeySetCache
 
 ASYMMETRIC_ALGORITHMS = ("ES256", "RS256")
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "aud", "iss"]
@@ -41,12 +40,23 @@ class JwksUnavailable(ServiceUnavailable):
     message = "The signing keys could not be fetched; try again shortly."
 
 
-class JwksCache:
-    """Supabase's JWKS, cached for `ttl` seconds and refetched early for an unknown `kid`.
+def _parse_jwks(document: dict[str, Any]) -> dict[str, PyJWK]:
+    import jwt
 
-    Refetches for unknown kids are limited to one per `min_refetch_interval`, so a flood of
-    tokens with made-up kids cannot turn into a flood of requests to Supabase.
-    """
+    keys: dict[str, PyJWK] = {}
+    for jwk in document.get("keys", []):
+        if jwk.get("kid") and jwk.get("alg") in ASYMMETRIC_ALGORITHMS:
+            try:
+                keys[jwk["kid"]] = jwt.PyJWK.from_dict(jwk)
+            except jwt.PyJWTError:
+                continue  # a key type this library cannot use: skip it, keep the others
+    return keys
+
+
+class JwksCache:
+    """Supabase's JWKS, cached for `ttl` seconds and refetched early for an unknown `kid`
+    (at most once per `min_refetch_interval`). A failed fetch is a 503: tokens are not
+    checked against keys older than the TTL."""
 
     def __init__(
         self,
@@ -57,44 +67,22 @@ class JwksCache:
         min_refetch_interval: float = 30.0,
         http: httpx.Client | None = None,
     ) -> None:
-        self.url = url
-        self.ttl = ttl
-        self.min_refetch_interval = min_refetch_interval
-        self._http = http
-        self._timeout = timeout
-        self._keys: dict[str, PyJWK] = {}
-        self._fetched_at = float("-inf")
-        self._lock = threading.Lock()
-
-    def _fetch(self) -> None:
-        import httpx  # only deployments verifying against JWKS pay for it
-
-        if self._http is None:
-            self._http = httpx.Client(timeout=self._timeout)
-        try:
-            response = self._http.get(self.url)
-            response.raise_for_status()
-            document = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise JwksUnavailable() from exc
-        import jwt
-
-        keys: dict[str, PyJWK] = {}
-        for jwk in document.get("keys", []):
-            if jwk.get("kid") and jwk.get("alg") in ASYMMETRIC_ALGORITHMS:
-                try:
-                    keys[jwk["kid"]] = jwt.PyJWK.from_dict(jwk)
-                except jwt.PyJWTError:
-                    continue  # a key type this library cannot use: skip it, keep the others
-        self._keys = keys
-        self._fetched_at = time.monotonic()
+        self._keys = KeySetCache(
+            url,
+            _parse_jwks,
+            ttl=ttl,
+            min_refetch=min_refetch_interval,
+            timeout=timeout,
+            unavailable=JwksUnavailable,
+            keep_stale_on_error=False,
+            http=http,
+        )
 
     def get(self, kid: str) -> PyJWK | None:
-        with self._lock:
-            age = time.monotonic() - self._fetched_at
-            if age > self.ttl or (kid not in self._keys and age > self.min_refetch_interval):
-                self._fetch()
-            return self._keys.get(kid)
+        keys = self._keys.get()
+        if kid not in keys:
+            keys = self._keys.get(refetch=True)
+        return keys.get(kid)
 
 
 class TokenVerifier:

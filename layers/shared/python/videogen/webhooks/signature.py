@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from cryptography.exceptions import InvalidSignature as CryptoInvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from videogen.errors import AppError, ServiceUnavailable
+from videogen.keysets import KeySetCache
 
 if TYPE_CHECKING:
     import httpx
@@ -67,6 +67,11 @@ def _public_key(jwk: Mapping[str, object]) -> Ed25519PublicKey | None:
         return None
 
 
+def _parse_fal_jwks(document: dict[str, object]) -> list[Ed25519PublicKey]:
+    keys = [_public_key(k) for k in document.get("keys", [])]  # type: ignore[union-attr]
+    return [k for k in keys if k is not None]
+
+
 class FalWebhookVerifier:
     def __init__(
         self,
@@ -78,38 +83,18 @@ class FalWebhookVerifier:
         timeout: float = 5.0,
         http: httpx.Client | None = None,
     ) -> None:
-        self.jwks_url = jwks_url
         self.tolerance_seconds = tolerance_seconds
-        self.cache_seconds = cache_seconds
-        self.min_refetch_seconds = min_refetch_seconds
-        self._http = http
-        self._timeout = timeout
-        self._keys: list[Ed25519PublicKey] = []
-        self._fetched_at = float("-inf")
-        self._lock = threading.Lock()
-
-    def _refresh(self) -> None:
-        import httpx  # on the first delivery, not at cold start
-
-        if self._http is None:
-            self._http = httpx.Client(timeout=self._timeout)
-        try:
-            response = self._http.get(self.jwks_url)
-            response.raise_for_status()
-            keys = [_public_key(k) for k in response.json().get("keys", [])]
-        except (httpx.HTTPError, ValueError, AttributeError) as exc:
-            if not self._keys:
-                raise SignatureKeysUnavailable() from exc
-            return  # keep the keys we have; fal retries failed deliveries anyway
-        self._keys = [k for k in keys if k is not None]
-        self._fetched_at = time.monotonic()
-
-    def _keys_for(self, *, refetch: bool) -> list[Ed25519PublicKey]:
-        with self._lock:
-            age = time.monotonic() - self._fetched_at
-            if age > self.cache_seconds or (refetch and age > self.min_refetch_seconds):
-                self._refresh()
-            return list(self._keys)
+        # A failed refetch keeps the keys we have: fal retries failed deliveries anyway.
+        self._keys = KeySetCache(
+            jwks_url,
+            _parse_fal_jwks,
+            ttl=cache_seconds,
+            min_refetch=min_refetch_seconds,
+            timeout=timeout,
+            unavailable=SignatureKeysUnavailable,
+            keep_stale_on_error=True,
+            http=http,
+        )
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> VerifiedDelivery:
         lowered = {k.lower(): v for k, v in headers.items()}
@@ -132,7 +117,7 @@ class FalWebhookVerifier:
             )
         message = signed_message(request_id, user_id, timestamp, body)
         for refetch in (False, True):
-            for key in self._keys_for(refetch=refetch):
+            for key in self._keys.get(refetch=refetch):
                 try:
                     key.verify(signature, message)
                 except CryptoInvalidSignature:
