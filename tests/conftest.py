@@ -10,9 +10,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.support.fal import FakeFal
+from tests.support.fal import FAL_USER_ID, FakeFal
 from tests.support.users import User, register_user
 from videogen.auth.deps import get_token_verifier
+from videogen.copies.deps import get_copy_queue
 from videogen.auth.identity import get_identity_provider
 from videogen.db import get_database
 from videogen.db.migrations import migrate
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MIGRATIONS = ROOT / "supabase" / "migrations"
 BOOTSTRAP = ROOT / "supabase" / "local" / "bootstrap.sql"
 TEST_JWT_SECRET = "test-jwt-secret-that-is-long-enough-for-hs256"
+TEST_WEBHOOK_SECRET = "test-webhook-token-secret"
 
 TABLES = [
     "auth.users",
@@ -65,6 +67,7 @@ def clear_caches() -> None:
         get_simulator,
         get_object_store,
         get_webhook_verifier,
+        get_copy_queue,
     ):
         cached.cache_clear()
 
@@ -72,13 +75,18 @@ def clear_caches() -> None:
 @pytest.fixture(autouse=True)
 def base_env(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     for key in list(os.environ):
-        if key.startswith(("SUPABASE_", "IDENTITY_", "JWT_", "LOCAL_AUTH_", "FAL_", "STORAGE_")):
+        if key.startswith(
+            ("SUPABASE_", "IDENTITY_", "JWT_", "LOCAL_AUTH_", "FAL_", "STORAGE_", "COPY_")
+        ):
             monkeypatch.delenv(key)
     monkeypatch.setenv("APP_ENV", "local")
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("SUPABASE_JWT_SECRET", TEST_JWT_SECRET)
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
     monkeypatch.setenv("STORAGE_LOCAL_DIR", str(tmp_path / "storage"))
+    monkeypatch.setenv("WEBHOOK_TOKEN_SECRET", TEST_WEBHOOK_SECRET)
+    monkeypatch.setenv("FAL_ACCOUNT_ID", FAL_USER_ID)
+    monkeypatch.setenv("COPY_QUEUE_PATH", str(tmp_path / "copy-queue.sqlite3"))
     clear_caches()
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"truncate {', '.join(TABLES)} cascade")

@@ -1,4 +1,5 @@
-"""fal webhook deliveries: signature verification, exactly-once effect, video copy."""
+"""fal webhook deliveries: URL token, signature and account checks, exactly-once effect,
+the copy task queued and the video copied out of band by the copy worker."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
-from tests.support.fal import SAMPLE, FakeFal
+from tests.support.copies import run_copy_worker
+from tests.support.fal import OTHER_FAL_USER_ID, SAMPLE, FakeFal, webhook_query
 from tests.support.handlers import load_handler
 from tests.support.users import User
 
@@ -43,7 +45,11 @@ def submitted(generations: TestClient, fal: FakeFal, make_user) -> tuple[User, d
 
 
 def deliver(webhooks: TestClient, job_id: str, body: bytes, headers: dict):
-    return webhooks.post(f"/webhooks/fal?job_id={job_id}", content=body, headers=headers)
+    return webhooks.post(f"/webhooks/fal?{webhook_query(job_id)}", content=body, headers=headers)
+
+
+def job_status(db, job_id: str) -> str:
+    return db.execute("select status from public.jobs where id = %s", (job_id,)).fetchone()[0]
 
 
 def count(db, sql: str, *args) -> int:
@@ -54,10 +60,16 @@ def test_ok_delivery_completes_the_job_and_stores_the_video(
     webhooks, generations, fal, submitted, db, tmp_path: Path
 ) -> None:
     user, job, request_id = submitted
-    response = deliver(webhooks, job["id"], *fal.delivery(request_id))
+    path = fal.webhook_path(request_id)  # the URL fal was given, token included
+    response = webhooks.post(
+        path, content=fal.delivery(request_id)[0], headers=fal.delivery(request_id)[1]
+    )
     assert response.status_code == 200, response.text
-    assert response.json() == {"outcome": "applied"}
+    assert response.json() == {"outcome": "finishing"}
+    assert job_status(db, job["id"]) == "finishing"  # answered before any byte was copied
+    assert count(db, "select count(*) from public.files") == 0
 
+    assert run_copy_worker() == 1
     done = generations.get(f"/generations/{job['id']}", headers=user.headers).json()
     assert done["status"] == "completed" and done["finished_at"] is not None
     video = done["video"]
@@ -68,7 +80,7 @@ def test_ok_delivery_completes_the_job_and_stores_the_video(
     event = db.execute(
         "select request_id, outcome, payload_status from public.webhook_events"
     ).fetchone()
-    assert event == (request_id, "applied", "OK")
+    assert event == (request_id, "finishing", "OK")
 
 
 def test_repeated_and_concurrent_deliveries_change_state_once(
@@ -82,8 +94,11 @@ def test_repeated_and_concurrent_deliveries_change_state_once(
         responses = list(pool.map(lambda _: deliver(webhooks, job["id"], body, headers), range(8)))
     responses.append(deliver(webhooks, job["id"], body, headers))
     outcomes = sorted(r.json()["outcome"] for r in responses)
-    assert outcomes == ["applied"] + ["duplicate"] * 8
+    assert outcomes == ["duplicate"] * 8 + ["finishing"]
+    # every duplicate while `finishing` queues the copy again; the worker copies once
+    run_copy_worker()
     assert count(db, "select count(*) from public.files where job_id = %s", job["id"]) == 1
+    assert job_status(db, job["id"]) == "completed"
     # duplicates are answered after one indexed lookup and leave no audit row
     assert count(db, "select count(*) from public.webhook_events") == 1
 
@@ -93,7 +108,7 @@ def test_error_delivery_fails_the_job_with_fals_text_and_refunds(
 ) -> None:
     user, job, request_id = submitted
     response = deliver(webhooks, job["id"], *fal.delivery(request_id, ok=False))
-    assert response.json() == {"outcome": "applied"}
+    assert response.json() == {"outcome": "failed"}
     failed = generations.get(f"/generations/{job['id']}", headers=user.headers).json()
     assert failed["status"] == "failed"
     assert failed["error"] == "Model crashed: CUDA out of memory"
@@ -109,25 +124,116 @@ def test_unknown_and_mismatched_deliveries_are_recorded_and_harmless(
     unknown = deliver(webhooks, "00000000-0000-0000-0000-000000000000", *fal.delivery("r-1"))
     assert unknown.json() == {"outcome": "unknown_job"}
     stray = deliver(webhooks, job["id"], *fal.delivery("some-other-request"))
-    assert stray.json() == {"outcome": "request_mismatch"}
-    no_job_param = webhooks.post(
-        "/webhooks/fal", content=fal.delivery(request_id)[0], headers=fal.delivery(request_id)[1]
-    )
-    assert no_job_param.json() == {"outcome": "applied"}  # found by its request id
+    assert stray.status_code == 409
+    assert stray.json()["error"]["code"] == "request_mismatch"
     outcomes = [r[0] for r in db.execute("select outcome from public.webhook_events order by id")]
-    assert outcomes == ["unknown_job", "request_mismatch", "applied"]
+    assert outcomes == ["unknown_job", "error"]
+    assert job_status(db, job["id"]) == "submitted"
+
+
+def test_request_of_another_job_is_request_mismatch_not_500(
+    webhooks, generations, fal, submitted, make_user, db
+) -> None:
+    """A delivery bound (by URL) to a job still waiting for its request id, carrying the
+    request id another job holds, is a 409 — not a unique-constraint 500."""
+    _, job, request_id = submitted
+    other = make_user()
+    fal.submit_delay = 3
+    # the second job's submit times out: queued, no request id, awaiting its webhook
+    generations_slow = TestClient(load_handler("generations").app)
+    import os
+
+    os.environ["FAL_SUBMIT_TIMEOUT_SECONDS"] = "0.5"
+    try:
+        from tests.conftest import clear_caches
+
+        clear_caches()
+        generations_slow = TestClient(load_handler("generations").app)
+        second = generations_slow.post(
+            "/generations",
+            json={"model": "fal-ai/ltx-video", "prompt": "a second comet"},
+            headers=other.headers,
+        ).json()
+    finally:
+        del os.environ["FAL_SUBMIT_TIMEOUT_SECONDS"]
+    assert second["status"] == "queued"
+    response = deliver(webhooks, second["id"], *fal.delivery(request_id))
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "request_mismatch"
+    assert job_status(db, second["id"]) == "queued"
 
 
 def test_late_delivery_after_cancel_changes_nothing(
     webhooks, generations, fal, submitted, db
 ) -> None:
     user, job, request_id = submitted
-    assert generations.post(f"/generations/{job['id']}/cancel", headers=user.headers).is_success
+    cancelled = generations.post(f"/generations/{job['id']}/cancel", headers=user.headers)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     late = deliver(webhooks, job["id"], *fal.delivery(request_id))
     assert late.json() == {"outcome": "duplicate"}
+    assert run_copy_worker() == 0
     assert count(db, "select count(*) from public.files") == 0
-    status = db.execute("select status from public.jobs where id = %s", (job["id"],)).fetchone()
-    assert status == ("cancelled",)
+    assert job_status(db, job["id"]) == "cancelled"
+
+
+def test_webhook_token_required_and_bound_to_its_job(
+    webhooks, fal, submitted, make_user, db
+) -> None:
+    """Security finding (issue 11): a delivery aimed with `?job_id=` at another job. The URL
+    token, made with our secret for one job, is checked before anything else."""
+    _, job, request_id = submitted
+    body, headers = fal.delivery(request_id)
+    for query in (
+        f"job_id={job['id']}",
+        f"job_id={job['id']}&token=" + "0" * 64,
+        webhook_query(job["id"], secret="not-our-secret"),
+        webhook_query("00000000-0000-0000-0000-000000000001").replace(
+            "job_id=00000000-0000-0000-0000-000000000001", f"job_id={job['id']}"
+        ),
+        "",
+    ):
+        response = webhooks.post(f"/webhooks/fal?{query}", content=body, headers=headers)
+        assert response.status_code == 401, query
+        assert response.json()["error"]["code"] == "invalid_webhook_token"
+    assert count(db, "select count(*) from public.webhook_events") == 0
+    assert job_status(db, job["id"]) == "submitted"
+
+
+def test_delivery_signed_for_another_fal_account_is_refused(webhooks, fal, submitted, db) -> None:
+    """Security finding (issue 11): fal's signing keys are shared by every fal customer, so a
+    validly signed delivery of another account must not complete our job."""
+    _, job, request_id = submitted
+    foreign = fal.delivery(request_id, user_id=OTHER_FAL_USER_ID)
+    response = deliver(webhooks, job["id"], *foreign)
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "foreign_account"
+    assert job_status(db, job["id"]) == "submitted"
+    assert count(db, "select count(*) from public.webhook_events") == 0
+
+
+def test_payload_null_with_payload_error_fetches_the_result_from_the_queue(
+    webhooks, generations, fal, submitted, db
+) -> None:
+    """fal sends `payload: null` and `payload_error` when it could not serialize the output;
+    the video is still in its queue (https://fal.ai/docs/model-endpoints/webhooks)."""
+    user, job, request_id = submitted
+    fal.requests[request_id].state = "COMPLETED"
+    delivery = fal.delivery(request_id, payload_error="Payload could not be serialized")
+    assert deliver(webhooks, job["id"], *delivery).json() == {"outcome": "finishing"}
+    run_copy_worker()
+    done = generations.get(f"/generations/{job['id']}", headers=user.headers).json()
+    assert done["status"] == "completed"
+    assert done["video"]["sha256"] == hashlib.sha256(SAMPLE).hexdigest()
+
+
+def test_gateway_request_id_in_the_signed_header_is_accepted(webhooks, fal, submitted, db) -> None:
+    """After an internal retry fal's `request_id` and `gateway_request_id` differ; the signed
+    header may carry either."""
+    _, job, request_id = submitted
+    # our stored id is the one submit returned; fal's body names the internal retry's id
+    delivery = fal.delivery("internal-retry-id", gateway_request_id=request_id)
+    assert deliver(webhooks, job["id"], *delivery).json() == {"outcome": "finishing"}
+    assert job_status(db, job["id"]) == "finishing"
 
 
 def assert_rejected(response, code: str, db) -> None:
@@ -193,7 +299,8 @@ def test_garbage_signature_and_body_request_id_mismatch(webhooks, fal, submitted
 
 def test_key_rotation_is_picked_up(webhooks, fal, submitted, configure) -> None:
     _, job, request_id = submitted
-    assert deliver(webhooks, job["id"], *fal.delivery("warm-up")).status_code == 200
+    warm_up = deliver(webhooks, "00000000-0000-0000-0000-000000000000", *fal.delivery("warm-up"))
+    assert warm_up.json() == {"outcome": "unknown_job"}
     assert fal.jwks_fetches == 1
     new_key = Ed25519PrivateKey.generate()
     fal.keys = [new_key]
@@ -202,7 +309,7 @@ def test_key_rotation_is_picked_up(webhooks, fal, submitted, configure) -> None:
 
     get_webhook_verifier()._keys._fetched_at -= 61
     response = deliver(webhooks, job["id"], *fal.delivery(request_id, key=new_key))
-    assert response.json() == {"outcome": "applied"}
+    assert response.json() == {"outcome": "finishing"}
     assert fal.jwks_fetches == 2
 
 
@@ -216,31 +323,64 @@ def test_oversized_body_is_413(webhooks, fal, submitted, configure) -> None:
     assert response.json()["error"]["code"] == "payload_too_large"
 
 
-def test_video_url_on_another_host_is_never_fetched(webhooks, fal, submitted, db) -> None:
-    """SSRF: a payload pointing at the metadata service or a lookalike host is refused."""
-    _, job, request_id = submitted
+def test_video_url_on_another_host_is_never_fetched(webhooks, fal, make_user, db) -> None:
+    """SSRF: a payload pointing at the metadata service or a lookalike host is refused by
+    the copy worker: the job fails and the user's quota unit comes back at once."""
+    generations = TestClient(load_handler("generations").app)
     for url in (
         "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
         "http://localhost:5432/",
         "https://fal.media.evil.example/v.mp4",
         "file:///etc/passwd",
     ):
+        user = make_user()
+        job = generations.post(
+            "/generations", json={"model": "fal-ai/ltx-video", "prompt": "x"}, headers=user.headers
+        ).json()
+        request_id = db.execute(
+            "select fal_request_id from public.jobs where id = %s", (job["id"],)
+        ).fetchone()[0]
         response = deliver(webhooks, job["id"], *fal.delivery(request_id, video_url=url))
-        assert response.status_code == 422, url
-        assert response.json()["error"]["code"] == "media_url_refused"
-    assert db.execute("select status from public.jobs").fetchone() == ("submitted",)
-    assert count(db, "select count(*) from public.webhook_events where outcome = 'error'") == 4
+        assert response.json() == {"outcome": "finishing"}, url
+        run_copy_worker()
+        failed = generations.get(f"/generations/{job['id']}", headers=user.headers).json()
+        assert failed["status"] == "failed", url
+        assert failed["error"] == "The video URL is not on an allowed host."
+        quota = generations.get("/generations/quota", headers=user.headers).json()
+        assert quota["used_today"] == 0
+    assert count(db, "select count(*) from public.files") == 0
 
 
-def test_media_host_failure_is_503_so_fal_retries(webhooks, fal, submitted, db) -> None:
+def test_media_host_failure_is_retried_by_the_queue_then_copied(
+    webhooks, fal, submitted, db, configure
+) -> None:
     _, job, request_id = submitted
+    configure(COPY_RETRY_BASE_SECONDS="0")
     fal.media_status = 404
-    response = deliver(webhooks, job["id"], *fal.delivery(request_id))
-    assert response.status_code == 503
-    assert response.json()["error"]["code"] == "media_unavailable"
-    assert db.execute("select status from public.jobs").fetchone() == ("submitted",)
+    assert deliver(webhooks, job["id"], *fal.delivery(request_id)).status_code == 200
+    from videogen.copies.deps import get_copy_queue
+
+    run_copy_worker(max_polls=2)
+    assert job_status(db, job["id"]) == "finishing"
+    assert get_copy_queue().depth() == (1, 0)  # waiting for its next attempt
     fal.media_status = 200
-    assert deliver(webhooks, job["id"], *fal.delivery(request_id)).json() == {"outcome": "applied"}
+    run_copy_worker()
+    assert job_status(db, job["id"]) == "completed"
+    assert get_copy_queue().depth() == (0, 0)
+
+
+def test_exhausted_copy_task_goes_to_the_dead_letter_queue(
+    webhooks, fal, submitted, db, configure
+) -> None:
+    _, job, request_id = submitted
+    configure(COPY_RETRY_BASE_SECONDS="0", COPY_MAX_ATTEMPTS="3")
+    fal.media_status = 503
+    deliver(webhooks, job["id"], *fal.delivery(request_id))
+    from videogen.copies.deps import get_copy_queue
+
+    run_copy_worker()
+    assert get_copy_queue().depth() == (0, 1)
+    assert job_status(db, job["id"]) == "finishing"  # kept for a redrive, not lost
 
 
 def test_jwks_down_is_503(webhooks, fal, submitted) -> None:
@@ -271,4 +411,4 @@ def test_signed_but_malformed_payload_is_400(webhooks, fal, submitted, db) -> No
         response = deliver(webhooks, job["id"], body, fal.sign(request_id, body))
         assert response.status_code == 400, body
         assert response.json()["error"]["code"] == "malformed_delivery"
-    assert db.execute("select status from public.jobs").fetchone() == ("submitted",)
+    assert job_status(db, job["id"]) == "submitted"

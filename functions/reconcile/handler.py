@@ -1,24 +1,29 @@
-"""Lambda (scheduled): finishes jobs whose fal webhook never arrived."""
+"""Lambda (scheduled): resolves jobs whose fal webhook never arrived or whose copy stalled."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from videogen.copies.deps import get_copy_queue
 from videogen.db import get_database
 from videogen.generations.provider import get_provider
 from videogen.logs import configure_logging
 from videogen.settings import get_settings
-from videogen.webhooks.deps import get_job_finisher
+from videogen.webhooks.deps import get_delivery_recorder
 from videogen.webhooks.reconcile import Reconciler
 
 configure_logging(get_settings().log_level)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
+    settings = get_settings()
     reconciler = Reconciler(
         db=get_database(),
-        provider=get_provider(),
-        finisher=get_job_finisher(),
-        older_than_seconds=get_settings().reconcile_after_seconds,
+        provider_factory=get_provider,
+        recorder=get_delivery_recorder(),
+        copy_queue=get_copy_queue(),
+        older_than_seconds=settings.reconcile_after_seconds,
+        unconfirmed_grace_seconds=settings.submit_unconfirmed_grace_seconds,
+        max_attempts=settings.reconcile_max_attempts,
     )
     return reconciler.run()

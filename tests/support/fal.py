@@ -1,16 +1,19 @@
 """A fake fal.ai at its HTTP boundary: queue API, JWKS, media host, signed deliveries.
 
-A real HTTP server on 127.0.0.1, shaped as fal documents: submit answers `request_id`,
-`status_url`, `response_url`, `cancel_url`; status answers `IN_QUEUE` / `IN_PROGRESS` /
-`COMPLETED`; cancel answers 202 `CANCELLATION_REQUESTED` or 400 `ALREADY_COMPLETED`.
-Deliveries are signed here independently of the project's code: ED25519 over
-request id, user id, timestamp and the body's hex SHA-256, joined by newlines.
+A real HTTP server on 127.0.0.1, shaped as fal documents its queue
+(https://fal.ai/docs/model-endpoints/queue): submit answers `request_id`, `status_url`,
+`response_url`, `cancel_url`; status answers `IN_QUEUE` / `IN_PROGRESS` / `COMPLETED`;
+cancel follows https://fal.ai/docs/documentation/model-apis/inference/queue#cancel-a-request.
+Deliveries follow https://fal.ai/docs/model-endpoints/webhooks and are signed here
+independently of the project's code: ED25519 over request id, user id, timestamp and the
+body's hex SHA-256, joined by newlines.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import threading
 import time
@@ -28,6 +31,14 @@ SAMPLE = (
     Path(__file__).resolve().parents[2] / "layers/shared/python/videogen/local/assets/sample.mp4"
 ).read_bytes()
 FAL_USER_ID = "fal-user-123"
+OTHER_FAL_USER_ID = "fal-user-someone-else"
+WEBHOOK_SECRET = "test-webhook-token-secret"  # tests/conftest.py sets it as the app's
+
+
+def webhook_query(job_id: object, secret: str = WEBHOOK_SECRET) -> str:
+    """The query of the webhook URL we give fal for a job: its id and HMAC-SHA256 token."""
+    token = hmac.new(secret.encode(), f"fal-webhook:{job_id}".encode(), hashlib.sha256)
+    return f"job_id={job_id}&token={token.hexdigest()}"
 
 
 @dataclass
@@ -47,7 +58,9 @@ class FakeFal:
     cancels: list[str] = field(default_factory=list)
     submit_responses: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     media_status: int = 200
+    result_status: int = 200
     submit_delay: float = 0.0
+    status_requests: list[str] = field(default_factory=list)
     keys: list[Ed25519PrivateKey] = field(default_factory=lambda: [Ed25519PrivateKey.generate()])
     jwks_fetches: int = 0
 
@@ -95,8 +108,12 @@ class FakeFal:
         key: Ed25519PrivateKey | None = None,
         timestamp: int | None = None,
         body: bytes | None = None,
+        user_id: str = FAL_USER_ID,
+        gateway_request_id: str | None = None,
+        payload_error: str | None = None,
     ) -> tuple[bytes, dict[str, str]]:
-        """A webhook body and its signed headers, as fal would POST them."""
+        """A webhook body and its signed headers, as fal would POST them. With
+        `payload_error`, fal could not serialize the output: `payload` is null."""
         if body is None:
             payload = (
                 {
@@ -108,19 +125,28 @@ class FakeFal:
                     },
                     "seed": 1234,
                 }
-                if ok
+                if ok and payload_error is None
                 else None
             )
             body = json.dumps(
                 {
                     "request_id": request_id,
-                    "gateway_request_id": request_id,
+                    "gateway_request_id": gateway_request_id or request_id,
                     "status": "OK" if ok else "ERROR",
                     "payload": payload,
                     "error": None if ok else error,
+                    "payload_error": payload_error,
                 }
             ).encode()
-        return body, self.sign(request_id, body, key=key, timestamp=timestamp)
+        signed_id = gateway_request_id or request_id
+        return body, self.sign(signed_id, body, key=key, timestamp=timestamp, user_id=user_id)
+
+    def webhook_path(self, request_id: str) -> str:
+        """Where fal would POST this request's delivery: the webhook URL given at submit."""
+        webhook = self.requests[request_id].webhook_url
+        assert webhook is not None
+        url = urlsplit(webhook)
+        return f"{url.path}?{url.query}"
 
     def sign(
         self,
@@ -129,14 +155,15 @@ class FakeFal:
         *,
         key: Ed25519PrivateKey | None = None,
         timestamp: int | None = None,
+        user_id: str = FAL_USER_ID,
     ) -> dict[str, str]:
         ts = str(timestamp if timestamp is not None else int(time.time()))
-        message = f"{request_id}\n{FAL_USER_ID}\n{ts}\n{hashlib.sha256(body).hexdigest()}"
+        message = f"{request_id}\n{user_id}\n{ts}\n{hashlib.sha256(body).hexdigest()}"
         signature = (key or self.keys[0]).sign(message.encode("utf-8")).hex()
         return {
             "content-type": "application/json",
             "X-Fal-Webhook-Request-Id": request_id,
-            "X-Fal-Webhook-User-Id": FAL_USER_ID,
+            "X-Fal-Webhook-User-Id": user_id,
             "X-Fal-Webhook-Timestamp": ts,
             "X-Fal-Webhook-Signature": signature,
         }
@@ -178,6 +205,7 @@ def _handler_for(fal: FakeFal) -> type[BaseHTTPRequestHandler]:
                 if request is None:
                     return self._json(404, {"detail": "Request not found"})
                 if parts[-1] == "status":
+                    fal.status_requests.append(request_id)
                     body: dict[str, Any] = {"status": request.state, "request_id": request_id}
                     if request.state == "IN_QUEUE":
                         body["queue_position"] = 0
@@ -188,6 +216,10 @@ def _handler_for(fal: FakeFal) -> type[BaseHTTPRequestHandler]:
                         if request.error:
                             body["error"] = request.error
                     return self._json(200, body)
+                if request.state != "COMPLETED" or request.error or fal.result_status != 200:
+                    # the result of an unfinished or failed request is refused (a 4xx)
+                    code = fal.result_status if fal.result_status != 200 else 400
+                    return self._json(code, {"detail": request.error or "Request not completed"})
                 return self._json(
                     200,
                     {
@@ -208,41 +240,54 @@ def _handler_for(fal: FakeFal) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             app = url.path.strip("/")
             fal.submits.append(app)
-            time.sleep(fal.submit_delay)
             if fal.submit_responses:
+                time.sleep(fal.submit_delay)
                 status, body = fal.submit_responses.pop(0)
                 if status != 200:
                     return self._json(status, body)
+            # The request is queued before the answer is written: an answer lost on the way
+            # (a client timing out during `submit_delay`) leaves fal holding the request.
             request_id = str(uuid.uuid4())
             webhook = parse_qs(url.query).get("fal_webhook", [None])[0]
             fal.requests[request_id] = FakeRequest(
                 app, arguments, webhook, self.headers.get("authorization")
             )
+            if not fal.submit_responses:
+                time.sleep(fal.submit_delay)
             owner, alias = app.split("/")[:2]
             base = f"{fal.url}/{owner}/{alias}/requests/{request_id}"
-            return self._json(
-                200,
-                {
-                    "request_id": request_id,
-                    "response_url": base,
-                    "status_url": f"{base}/status",
-                    "cancel_url": f"{base}/cancel",
-                    "queue_position": 0,
-                },
-                headers={"x-fal-request-id": request_id},
-            )
+            try:
+                return self._json(
+                    200,
+                    {
+                        "request_id": request_id,
+                        "response_url": base,
+                        "status_url": f"{base}/status",
+                        "cancel_url": f"{base}/cancel",
+                        "queue_position": 0,
+                    },
+                    headers={"x-fal-request-id": request_id},
+                )
+            except OSError:
+                return None  # the client gave up waiting
 
         def do_PUT(self) -> None:
+            # https://fal.ai/docs/documentation/model-apis/inference/queue#cancel-a-request:
+            # a queued request is removed (202 CANCELLATION_REQUESTED); a running one only gets
+            # a signal the model may ignore — it runs on and is billed (202 as well); a
+            # finished one is 400 ALREADY_COMPLETED; an unknown one 404 NOT_FOUND. What status
+            # a removed request reports is not documented: here COMPLETED with an error.
             parts = urlsplit(self.path).path.strip("/").split("/")
             request_id = parts[parts.index("requests") + 1]
             fal.cancels.append(request_id)
             request = fal.requests.get(request_id)
             if request is None:
-                return self._json(404, {"detail": "Request not found"})
-            if request.state != "IN_QUEUE":
+                return self._json(404, {"status": "NOT_FOUND"})
+            if request.state == "COMPLETED":
                 return self._json(400, {"status": "ALREADY_COMPLETED"})
-            request.state = "COMPLETED"
-            request.error = "cancelled"
+            if request.state == "IN_QUEUE":
+                request.state = "COMPLETED"
+                request.error = "Request was cancelled."
             return self._json(202, {"status": "CANCELLATION_REQUESTED"})
 
     return Handler

@@ -20,6 +20,7 @@ IdentityBackend = Literal["local", "supabase"]
 StorageBackend = Literal["local", "s3"]
 GenerationBackend = Literal["simulator", "fal"]
 KpiRunnerBackend = Literal["local", "emr"]
+CopyQueueBackend = Literal["local", "sqs"]
 
 
 class Settings(BaseSettings):
@@ -77,8 +78,19 @@ class Settings(BaseSettings):
     fal_jwks_url: str | None = Field(
         None, description="Default: fal's https://rest.fal.ai/.well-known/jwks.json."
     )
-    fal_max_attempts: int = Field(
-        3, ge=1, le=10, description="fal-client retries; its 10 would outlast API Gateway's 30 s."
+    fal_submit_timeout_seconds: float = Field(
+        8.0,
+        gt=0,
+        le=20,
+        description="One submit attempt's budget, well inside API Gateway's 30 s.",
+    )
+    fal_account_id: str | None = Field(
+        None,
+        description="Our fal account's user id: fal's signing keys are shared by every fal "
+        "customer, so a delivery must also name our account (X-Fal-Webhook-User-Id).",
+    )
+    webhook_token_secret: SecretStr | None = Field(
+        None, description="HMAC key binding each webhook URL to its job."
     )
     fal_media_hosts: str = Field(
         "fal.media,*.fal.media", description="Hosts a webhook's video URL may point at."
@@ -91,6 +103,25 @@ class Settings(BaseSettings):
     simulator_delay_seconds: float = Field(2.0, ge=0)
     prompt_blocklist: str = Field("", description="Comma-separated terms refused in prompts.")
     reconcile_after_seconds: int = Field(900, ge=60)
+    reconcile_max_attempts: int = Field(
+        12, ge=1, description="Checks of one stuck job before it is failed and refunded."
+    )
+    submit_unconfirmed_grace_seconds: int = Field(
+        3 * 3600,
+        ge=60,
+        description="How long a job whose submit answer was lost waits for fal's webhook "
+        "(fal retries a delivery for 2 hours) before it is failed and refunded.",
+    )
+
+    # --- Copy tasks: webhook → queue → copy worker ---
+    copy_queue_backend: CopyQueueBackend | None = None
+    copy_queue_url: str | None = Field(None, description="SQS queue URL of the copy tasks.")
+    copy_queue_region: str | None = None
+    copy_queue_path: str = Field(".data/copy-queue.sqlite3", description="Local queue file.")
+    copy_max_attempts: int = Field(
+        5, ge=1, le=20, description="Tries of one copy task before the dead-letter queue."
+    )
+    copy_retry_base_seconds: int = Field(15, ge=0, description="First retry delay; doubles.")
 
     # --- KPIs: the Spark job, on EMR Serverless or in a local subprocess (docs/kpis.md) ---
     kpi_runner_backend: KpiRunnerBackend | None = None
@@ -170,6 +201,12 @@ class Settings(BaseSettings):
         return self.identity == "supabase"
 
     @property
+    def copy_queue(self) -> CopyQueueBackend:
+        if self.copy_queue_backend is not None:
+            return self.copy_queue_backend
+        return "sqs" if self.app_env == "production" else "local"
+
+    @property
     def kpi_runner(self) -> KpiRunnerBackend:
         if self.kpi_runner_backend is not None:
             return self.kpi_runner_backend
@@ -208,6 +245,12 @@ class Settings(BaseSettings):
                 missing.append("STORAGE_SECRET_ACCESS_KEY")
         if self.generation == "fal" and self.fal_key is None:
             missing.append("FAL_KEY")
+        if self.fal_account_id is None:
+            missing.append("FAL_ACCOUNT_ID")
+        if self.webhook_token_secret is None:
+            missing.append("WEBHOOK_TOKEN_SECRET")
+        if self.copy_queue == "sqs" and self.copy_queue_url is None:
+            missing.append("COPY_QUEUE_URL")
         if self.identity == "local" and self.supabase_jwt_secret is None:
             missing.append("SUPABASE_JWT_SECRET")
         if not self.jwks_enabled and self.supabase_jwt_secret is None:

@@ -16,6 +16,7 @@ def get_generation_service() -> GenerationService:
         provider_factory=get_provider,
         store=get_object_store(),
         public_base_url=settings.public_base_url,
+        webhook_secret=settings.webhook_token_secret.get_secret_value(),  # type: ignore[union-attr]
         blocked_terms=settings.blocked_terms,
         signed_url_ttl=settings.signed_url_ttl_seconds,
     )

@@ -9,7 +9,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-JobStatus = Literal["queued", "submitted", "in_progress", "completed", "failed", "cancelled"]
+JobStatus = Literal[
+    "queued", "submitted", "in_progress", "finishing", "completed", "failed", "cancelled"
+]
 FINAL_STATUSES: tuple[JobStatus, ...] = ("completed", "failed", "cancelled")
 PROMPT_MAX_LENGTH = 2000
 
@@ -57,6 +59,9 @@ class GenerationOut(BaseModel):
     finished_at: datetime | None
     duration_seconds: float | None
     retry_of: UUID | None
+    cancel_requested: bool = Field(
+        False, description="Cancellation asked; the status changes once fal confirms it."
+    )
     video: VideoOut | None = None
 
 

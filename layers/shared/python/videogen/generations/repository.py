@@ -17,7 +17,8 @@ JOB_SELECT = """
     select j.id, j.user_id, j.model, j.prompt, j.params, j.status, j.error, j.fal_request_id,
            j.idempotency_key, j.request_hash, j.retry_of, j.cost_estimate_usd::float8
              as cost_estimate_usd, j.created_at, j.submitted_at, j.started_at, j.finished_at,
-           j.duration_seconds, f.object_key, f.content_type, f.size_bytes, f.sha256
+           j.duration_seconds, j.cancel_requested_at, f.object_key, f.content_type,
+           f.size_bytes, f.sha256
     from public.jobs j
     left join public.files f on f.job_id = j.id
 """
@@ -119,13 +120,81 @@ def get_job(conn: psycopg.Connection, job_id: UUID, *, owner: UUID | None = None
     ).fetchone()
 
 
+UNFINISHED = ("queued", "submitted", "in_progress", "finishing")
+
+_WORK_COLUMNS = """id, user_id, model, status, fal_request_id, result_url, cancel_requested_at,
+    submit_unconfirmed_at, reconcile_attempts, created_at"""
+
+
 def lock_job(conn: psycopg.Connection, job_id: UUID) -> Row | None:
     """The job row, locked until the transaction ends: deliveries for one job serialize."""
     return conn.execute(
-        """select id, user_id, model, status, fal_request_id, created_at
-           from public.jobs where id = %s for update""",
+        f"select {_WORK_COLUMNS} from public.jobs where id = %s for update", (job_id,)
+    ).fetchone()
+
+
+def work_job(conn: psycopg.Connection, job_id: UUID) -> Row | None:
+    """The job's processing state (no lock): what the copy worker and reconciliation read."""
+    return conn.execute(
+        f"select {_WORK_COLUMNS} from public.jobs where id = %s", (job_id,)
+    ).fetchone()
+
+
+def request_id_taken(conn: psycopg.Connection, request_id: str, job_id: UUID) -> bool:
+    """Whether another job already holds this fal request id."""
+    row = conn.execute(
+        "select 1 from public.jobs where fal_request_id = %s and id <> %s", (request_id, job_id)
+    ).fetchone()
+    return row is not None
+
+
+def fail_and_refund(
+    conn: psycopg.Connection,
+    job_id: UUID,
+    error: str,
+    *,
+    from_statuses: tuple[str, ...] = UNFINISHED,
+    status: str = "failed",
+) -> bool:
+    """Ends an unfinished job as failed (or cancelled) and gives its quota unit back, once:
+    a job no longer in `from_statuses` is left alone and nothing is refunded."""
+    if not advance(
+        conn,
+        job_id,
+        status,
+        from_statuses=from_statuses,
+        error=error[:2000] if error else None,
+        finished_at="now()",
+    ):
+        return False
+    refund_for_job(conn, job_id)
+    return True
+
+
+def stale_jobs(conn: psycopg.Connection, *, older_than_seconds: int, limit: int) -> list[Row]:
+    """Unfinished jobs not heard of for a while, least recently checked first: jobs that can
+    never finish do not starve the others (each check moves a job to the back)."""
+    return conn.execute(
+        f"""select {_WORK_COLUMNS} from public.jobs
+            where status = any(%(unfinished)s)
+              and coalesce(submitted_at, created_at) < now() - make_interval(secs => %(age)s)
+              and (last_checked_at is null
+                   or last_checked_at < now() - make_interval(secs => %(age)s))
+            order by last_checked_at nulls first, created_at
+            limit %(limit)s""",
+        {"unfinished": list(UNFINISHED), "age": older_than_seconds, "limit": limit},
+    ).fetchall()
+
+
+def mark_checked(conn: psycopg.Connection, job_id: UUID) -> int:
+    """Records one reconciliation check; returns how many the job has had."""
+    row = conn.execute(
+        """update public.jobs set reconcile_attempts = reconcile_attempts + 1,
+                  last_checked_at = now()
+           where id = %s returning reconcile_attempts""",
         (job_id,),
     ).fetchone()
+    return row["reconcile_attempts"] if row else 0
 
 
 def encode_cursor(row: Row) -> str:

@@ -91,9 +91,24 @@ def get_generation(job_id: UUID, user: CurrentUser, service: Service) -> Generat
     return service.get(user.id, job_id)
 
 
-@router.post("/generations/{job_id}/cancel", response_model=GenerationOut)
-def cancel_generation(job_id: UUID, user: CurrentUser, service: Service) -> GenerationOut:
-    return service.cancel(user.id, job_id)
+@router.post(
+    "/generations/{job_id}/cancel",
+    response_model=GenerationOut,
+    summary="Cancel a generation fal has not started",
+    responses={
+        202: {
+            "description": "Cancellation asked of fal (or waiting for the submission in "
+            "flight): `cancel_requested` is true, the status changes once fal confirms"
+        }
+    },
+)
+def cancel_generation(
+    job_id: UUID, user: CurrentUser, service: Service, response: Response
+) -> GenerationOut:
+    job, final = service.cancel(user.id, job_id)
+    if not final:
+        response.status_code = status.HTTP_202_ACCEPTED
+    return job
 
 
 @router.post(

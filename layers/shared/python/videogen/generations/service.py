@@ -47,8 +47,10 @@ from videogen.generations.provider import (
     GenerationProvider,
     ProviderRejected,
     ProviderUnavailable,
+    SubmitUnconfirmed,
 )
 from videogen.storage.base import ObjectStore
+from videogen.webhooks.job_token import webhook_url
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +81,7 @@ class GenerationService:
     provider_factory: Callable[[], GenerationProvider]  # built on first use: reads need none
     store: ObjectStore
     public_base_url: str
+    webhook_secret: str
     blocked_terms: list[str]
     signed_url_ttl: int
 
@@ -106,9 +109,17 @@ class GenerationService:
             job_id, created = self._record(
                 user_id, model, request.prompt, params, idempotency_key, request_hash, retry_of
             )
-        if created:
-            self._queue(job_id, model, request.prompt, params)
-        return self.get(user_id, job_id), created
+        if not created:
+            return self.get(user_id, job_id), False
+        self._queue(job_id, model, request.prompt, params)
+        from videogen.db import DatabaseUnavailable
+
+        try:
+            return self.get(user_id, job_id), True
+        except DatabaseUnavailable:
+            # The job is recorded and handed to fal; only this read failed. Answer with
+            # what we know rather than "nothing was changed": the status follows shortly.
+            return _as_recorded(job_id, model, request.prompt, params, retry_of), True
 
     def _check_prompt(self, prompt: str) -> None:
         lowered = prompt.lower()
@@ -156,34 +167,54 @@ class GenerationService:
         return job_id, True
 
     def _queue(self, job_id: UUID, model: VideoModel, prompt: str, params: dict[str, Any]) -> None:
-        webhook_url = f"{self.public_base_url.rstrip('/')}/webhooks/fal?job_id={job_id}"
+        """Submits once. fal refusing or unreachable: the job fails and the quota returns.
+        fal's answer lost: the job waits for fal's webhook (its URL names the job) and is
+        never submitted again. Our database failing after fal took it: the job is left for
+        the webhook too, and the client is not told that nothing happened."""
+        from videogen.db import DatabaseUnavailable
+
+        webhook = webhook_url(self.public_base_url, self.webhook_secret, job_id)
         arguments = model.arguments(prompt, model.params.model_validate(params))
+        log = {"job_id": str(job_id)}
         try:
-            request_id = self.provider_factory().submit(model.key, arguments, webhook_url)
+            request_id = self.provider_factory().submit(model.key, arguments, webhook)
         except (ProviderRejected, ProviderUnavailable) as exc:
             with self.db.connection() as conn:
-                if repo.advance(
-                    conn,
-                    job_id,
-                    "failed",
-                    from_statuses=("queued",),
-                    error=f"Submission failed: {exc.message}",
-                    finished_at="now()",
-                ):
-                    repo.refund_for_job(conn, job_id)
-            logger.warning("submission failed", extra={"job_id": str(job_id), "code": exc.code})
+                repo.fail_and_refund(
+                    conn, job_id, f"Submission failed: {exc.message}", from_statuses=("queued",)
+                )
+            logger.warning("submission failed", extra={**log, "code": exc.code})
             exc.details = {**(exc.details or {}), "job_id": str(job_id)}
             raise
-        with self.db.connection() as conn:
-            repo.advance(
-                conn,
-                job_id,
-                "submitted",
-                from_statuses=("queued",),
-                fal_request_id=request_id,
-                submitted_at="now()",
-            )
-        logger.info("job submitted", extra={"job_id": str(job_id), "request_id": request_id})
+        except SubmitUnconfirmed as exc:
+            logger.warning("submission unconfirmed", extra={**log, "reason": str(exc)})
+            try:
+                with self.db.connection() as conn:
+                    conn.execute(
+                        "update public.jobs set submit_unconfirmed_at = now() "
+                        "where id = %s and fal_request_id is null",
+                        (job_id,),
+                    )
+            except DatabaseUnavailable:
+                logger.warning("could not mark the submission unconfirmed", extra=log)
+            return
+        try:
+            with self.db.connection() as conn:
+                repo.advance(
+                    conn,
+                    job_id,
+                    "submitted",
+                    from_statuses=("queued",),
+                    fal_request_id=request_id,
+                    submitted_at="now()",
+                )
+                job = repo.work_job(conn, job_id)
+        except DatabaseUnavailable:
+            logger.error("fal took the job but it could not be recorded", extra=log)
+            return
+        logger.info("job submitted", extra={**log, "request_id": request_id})
+        if job is not None and job["cancel_requested_at"] is not None:
+            self._cancel_at_fal(job)  # the user cancelled while the submit was in flight
 
     # --- reads ---
     def get(self, user_id: UUID, job_id: UUID) -> GenerationOut:
@@ -226,28 +257,79 @@ class GenerationService:
                 size_bytes=row["size_bytes"],
                 sha256=row["sha256"],
             )
-        return GenerationOut.model_validate({**row, "video": video})
+        cancel_requested = row.get("cancel_requested_at") is not None
+        return GenerationOut.model_validate(
+            {**row, "video": video, "cancel_requested": cancel_requested}
+        )
 
     # --- actions ---
-    def cancel(self, user_id: UUID, job_id: UUID) -> GenerationOut:
+    def cancel(self, user_id: UUID, job_id: UUID) -> tuple[GenerationOut, bool]:
+        """Cancels what fal has not started. Returns the job and whether the cancellation is
+        final (False: asked of fal, or waiting for the submit in flight; the quota comes
+        back only once fal confirms that nothing ran)."""
         with self.db.connection() as conn:
             row = repo.get_job(conn, job_id, owner=user_id)
-        if row is None:
-            raise GenerationNotFound()
-        if row["status"] not in ("queued", "submitted"):
+            if row is None:
+                raise GenerationNotFound()
+            if row["status"] not in ("queued", "submitted"):
+                raise CancelRefused()
+            if row["fal_request_id"] is None:
+                # The submit is in flight (or its answer was lost): no fal request to cancel
+                # yet. Remember the wish; whoever learns the request id acts on it.
+                conn.execute(
+                    "update public.jobs set cancel_requested_at = coalesce(cancel_requested_at,"
+                    " now()) where id = %s",
+                    (job_id,),
+                )
+                job = None
+            else:
+                job = repo.work_job(conn, job_id)
+        if job is not None:
+            self._cancel_at_fal(job)
+        out = self.get(user_id, job_id)
+        return out, out.status == "cancelled"
+
+    def _cancel_at_fal(self, job: dict[str, Any]) -> None:
+        """https://fal.ai/docs/documentation/model-apis/inference/queue#cancel-a-request: only a
+        request still IN_QUEUE is removed for sure; a running one gets a signal the model
+        may ignore, and what runs is billed. So: status first, cancel only what is queued,
+        and refund only once fal confirms the request is gone."""
+        provider = self.provider_factory()
+        model, request_id, job_id = job["model"], job["fal_request_id"], job["id"]
+        status = provider.status(model, request_id)
+        if status.state != "IN_QUEUE":
+            if status.state == "IN_PROGRESS":
+                with self.db.connection() as conn:
+                    repo.advance(
+                        conn,
+                        job_id,
+                        "in_progress",
+                        from_statuses=("submitted",),
+                        started_at="now()",
+                    )
             raise CancelRefused()
-        if row["fal_request_id"]:
-            self.provider_factory().cancel(row["model"], row["fal_request_id"])
+        answer = provider.cancel(model, request_id)
+        if answer == "ALREADY_COMPLETED":
+            raise CancelRefused()
         with self.db.connection() as conn:
-            if repo.advance(
-                conn,
-                job_id,
-                "cancelled",
-                from_statuses=("queued", "submitted"),
-                finished_at="now()",
-            ):
-                repo.refund_for_job(conn, job_id)
-        return self.get(user_id, job_id)
+            conn.execute(
+                "update public.jobs set cancel_requested_at = coalesce(cancel_requested_at, now())"
+                " where id = %s",
+                (job_id,),
+            )
+        try:
+            confirmed = provider.status(model, request_id)
+        except ProviderRejected:  # fal no longer knows the request: it was removed
+            confirmed = None
+        if confirmed is None or (confirmed.state == "COMPLETED" and confirmed.error):
+            with self.db.connection() as conn:
+                repo.fail_and_refund(
+                    conn,
+                    job_id,
+                    "Cancelled at your request.",
+                    from_statuses=("queued", "submitted"),
+                    status="cancelled",
+                )
 
     def retry(self, user_id: UUID, job_id: UUID) -> GenerationOut:
         job = self.get(user_id, job_id)
@@ -259,6 +341,26 @@ class GenerationService:
             retry_of=job.id,
         )
         return created
+
+
+def _as_recorded(
+    job_id: UUID, model: VideoModel, prompt: str, params: dict[str, Any], retry_of: UUID | None
+) -> GenerationOut:
+    return GenerationOut(
+        id=job_id,
+        model=model.key,
+        prompt=prompt,
+        params=params,
+        status="queued",
+        error=None,
+        cost_estimate_usd=float(model.cost(model.params.model_validate(params))),
+        created_at=datetime.now(UTC),
+        submitted_at=None,
+        started_at=None,
+        finished_at=None,
+        duration_seconds=None,
+        retry_of=retry_of,
+    )
 
 
 def estimate(request: EstimateRequest) -> EstimateOut:

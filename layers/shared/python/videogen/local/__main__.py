@@ -64,6 +64,9 @@ def main() -> None:
         os.environ.setdefault("PUBLIC_BASE_URL", base_url)
         os.environ.setdefault("SUPABASE_URL", base_url)
         os.environ.setdefault("STORAGE_LOCAL_DIR", str(data / "storage"))
+        os.environ.setdefault("WEBHOOK_TOKEN_SECRET", local_secret(data / "webhook-secret"))
+        os.environ.setdefault("FAL_ACCOUNT_ID", "local-simulator")
+        os.environ.setdefault("COPY_QUEUE_PATH", str(data / "copy-queue.sqlite3"))
 
         import uvicorn
 

@@ -12,6 +12,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from videogen.api import create_app
+from videogen.copies.sqlite_queue import LocalCopyConsumer, SqliteCopyQueue
+from videogen.settings import get_settings
 
 
 def load_function_apps(functions_dir: Path) -> dict[str, FastAPI]:
@@ -35,4 +37,31 @@ def build_local_app(repo: Path) -> FastAPI:
     for function_app in load_function_apps(repo / "functions").values():
         app.include_router(function_app.router)
     mount_web_client(app, repo / "web")  # after the API routes: API paths win
+    consumer: list[LocalCopyConsumer] = []
+
+    def start_copy_worker() -> None:
+        consumer.append(local_copy_consumer())
+        consumer[0].start()
+
+    def stop_copy_worker() -> None:
+        while consumer:
+            consumer.pop().stop()
+
+    app.add_event_handler("startup", start_copy_worker)
+    app.add_event_handler("shutdown", stop_copy_worker)
     return app
+
+
+def local_copy_consumer() -> LocalCopyConsumer:
+    """The copy worker fed by the local queue, as Lambda feeds it from SQS in production."""
+    from videogen.copies.deps import get_copy_queue, get_copy_worker
+
+    settings = get_settings()
+    queue = get_copy_queue()
+    assert isinstance(queue, SqliteCopyQueue), "the local stack uses the local copy queue"
+    return LocalCopyConsumer(
+        queue,
+        get_copy_worker(),
+        max_attempts=settings.copy_max_attempts,
+        retry_base_seconds=settings.copy_retry_base_seconds,
+    )

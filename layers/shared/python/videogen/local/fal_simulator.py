@@ -25,13 +25,12 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from videogen.generations.provider import CancelRefused, ProviderStatus
+from videogen.generations.provider import CancelOutcome, ProviderRejected, ProviderStatus
 from videogen.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
 SAMPLE_VIDEO = Path(__file__).parent / "assets" / "sample.mp4"
-SIMULATOR_USER_ID = "local-simulator"
 
 
 @dataclass
@@ -46,8 +45,9 @@ class _Request:
 
 
 class FalSimulator:
-    def __init__(self, *, base_url: str, delay_seconds: float) -> None:
+    def __init__(self, *, base_url: str, delay_seconds: float, account_id: str) -> None:
         self.base_url = base_url.rstrip("/")
+        self.account_id = account_id  # fal names the account in X-Fal-Webhook-User-Id
         self.delay_seconds = delay_seconds
         self.private_key = Ed25519PrivateKey.generate()
         self.kid = uuid.uuid4().hex[:12]
@@ -73,18 +73,25 @@ class FalSimulator:
     def result(self, model: str, request_id: str) -> dict[str, Any]:
         request = self._get(request_id)
         if request.output is None:
-            raise CancelRefused("The simulated request has no result.", code="not_completed")
+            raise ProviderRejected("The request has no result.", details={"status": 400})
         return request.output
 
-    def cancel(self, model: str, request_id: str) -> None:
-        request = self._get(request_id)
+    def cancel(self, model: str, request_id: str) -> CancelOutcome:
+        """As fal: a queued request is removed, a running one is only signalled (and runs
+        on), a finished one answers ALREADY_COMPLETED
+        (https://fal.ai/docs/documentation/model-apis/inference/queue#cancel-a-request)."""
         with self._lock:
-            if request.state != "IN_QUEUE":
-                raise CancelRefused()
-            request.state = "COMPLETED"
-            request.error = "cancelled"
-        if request.timer:
-            request.timer.cancel()
+            request = self._requests.get(request_id)
+            if request is None:
+                return "NOT_FOUND"
+            if request.state == "COMPLETED":
+                return "ALREADY_COMPLETED"
+            if request.state == "IN_QUEUE":
+                request.state = "COMPLETED"
+                request.error = "Request was cancelled."
+                if request.timer:
+                    request.timer.cancel()
+        return "CANCELLATION_REQUESTED"
 
     # --- what fal would do ---
     def jwks(self) -> dict[str, Any]:
@@ -97,12 +104,12 @@ class FalSimulator:
     def signed_headers(self, request_id: str, body: bytes) -> dict[str, str]:
         timestamp = str(int(time.time()))
         message = "\n".join(
-            [request_id, SIMULATOR_USER_ID, timestamp, hashlib.sha256(body).hexdigest()]
+            [request_id, self.account_id, timestamp, hashlib.sha256(body).hexdigest()]
         ).encode()
         return {
             "content-type": "application/json",
             "x-fal-webhook-request-id": request_id,
-            "x-fal-webhook-user-id": SIMULATOR_USER_ID,
+            "x-fal-webhook-user-id": self.account_id,
             "x-fal-webhook-timestamp": timestamp,
             "x-fal-webhook-signature": self.private_key.sign(message).hex(),
         }
@@ -111,13 +118,15 @@ class FalSimulator:
         with self._lock:
             request = self._requests.get(request_id)
         if request is None:
-            raise CancelRefused("Unknown request.", code="unknown_request")
+            raise ProviderRejected("Request not found.", details={"status": 404})
         return request
 
     def _finish(self, request_id: str) -> None:
         request = self._get(request_id)
         failed = "[fail]" in str(request.arguments.get("prompt", ""))
         with self._lock:
+            if request.state != "IN_QUEUE":
+                return  # cancelled meanwhile
             request.state = "COMPLETED"
             if failed:
                 request.error = "Simulated failure: the prompt asked for it."
@@ -157,6 +166,9 @@ class FalSimulator:
 @lru_cache
 def get_simulator() -> FalSimulator:
     settings = get_settings()
+    assert settings.fal_account_id is not None  # enforced by Settings
     return FalSimulator(
-        base_url=settings.public_base_url, delay_seconds=settings.simulator_delay_seconds
+        base_url=settings.public_base_url,
+        delay_seconds=settings.simulator_delay_seconds,
+        account_id=settings.fal_account_id,
     )

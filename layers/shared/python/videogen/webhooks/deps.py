@@ -1,4 +1,4 @@
-"""Builds the webhook verifier and the job finisher from settings, once per process."""
+"""Builds the webhook verifier and the delivery recorder from settings, once per process."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from functools import lru_cache
 
 from videogen.db import get_database
 from videogen.settings import get_settings
-from videogen.storage.base import get_object_store
-from videogen.webhooks.finisher import JobFinisher, MediaPolicy
+from videogen.webhooks.recorder import DeliveryRecorder
 from videogen.webhooks.signature import FalWebhookVerifier
 
 
@@ -21,15 +20,5 @@ def get_webhook_verifier() -> FalWebhookVerifier:
     )
 
 
-def get_job_finisher() -> JobFinisher:
-    settings = get_settings()
-    return JobFinisher(
-        db=get_database(),
-        store=get_object_store(),
-        media_policy=MediaPolicy(
-            allowed_hosts=settings.media_hosts,
-            allow_http=settings.media_allow_http or settings.generation == "simulator",
-            max_bytes=settings.media_max_bytes,
-            timeout=settings.media_timeout_seconds,
-        ),
-    )
+def get_delivery_recorder() -> DeliveryRecorder:
+    return DeliveryRecorder(db=get_database())

@@ -1,22 +1,35 @@
-"""Finds jobs whose webhook never came and asks fal what became of them.
+"""Finds jobs fal's webhook never finished and asks fal what became of them.
 
-Runs on a schedule. A job `submitted`/`in_progress` for longer than the threshold is looked
-up in fal's queue; a finished one goes through the same `JobFinisher` as a webhook. A job
-still `queued` past the threshold never got a request id (the submitting process died
-between fal's answer and our write): it is failed and its quota unit given back.
+Runs on a schedule. Each stale job gets one check per run, least recently checked first,
+and each check is recorded (`reconcile_attempts`, `last_checked_at`) before it is made, so
+jobs that can never finish move to the back and cannot starve the others; after
+`max_attempts` checks a job is failed and its quota unit given back.
+
+- `submitted`/`in_progress`: fal's queue status; a finished request goes through the same
+  `DeliveryRecorder` as a webhook. fal refusing the status or result (a 4xx: the request is
+  gone, or its result is an error) is final: the job fails and is refunded.
+- `finishing`: the copy task is queued again (the worker ignores duplicates).
+- `queued` with no request id: the submit's answer never reached us. fal's webhook, whose URL
+  names the job, binds the request if fal took it; once fal's delivery window is over
+  (`unconfirmed_grace_seconds`), the job is failed and refunded — never submitted again.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from videogen.copies.queue import CopyQueue, CopyTask, QueueUnavailable
+from videogen.copies.worker import video_url_of
 from videogen.db import Database
 from videogen.errors import AppError
 from videogen.generations import repository as repo
-from videogen.generations.provider import GenerationProvider
-from videogen.webhooks.finisher import FalOutcome, JobFinisher
+from videogen.generations.provider import GenerationProvider, ProviderRejected
+from videogen.webhooks.recorder import DeliveryRecorder, FalOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -24,65 +37,81 @@ logger = logging.getLogger(__name__)
 @dataclass
 class Reconciler:
     db: Database
-    provider: GenerationProvider
-    finisher: JobFinisher
+    provider_factory: Callable[[], GenerationProvider]
+    recorder: DeliveryRecorder
+    copy_queue: CopyQueue
     older_than_seconds: int
+    unconfirmed_grace_seconds: int
+    max_attempts: int
     batch_size: int = 50
 
     def run(self) -> dict[str, int]:
         with self.db.connection() as conn:
-            stale = conn.execute(
-                """select id, model, status, fal_request_id from public.jobs
-                   where status in ('queued', 'submitted', 'in_progress')
-                     and coalesce(submitted_at, created_at)
-                         < now() - make_interval(secs => %s)
-                   order by created_at limit %s""",
-                (self.older_than_seconds, self.batch_size),
-            ).fetchall()
+            stale = repo.stale_jobs(
+                conn, older_than_seconds=self.older_than_seconds, limit=self.batch_size
+            )
         counts: Counter[str] = Counter()
         for job in stale:
             try:
                 counts[self._reconcile(job)] += 1
-            except AppError as exc:  # one job's trouble must not stop the others
-                logger.warning(
-                    "reconcile failed", extra={"job_id": str(job["id"]), "code": exc.code}
-                )
+            except (AppError, QueueUnavailable) as exc:  # one job must not stop the others
+                code = exc.code if isinstance(exc, AppError) else "queue_unavailable"
+                logger.warning("reconcile failed", extra={"job_id": str(job["id"]), "code": code})
                 counts["error"] += 1
         summary = {"checked": len(stale), **counts}
         logger.info("reconciliation done", extra=summary)
         return summary
 
-    def _reconcile(self, job: dict) -> str:
+    def _reconcile(self, job: dict[str, Any]) -> str:
+        with self.db.connection() as conn:
+            attempts = repo.mark_checked(conn, job["id"])
+        if attempts > self.max_attempts:
+            return self._give_up(job, "The video service never confirmed the outcome.")
+        if job["status"] == "finishing":
+            self.copy_queue.send(CopyTask(job["id"]))
+            return "copy_requeued"
         if job["fal_request_id"] is None:
+            return self._unsubmitted(job)
+        try:
+            return self._ask_fal(job)
+        except ProviderRejected as exc:  # a 4xx is fal's final word: no point asking again
+            return self._give_up(job, f"The video service has no result: {exc.message}")
+
+    def _unsubmitted(self, job: dict[str, Any]) -> str:
+        window_end = job["created_at"] + timedelta(seconds=self.unconfirmed_grace_seconds)
+        if datetime.now(UTC) < window_end:
+            return "awaiting_webhook"
+        if job["cancel_requested_at"] is not None:
             with self.db.connection() as conn:
-                if repo.advance(
-                    conn,
-                    job["id"],
-                    "failed",
-                    from_statuses=("queued",),
-                    error="The submission to the video service was never confirmed.",
-                    finished_at="now()",
-                ):
-                    repo.refund_for_job(conn, job["id"])
-            return "failed_unsubmitted"
-        status = self.provider.status(job["model"], job["fal_request_id"])
+                repo.fail_and_refund(
+                    conn, job["id"], "Cancelled at your request.", status="cancelled"
+                )
+            return "cancelled"
+        return self._give_up(job, "The submission to the video service was never confirmed.")
+
+    def _ask_fal(self, job: dict[str, Any]) -> str:
+        provider = self.provider_factory()
+        status = provider.status(job["model"], job["fal_request_id"])
         if status.state == "IN_QUEUE":
             return "still_queued"
         if status.state == "IN_PROGRESS":
             with self.db.connection() as conn:
                 repo.advance(
-                    conn,
-                    job["id"],
-                    "in_progress",
-                    from_statuses=("submitted",),
-                    started_at="now()",
+                    conn, job["id"], "in_progress", from_statuses=("submitted",), started_at="now()"
                 )
             return "in_progress"
+        ids = (job["fal_request_id"],)
         if status.error:
-            outcome = FalOutcome(job["fal_request_id"], ok=False, error=status.error)
+            outcome = FalOutcome(ids, ok=False, error=status.error)
         else:
-            result = self.provider.result(job["model"], job["fal_request_id"])
-            video = result.get("video") if isinstance(result, dict) else None
-            url = video.get("url") if isinstance(video, dict) else None
-            outcome = FalOutcome(job["fal_request_id"], ok=True, video_url=url)
-        return "finished_" + self.finisher.finish(job["id"], outcome)
+            url = video_url_of(provider.result(job["model"], job["fal_request_id"]))
+            outcome = FalOutcome(ids, ok=True, video_url=url)
+        result = self.recorder.record(job["id"], outcome)
+        if result.needs_copy:
+            self.copy_queue.send(CopyTask(job["id"]))
+        return "finished_" + result.outcome
+
+    def _give_up(self, job: dict[str, Any], error: str) -> str:
+        with self.db.connection() as conn:
+            repo.fail_and_refund(conn, job["id"], error)
+        return "given_up"

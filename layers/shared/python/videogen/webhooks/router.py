@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from functools import partial
 from typing import Annotated
 from uuid import UUID
 
@@ -12,13 +11,16 @@ from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from videogen.copies.deps import get_copy_queue
+from videogen.copies.queue import CopyTask, QueueUnavailable
 from videogen.db import get_database
-from videogen.errors import AppError
+from videogen.errors import AppError, ServiceUnavailable
 from videogen.settings import get_settings
-from videogen.webhooks.deps import get_job_finisher, get_webhook_verifier
+from videogen.webhooks.deps import get_delivery_recorder, get_webhook_verifier
 from videogen.webhooks.events import record_event
-from videogen.webhooks.finisher import FalOutcome
+from videogen.webhooks.job_token import token_matches
 from videogen.webhooks.models import FalWebhookBody
+from videogen.webhooks.recorder import FalOutcome
 from videogen.webhooks.signature import SignatureRejected
 
 logger = logging.getLogger(__name__)
@@ -49,12 +51,50 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
+class InvalidWebhookToken(AppError):
+    status_code = 401
+    code = "invalid_webhook_token"
+    message = "This webhook URL was not issued for that job."
+
+
+class ForeignAccount(AppError):
+    status_code = 403
+    code = "foreign_account"
+    message = "The delivery belongs to another fal account."
+
+
+class QueueUnavailableError(ServiceUnavailable):
+    code = "queue_unavailable"
+    message = "The delivery could not be queued for copying; deliver again later."
+
+
+def outcome_of(delivery: FalWebhookBody) -> FalOutcome:
+    """fal's delivery as an outcome (https://fal.ai/docs/model-endpoints/webhooks): `OK` with
+    the model's output, `ERROR` with `error`; `OK` with `payload: null` and a
+    `payload_error` when the output could not be serialized — it is still in the queue."""
+    ids = tuple(dict.fromkeys(i for i in (delivery.request_id, delivery.gateway_request_id) if i))
+    if delivery.status != "OK":
+        return FalOutcome(ids, ok=False, error=delivery.error_text())
+    video = delivery.video()
+    if video is not None:
+        return FalOutcome(ids, ok=True, video_url=video.url)
+    return FalOutcome(ids, ok=True, fetch_result=delivery.payload is None)
+
+
 @router.post("/webhooks/fal", summary="fal.ai delivery (signed; see docs/security.md)")
 async def fal_webhook(
     request: Request,
     job_id: Annotated[UUID | None, Query(description="Set by us in the webhook URL.")] = None,
+    token: Annotated[
+        str | None, Query(max_length=128, description="Binds the URL to the job.")
+    ] = None,
 ) -> dict[str, str]:
     settings = get_settings()
+    assert settings.webhook_token_secret is not None  # enforced by Settings
+    secret = settings.webhook_token_secret.get_secret_value()
+    if job_id is None or token is None or not token_matches(secret, job_id, token):
+        logger.warning("webhook token rejected", extra={"job_id": str(job_id)})
+        raise InvalidWebhookToken()
     body = await _read_body(request, settings.webhook_max_body_bytes)
     try:
         verified = await run_in_threadpool(
@@ -63,41 +103,42 @@ async def fal_webhook(
     except SignatureRejected as exc:
         logger.warning("webhook signature rejected", extra={"reason": exc.code})
         raise
+    if verified.user_id != settings.fal_account_id:
+        logger.warning("webhook for another fal account", extra={"job_id": str(job_id)})
+        raise ForeignAccount()
     try:
         delivery = FalWebhookBody.model_validate(json.loads(body))
-        video = delivery.video()
+        outcome = outcome_of(delivery)
     except (ValueError, ValidationError) as exc:
         raise MalformedDelivery() from exc
-    if delivery.request_id != verified.request_id:
-        raise MalformedDelivery("The body's request_id differs from the signed one.")
-    outcome = FalOutcome(
-        request_id=delivery.request_id,
-        ok=delivery.status == "OK",
-        video_url=video.url if video else None,
-        error=None if delivery.status == "OK" else delivery.error_text(),
-    )
-    record = partial(
-        record_event,
-        get_database(),
-        request_id=delivery.request_id,
-        gateway_request_id=delivery.gateway_request_id,
-        job_id=job_id,
-        payload_status=delivery.status,
-    )
+    if verified.request_id not in outcome.request_ids:
+        raise MalformedDelivery("The body's request id differs from the signed one.")
+    event = {"gateway_request_id": delivery.gateway_request_id, "payload_status": delivery.status}
 
     def apply() -> str:
         try:
-            result = get_job_finisher().finish(job_id, outcome)
+            result = get_delivery_recorder().record(job_id, outcome, event=event)
         except AppError as exc:
-            record(outcome="error", detail=exc.code)
+            record_event(
+                get_database(),
+                request_id=delivery.request_id,
+                job_id=job_id,
+                outcome="error",
+                detail=exc.code,
+                **event,
+            )
             raise
-        if result != "duplicate":  # fal's retries of an applied delivery: one lookup, no write
-            record(outcome=result)
-        return result
+        if result.needs_copy:
+            try:
+                get_copy_queue().send(CopyTask(job_id))
+            except QueueUnavailable as exc:
+                # The job is `finishing`: fal's retry of this delivery queues the copy again.
+                raise QueueUnavailableError() from exc
+        return result.outcome
 
     result = await run_in_threadpool(apply)
     logger.info(
-        "webhook applied",
+        "webhook recorded",
         extra={"request_id": delivery.request_id, "job_id": str(job_id), "outcome": result},
     )
     return {"outcome": result}

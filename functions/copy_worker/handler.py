@@ -1,0 +1,30 @@
+"""Lambda (SQS): copies finished videos from fal's media host into storage, one task each.
+
+Fed by the copy queue's event source mapping with ReportBatchItemFailures: a task that
+failed transiently is retried after a back-off; after the queue's maxReceiveCount it goes
+to the dead-letter queue (alarmed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from videogen.copies.deps import get_copy_queue, get_copy_worker
+from videogen.copies.sqs import SqsCopyQueue, handle_sqs_event
+from videogen.logs import configure_logging
+from videogen.settings import get_settings
+
+configure_logging(get_settings().log_level)
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
+    settings = get_settings()
+    queue = get_copy_queue()
+    assert isinstance(queue, SqsCopyQueue), "the copy worker Lambda consumes SQS"
+    return handle_sqs_event(
+        event,
+        get_copy_worker(),
+        queue,
+        max_attempts=settings.copy_max_attempts,
+        retry_base_seconds=settings.copy_retry_base_seconds,
+    )

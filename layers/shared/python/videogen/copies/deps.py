@@ -1,0 +1,40 @@
+"""Builds the copy queue and the copy worker from settings, once per process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from videogen.copies.queue import CopyQueue
+from videogen.copies.worker import CopyWorker, MediaPolicy
+from videogen.db import get_database
+from videogen.generations.provider import get_provider
+from videogen.settings import get_settings
+from videogen.storage.base import get_object_store
+
+
+@lru_cache
+def get_copy_queue() -> CopyQueue:
+    settings = get_settings()
+    if settings.copy_queue == "sqs":
+        from videogen.copies.sqs import SqsCopyQueue
+
+        assert settings.copy_queue_url is not None  # enforced by Settings
+        return SqsCopyQueue(settings.copy_queue_url, region=settings.copy_queue_region)
+    from videogen.copies.sqlite_queue import SqliteCopyQueue
+
+    return SqliteCopyQueue(settings.copy_queue_path)
+
+
+def get_copy_worker() -> CopyWorker:
+    settings = get_settings()
+    return CopyWorker(
+        db=get_database(),
+        store=get_object_store(),
+        provider_factory=get_provider,
+        media_policy=MediaPolicy(
+            allowed_hosts=settings.media_hosts,
+            allow_http=settings.media_allow_http or settings.generation == "simulator",
+            max_bytes=settings.media_max_bytes,
+            timeout=settings.media_timeout_seconds,
+        ),
+    )

@@ -1,0 +1,156 @@
+"""The copy worker: fal's video into our storage, then the job completed, for one task.
+
+Nothing is held while bytes move: the job is read in one short transaction, the video is
+downloaded and uploaded with no transaction open and no pooled connection taken, and the
+`files` row and the status change are written together in a second short transaction
+under the job's row lock. A job no longer `finishing` by then (account deleted, already
+completed by a duplicate task) keeps nothing: the upload is removed.
+
+Outcomes: `completed`; `failed` (a permanent refusal — host not allowed, not a video, too
+large, fal refusing the result — fails the job and refunds the user at once); `skipped`
+(nothing to do); `retry` (a transient failure: the queue tries again later, and after the
+last attempt the task goes to the dead-letter queue while the job stays `finishing`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+from uuid import UUID
+
+from videogen.db import Database
+from videogen.errors import AppError, ServiceUnavailable
+from videogen.generations import repository as repo
+from videogen.generations.provider import GenerationProvider, ProviderRejected
+from videogen.storage.base import ObjectStore, video_key
+from videogen.webhooks import media
+
+logger = logging.getLogger(__name__)
+
+CopyOutcome = Literal["completed", "failed", "skipped", "retry"]
+
+
+@dataclass
+class MediaPolicy:
+    allowed_hosts: list[str]
+    allow_http: bool
+    max_bytes: int
+    timeout: float
+
+
+def video_url_of(output: Any) -> str | None:
+    """The video URL in a model's output (`{"video": {"url": …}}` for every catalogue model)."""
+    video = output.get("video") if isinstance(output, dict) else None
+    url = video.get("url") if isinstance(video, dict) else None
+    return url if isinstance(url, str) and url else None
+
+
+@dataclass
+class CopyWorker:
+    db: Database
+    store: ObjectStore
+    provider_factory: Callable[[], GenerationProvider]
+    media_policy: MediaPolicy
+
+    def process(self, job_id: UUID, *, attempt: int = 1, max_attempts: int = 1) -> CopyOutcome:
+        log = {"job_id": str(job_id), "attempt": attempt}
+        try:
+            outcome = self._copy(job_id)
+        except (media.MediaRefused, ProviderRejected) as exc:
+            self._fail(job_id, exc.message)
+            logger.warning(
+                "video refused; job failed and refunded", extra={**log, "code": exc.code}
+            )
+            return "failed"
+        except ServiceUnavailable as exc:
+            logger.warning("copy failed; will retry", extra={**log, "code": exc.code})
+            return "retry"
+        except AppError as exc:
+            logger.warning("copy failed; will retry", extra={**log, "code": exc.code})
+            return "retry"
+        except Exception:
+            logger.exception("copy failed unexpectedly; will retry", extra=log)
+            return "retry"
+        if outcome == "retry" and attempt >= max_attempts:
+            logger.error("copy attempts exhausted", extra=log)
+        return outcome
+
+    def _copy(self, job_id: UUID) -> CopyOutcome:
+        with self.db.connection() as conn:
+            job = repo.work_job(conn, job_id)
+        if job is None or job["status"] != "finishing":
+            return "skipped"  # a duplicate task, or the job ended meanwhile
+        url = job["result_url"]
+        if url is None:  # fal could not put the output in its delivery: ask its queue
+            output = self.provider_factory().result(job["model"], job["fal_request_id"])
+            url = video_url_of(output)
+            if url is None:
+                self._fail(job_id, "The video service finished without a video.")
+                return "failed"
+        if job["user_id"] is None:  # the account was deleted: keep no video
+            with self.db.connection() as conn:
+                repo.advance(
+                    conn, job_id, "completed", from_statuses=("finishing",), finished_at="now()"
+                )
+            return "completed"
+        policy = self.media_policy
+        video = media.download(
+            url,
+            allowed_hosts=policy.allowed_hosts,
+            allow_http=policy.allow_http,
+            max_bytes=policy.max_bytes,
+            timeout=policy.timeout,
+        )
+        key = video_key(job["user_id"], job_id)
+        try:
+            self.store.put_file(key, video.path, video.content_type, video.sha256)
+        finally:
+            video.path.unlink(missing_ok=True)
+        try:
+            with self.db.connection() as conn:
+                current = repo.lock_job(conn, job_id)
+                if current is None or current["status"] != "finishing" or not current["user_id"]:
+                    conn.rollback()
+                    _delete_quietly(self.store, key)
+                    return "skipped"
+                conn.execute(
+                    """insert into public.files
+                         (job_id, user_id, bucket, object_key, content_type, size_bytes, sha256)
+                       values (%s, %s, %s, %s, %s, %s, %s)""",
+                    (
+                        job_id,
+                        current["user_id"],
+                        self.store.bucket,
+                        key,
+                        video.content_type,
+                        video.size_bytes,
+                        video.sha256,
+                    ),
+                )
+                repo.advance(
+                    conn,
+                    job_id,
+                    "completed",
+                    from_statuses=("finishing",),
+                    error=None,
+                    finished_at="now()",
+                )
+        except BaseException:
+            _delete_quietly(self.store, key)
+            raise
+        logger.info("video stored", extra={"job_id": str(job_id), "size_bytes": video.size_bytes})
+        return "completed"
+
+    def _fail(self, job_id: UUID, error: str) -> None:
+        with self.db.connection() as conn:
+            repo.fail_and_refund(conn, job_id, error, from_statuses=("finishing",))
+
+
+def _delete_quietly(store: ObjectStore, key: str) -> None:
+    """Undoes an upload; if storage is down too, the same key is overwritten on the retry."""
+    try:
+        store.delete(key)
+    except Exception:
+        logger.warning("could not remove an uncommitted upload", extra={"key": key})
