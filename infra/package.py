@@ -59,6 +59,7 @@ CI_CONFIG = {
     "storage-bucket": "videos",
     "storage-region": DEFAULT_REGION,
     "alarm-email": "ops@videogen.example",
+    "fal-account-id": "fal-account-ci",
 }
 # SecureString parameters: read by the functions at cold start, never by osls.
 SECRET_NAMES = (
@@ -69,6 +70,7 @@ SECRET_NAMES = (
     "fal-key",
     "storage-access-key-id",
     "storage-secret-access-key",
+    "webhook-token-secret",
 )
 PLACEHOLDER = '''"""Placeholder packaged by infra/package.py --allow-missing: not written yet."""
 

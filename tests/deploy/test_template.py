@@ -20,6 +20,7 @@ FUNCTIONS = {
     "Admin": "functions/admin/handler.handler",
     "Kpis": "functions/kpis/handler.handler",
     "Reconcile": "functions/reconcile/handler.handler",
+    "CopyWorker": "functions/copy_worker/handler.handler",
     "KpiSchedule": "functions/kpi_schedule/handler.handler",
 }
 # Route -> (function, public). Everything not public must carry the JWT authorizer.
@@ -222,6 +223,15 @@ def test_iam_least_privilege(packaged: Packaged) -> None:
                 "emr-serverless:TagResource",
                 "iam:PassRole",
             }
+        if name in ("Webhooks", "Reconcile"):
+            expected |= {"sqs:SendMessage"}
+        if name == "CopyWorker":
+            expected |= {
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:ChangeMessageVisibility",
+                "sqs:GetQueueAttributes",
+            }
         assert actions == expected, name
 
 
@@ -302,6 +312,7 @@ def test_daily_kpi_schedule_targets_the_start_function(packaged: Packaged) -> No
         ("JobsStuckAlarm", "StuckJobs"),
         ("KpiJobFailuresAlarm", "FailedJobs"),
         ("KpiStartFailuresAlarm", "Errors"),
+        ("CopyDeadLetterAlarm", "ApproximateNumberOfMessagesVisible"),
     ],
 )
 def test_alarms_notify_the_topic(packaged: Packaged, alarm: str, metric: str) -> None:
@@ -339,6 +350,29 @@ def test_log_patterns_are_what_the_code_logs() -> None:
     assert '"reconciliation done"' in reconcile
     for outcome in ("in_progress", "still_queued", "error"):
         assert f'"{outcome}"' in reconcile, outcome
+
+
+def test_copy_queue_redrives_to_an_alarmed_dead_letter_queue(packaged: Packaged) -> None:
+    """Webhooks answer at once; copies go through SQS to the copy worker, whose exhausted
+    tasks land in the dead-letter queue after as many receives as the worker's attempts."""
+    queue = packaged.resources["CopyQueue"]["Properties"]
+    worker = functions(packaged)["CopyWorkerLambdaFunction"]["Properties"]
+    redrive = queue["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["CopyDeadLetterQueue", "Arn"]}
+    assert str(redrive["maxReceiveCount"]) == worker["Environment"]["Variables"][
+        "COPY_MAX_ATTEMPTS"
+    ]
+    # AWS: an SQS event source's visibility timeout is at least six times the function's
+    assert queue["VisibilityTimeout"] >= 6 * worker["Timeout"]
+    (mapping,) = packaged.of_type("AWS::Lambda::EventSourceMapping").values()
+    props = mapping["Properties"]
+    assert props["EventSourceArn"] == {"Fn::GetAtt": ["CopyQueue", "Arn"]}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    alarm = packaged.resources["CopyDeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["CopyDeadLetterQueue", "QueueName"]}
+    assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    for name in ("Webhooks", "Reconcile", "CopyWorker"):
+        assert env(packaged, name)["COPY_QUEUE_URL"] == {"Ref": "CopyQueue"}
 
 
 def test_template_holds_no_ssm_secure_value(packaged: Packaged) -> None:
