@@ -359,9 +359,9 @@ def test_copy_queue_redrives_to_an_alarmed_dead_letter_queue(packaged: Packaged)
     worker = functions(packaged)["CopyWorkerLambdaFunction"]["Properties"]
     redrive = queue["RedrivePolicy"]
     assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["CopyDeadLetterQueue", "Arn"]}
-    assert str(redrive["maxReceiveCount"]) == worker["Environment"]["Variables"][
-        "COPY_MAX_ATTEMPTS"
-    ]
+    assert (
+        str(redrive["maxReceiveCount"]) == worker["Environment"]["Variables"]["COPY_MAX_ATTEMPTS"]
+    )
     # AWS: an SQS event source's visibility timeout is at least six times the function's
     assert queue["VisibilityTimeout"] >= 6 * worker["Timeout"]
     (mapping,) = packaged.of_type("AWS::Lambda::EventSourceMapping").values()
