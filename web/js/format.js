@@ -8,6 +8,7 @@ export const STATUS_LABELS = {
   queued: "Queued",
   submitted: "Submitted",
   in_progress: "In progress",
+  finishing: "Saving video",
   completed: "Ready",
   failed: "Failed",
   cancelled: "Cancelled",

@@ -17,7 +17,12 @@ function detail(term, value) {
  */
 export function jobCard(job, { actions, modelTitle }) {
   const card = h("article", { class: "job", "data-job-id": job.id, "data-status": job.status });
-  const status = h("p", { class: `status status-${job.status}` }, STATUS_LABELS[job.status] || job.status);
+  const label = STATUS_LABELS[job.status] || job.status;
+  const status = h(
+    "p",
+    { class: `status status-${job.status}` },
+    job.cancel_requested && !FINAL_STATUSES.has(job.status) ? `${label} (cancel requested)` : label,
+  );
   const message = h("p", { class: "error", role: "alert", hidden: true });
   card.showError = (text) => {
     message.textContent = text;
@@ -70,7 +75,8 @@ export function jobCard(job, { actions, modelTitle }) {
     });
     buttons.append(download);
   }
-  if (!FINAL_STATUSES.has(job.status)) {
+  // fal can cancel only what it has not started: offer it while the job waits in its queue.
+  if ((job.status === "queued" || job.status === "submitted") && !job.cancel_requested) {
     buttons.append(h("button", { type: "button", class: "secondary", onclick: () => actions.onCancel(job, card) }, "Cancel"));
   }
   if (job.status === "failed" || job.status === "cancelled") {

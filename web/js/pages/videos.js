@@ -27,8 +27,11 @@ export async function render(ctx) {
   const actions = {
     async onCancel(job, card) {
       try {
-        upsert(await api("POST", `/generations/${job.id}/cancel`));
-        ctx.announce(`Cancelled: ${shortPrompt(job.prompt, 40)}`);
+        const updated = await api("POST", `/generations/${job.id}/cancel`);
+        upsert(updated);
+        const done = updated.status === "cancelled";
+        ctx.announce(`${done ? "Cancelled" : "Cancel requested"}: ${shortPrompt(job.prompt, 40)}`);
+        if (!done) schedule();
       } catch (e) {
         card.showError(e.message);
       }

@@ -104,7 +104,10 @@ async def fal_webhook(
         logger.warning("webhook signature rejected", extra={"reason": exc.code})
         raise
     if verified.user_id != settings.fal_account_id:
-        logger.warning("webhook for another fal account", extra={"job_id": str(job_id)})
+        logger.warning(
+            "webhook for another fal account",
+            extra={"job_id": str(job_id), "fal_user_id": verified.user_id},
+        )
         raise ForeignAccount()
     try:
         delivery = FalWebhookBody.model_validate(json.loads(body))
