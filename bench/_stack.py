@@ -1,5 +1,6 @@
 """What the API benchmarks share: an embedded Postgres, migrated, and the environment that
-points the functions at it, at a fake fal server and at a local object store."""
+points the functions at it, at a fake fal server, at a local object store and at a local
+copy queue."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the tests' fake fal server and API Gateway event builder
 
-from tests.support.fal import FakeFal
+from tests.support.fal import FAL_USER_ID, WEBHOOK_SECRET, FakeFal
 from videogen.db.migrations import migrate
 from videogen.local.postgres import EmbeddedPostgres, free_port
 
@@ -41,6 +42,9 @@ def stack() -> Iterator[tuple[str, FakeFal]]:
             FAL_JWKS_URL=f"{fal.url}/.well-known/jwks.json",
             FAL_MEDIA_HOSTS="127.0.0.1",
             MEDIA_ALLOW_HTTP="true",
+            FAL_ACCOUNT_ID=FAL_USER_ID,  # the account the fake fal signs deliveries for
+            WEBHOOK_TOKEN_SECRET=WEBHOOK_SECRET,  # what tests.support.fal.webhook_query signs
+            COPY_QUEUE_PATH=str(workdir / "copy-queue.sqlite3"),
         )
         yield url, fal
     finally:

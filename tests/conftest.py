@@ -13,8 +13,8 @@ import pytest
 from tests.support.fal import FAL_USER_ID, FakeFal
 from tests.support.users import User, register_user
 from videogen.auth.deps import get_token_verifier
-from videogen.copies.deps import get_copy_queue
 from videogen.auth.identity import get_identity_provider
+from videogen.copies.deps import get_copy_queue
 from videogen.db import get_database
 from videogen.db.migrations import migrate
 from videogen.generations.provider import get_provider

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tests.support.apigw import http_api_event, invoke
-from tests.support.fal import FakeFal
+from tests.support.copies import run_copy_worker
+from tests.support.fal import FakeFal, webhook_query
 from tests.support.handlers import load_handler
 
 
@@ -33,10 +34,11 @@ def test_generation_loop_through_lambda_events(fal: FakeFal, make_user, db) -> N
     status, _, answer = invoke(
         webhooks,
         http_api_event(
-            "POST", "/webhooks/fal", raw_body=body, headers=headers, query=f"job_id={job['id']}"
+            "POST", "/webhooks/fal", raw_body=body, headers=headers, query=webhook_query(job["id"])
         ),
     )
-    assert status == 200 and answer == {"outcome": "applied"}
+    assert status == 200 and answer == {"outcome": "finishing"}
+    assert run_copy_worker() == 1
 
     status, _, page = invoke(
         generations, http_api_event("GET", "/generations", headers=user.headers, query="limit=5")
@@ -52,7 +54,13 @@ def test_webhook_signature_failure_through_lambda(fal: FakeFal) -> None:
     webhooks = load_handler("webhooks").handler
     body, headers = fal.delivery("req-1")
     headers["X-Fal-Webhook-Signature"] = "00" * 64
+    query = webhook_query("00000000-0000-0000-0000-000000000001")
+    status, _, answer = invoke(
+        webhooks,
+        http_api_event("POST", "/webhooks/fal", raw_body=body, headers=headers, query=query),
+    )
+    assert status == 401 and answer["error"]["code"] == "invalid_signature"
     status, _, answer = invoke(
         webhooks, http_api_event("POST", "/webhooks/fal", raw_body=body, headers=headers)
     )
-    assert status == 401 and answer["error"]["code"] == "invalid_signature"
+    assert status == 401 and answer["error"]["code"] == "invalid_webhook_token"

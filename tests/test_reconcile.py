@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.support.copies import run_copy_worker
 from tests.support.fal import FakeFal
 from tests.support.handlers import load_handler
 
@@ -57,10 +58,13 @@ def test_missed_webhooks_are_finished_through_the_same_path(
 
     assert summary == {
         "checked": 4,
-        "finished_applied": 2,
+        "finished_finishing": 1,
+        "finished_failed": 1,
         "in_progress": 1,
         "still_queued": 1,
     }
+    assert status_of(db, done)[0] == "finishing"  # the copy goes through the copy queue
+    assert run_copy_worker() == 1
     assert status_of(db, done)[0] == "completed"
     assert db.execute(
         "select count(*) from public.files where job_id = %s", (done,)
@@ -73,13 +77,16 @@ def test_missed_webhooks_are_finished_through_the_same_path(
     webhooks = TestClient(load_handler("webhooks").app)
     request_id = next(iter(fal.requests))
     body, headers = fal.delivery(request_id)
-    late = webhooks.post(f"/webhooks/fal?job_id={done}", content=body, headers=headers)
+    late = webhooks.post(fal.webhook_path(request_id), content=body, headers=headers)
     assert late.json() == {"outcome": "duplicate"}
+    assert run_copy_worker() == 0
 
 
-def test_job_never_confirmed_by_fal_is_failed_and_refunded(
+def test_job_never_confirmed_by_fal_waits_for_its_webhook_then_is_refunded(
     generations, fal: FakeFal, make_user, db
 ) -> None:
+    """A job with no request id may still be running at fal (the submit's answer was lost):
+    it waits for fal's webhook through fal's delivery window, and is never submitted again."""
     user = make_user()
     job_id = submit(generations, user)
     # as if the process died between fal's answer and our write
@@ -89,10 +96,15 @@ def test_job_never_confirmed_by_fal_is_failed_and_refunded(
         (job_id,),
     )
     age(db, job_id)
-    assert run_reconcile() == {"checked": 1, "failed_unsubmitted": 1}
+    assert run_reconcile() == {"checked": 1, "awaiting_webhook": 1}
+    assert status_of(db, job_id)[0] == "queued"
+    age(db, job_id, minutes=4 * 60)  # past SUBMIT_UNCONFIRMED_GRACE_SECONDS (3 h)
+    db.execute("update public.jobs set last_checked_at = null where id = %s", (job_id,))
+    assert run_reconcile() == {"checked": 1, "given_up": 1}
     assert status_of(db, job_id)[0] == "failed"
     quota = generations.get("/generations/quota", headers=user.headers).json()
     assert quota["used_today"] == 0
+    assert len(fal.submits) == 1
 
 
 def test_fal_down_during_reconciliation_keeps_jobs_for_next_run(

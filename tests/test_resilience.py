@@ -13,8 +13,10 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.fal import FakeFal
+from tests.support.copies import run_copy_worker
+from tests.support.fal import FakeFal, webhook_query
 from tests.support.handlers import load_handler
+from tests.support.logs import logged
 from videogen.local.postgres import EmbeddedPostgres
 
 
@@ -46,14 +48,19 @@ def test_200_concurrent_deliveries_for_50_jobs(fal: FakeFal, make_user, configur
 
     def send(delivery):
         job_id, body, headers = delivery
-        return webhooks.post(f"/webhooks/fal?job_id={job_id}", content=body, headers=headers)
+        return webhooks.post(
+            f"/webhooks/fal?{webhook_query(job_id)}", content=body, headers=headers
+        )
 
     with ThreadPoolExecutor(max_workers=32) as pool:
         responses = list(pool.map(send, deliveries))
 
     assert [r.status_code for r in responses] == [200] * 200
     outcomes = [r.json()["outcome"] for r in responses]
-    assert outcomes.count("applied") == 50 and outcomes.count("duplicate") == 150
+    assert outcomes.count("finishing") == 40 and outcomes.count("failed") == 10
+    assert outcomes.count("duplicate") == 150
+    # duplicates of a `finishing` job queue its copy again; the worker copies each once
+    run_copy_worker(max_polls=100)
     states = dict(db.execute("select status, count(*) from public.jobs group by status").fetchall())
     assert states == {"completed": 40, "failed": 10}
     files = db.execute("select count(*), count(distinct job_id) from public.files").fetchone()
@@ -124,10 +131,14 @@ def s3_that_drops_uploads() -> Iterator[str]:
 
 
 def test_storage_failing_mid_upload_leaves_nothing(
-    fal: FakeFal, make_user, configure, db, s3_that_drops_uploads: str
+    fal: FakeFal,
+    make_user,
+    configure,
+    db,
+    s3_that_drops_uploads: str,
 ) -> None:
     user = make_user()
-    (job_id,) = submit_jobs(user, 1)
+    submit_jobs(user, 1)
     configure(
         STORAGE_BACKEND="s3",
         STORAGE_ENDPOINT_URL=s3_that_drops_uploads,
@@ -137,22 +148,33 @@ def test_storage_failing_mid_upload_leaves_nothing(
     webhooks = TestClient(load_handler("webhooks").app)
     request_id = next(iter(fal.requests))
     body, headers = fal.delivery(request_id)
-    response = webhooks.post(f"/webhooks/fal?job_id={job_id}", content=body, headers=headers)
-    assert response.status_code == 503
-    assert response.json()["error"]["code"] == "storage_unavailable"
+    response = webhooks.post(fal.webhook_path(request_id), content=body, headers=headers)
+    assert response.json() == {"outcome": "finishing"}  # the webhook copies nothing itself
+    with logged("videogen.copies.worker") as records:
+        assert run_copy_worker(max_polls=1) == 1
+    codes = [getattr(r, "code", None) for r in records]
+    assert codes == ["storage_unavailable"]
     assert db.execute("select count(*) from public.files").fetchone() == (0,)
-    assert db.execute("select status from public.jobs").fetchone() == ("submitted",)
+    # kept `finishing` with its task waiting for the next attempt, not half-written
+    assert db.execute("select status from public.jobs").fetchone() == ("finishing",)
+    from videogen.copies.deps import get_copy_queue
+
+    assert get_copy_queue().depth() == (1, 0)
 
 
 def test_slow_fal_times_out_cleanly(fal: FakeFal, make_user, configure, db) -> None:
-    configure(HTTP_TIMEOUT_SECONDS="0.5", FAL_MAX_ATTEMPTS="1")
+    """A submit whose answer does not come within its budget is not waited for longer, nor
+    sent again: the job stays `queued` for fal's webhook (fal may hold the request)."""
+    configure(FAL_SUBMIT_TIMEOUT_SECONDS="0.5")
     fal.submit_delay = 2
     user = make_user()
     generations = TestClient(load_handler("generations").app)
     response = generations.post(
         "/generations", json={"model": "fal-ai/ltx-video", "prompt": "x"}, headers=user.headers
     )
-    assert response.status_code == 503
-    assert response.json()["error"]["code"] == "provider_unavailable"
-    assert db.execute("select status from public.jobs").fetchone() == ("failed",)
-    assert db.execute("select used from public.quota_usage").fetchone() == (0,)
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "queued"
+    row = db.execute("select status, submit_unconfirmed_at is not null from public.jobs")
+    assert row.fetchone() == ("queued", True)
+    assert db.execute("select used from public.quota_usage").fetchone() == (1,)
+    assert len(fal.submits) == 1

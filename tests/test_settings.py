@@ -18,6 +18,8 @@ def test_local_defaults_pick_local_adapters(monkeypatch: pytest.MonkeyPatch) -> 
 def test_production_names_every_missing_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DATABASE_URL")
     monkeypatch.delenv("SUPABASE_JWT_SECRET")
+    monkeypatch.delenv("FAL_ACCOUNT_ID")
+    monkeypatch.delenv("WEBHOOK_TOKEN_SECRET")
     monkeypatch.setenv("APP_ENV", "production")
     with pytest.raises(ValueError) as caught:
         Settings()
@@ -29,6 +31,9 @@ def test_production_names_every_missing_variable(monkeypatch: pytest.MonkeyPatch
         "SUPABASE_ANON_KEY",
         "SUPABASE_SERVICE_ROLE_KEY",
         "FAL_KEY",
+        "FAL_ACCOUNT_ID",
+        "WEBHOOK_TOKEN_SECRET",
+        "COPY_QUEUE_URL",
     ):
         assert name in message
     # JWKS verification is on in production, so the legacy secret is optional
@@ -41,9 +46,11 @@ def test_production_complete(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SUPABASE_ANON_KEY", "anon-key-value")
     monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", "service-role-value")
     monkeypatch.setenv("FAL_KEY", "fal-key-value")
+    monkeypatch.setenv("COPY_QUEUE_URL", "https://sqs.eu-west-3.amazonaws.com/1/videogen-copies")
     settings = Settings()
     assert settings.identity == "supabase"
     assert settings.storage == "s3" and settings.generation == "fal"
+    assert settings.copy_queue == "sqs"
     assert settings.fal_webhook_jwks_url == "https://rest.fal.ai/.well-known/jwks.json"
     assert settings.jwks_url == "https://ref.supabase.co/auth/v1/.well-known/jwks.json"
     for secret in ("anon-key-value", "service-role-value", "fal-key-value"):

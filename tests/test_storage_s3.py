@@ -1,5 +1,5 @@
 """Videos in S3-compatible storage (moto's real S3 protocol server), as in production with
-Supabase Storage's S3 endpoint: copy on webhook, presigned URLs, storage outages."""
+Supabase Storage's S3 endpoint: the copy worker's upload, presigned URLs, storage outages."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from moto.server import ThreadedMotoServer
 
+from tests.support.copies import run_copy_worker
 from tests.support.fal import SAMPLE, FakeFal
 from tests.support.handlers import load_handler
+from tests.support.logs import logged
 
 BUCKET = "videos"
 
@@ -50,6 +52,8 @@ def s3(s3_endpoint: str, fal: FakeFal, configure):
 
 
 def _submit_and_deliver(fal: FakeFal, make_user) -> tuple:
+    """Submits a job, delivers fal's OK (the job is then `finishing`) and runs the copy
+    worker over the local copy queue; returns what the copy left."""
     generations = TestClient(load_handler("generations").app)
     webhooks = TestClient(load_handler("webhooks").app)
     user = make_user()
@@ -58,16 +62,17 @@ def _submit_and_deliver(fal: FakeFal, make_user) -> tuple:
     ).json()
     request_id = next(iter(fal.requests))
     response = webhooks.post(
-        f"/webhooks/fal?job_id={job['id']}",
+        fal.webhook_path(request_id),
         content=(d := fal.delivery(request_id))[0],
         headers=d[1],
     )
+    assert response.json() == {"outcome": "finishing"}
+    run_copy_worker(max_polls=1)
     return generations, user, job, response
 
 
 def test_video_copied_to_s3_and_served_by_presigned_url(s3, fal: FakeFal, make_user) -> None:
-    generations, user, job, response = _submit_and_deliver(fal, make_user)
-    assert response.json() == {"outcome": "applied"}
+    generations, user, job, _ = _submit_and_deliver(fal, make_user)
     key = f"videos/{user.id}/{job['id']}.mp4"
     head = s3.head_object(Bucket=BUCKET, Key=key)
     assert head["ContentType"] == "video/mp4" and head["ContentLength"] == len(SAMPLE)
@@ -77,20 +82,24 @@ def test_video_copied_to_s3_and_served_by_presigned_url(s3, fal: FakeFal, make_u
     assert fetched.status_code == 200 and fetched.content == SAMPLE
 
 
-def test_storage_down_is_503_and_leaves_nothing(fal: FakeFal, make_user, configure, db) -> None:
+def test_storage_down_is_retried_and_leaves_nothing(fal: FakeFal, make_user, configure, db) -> None:
     configure(
         STORAGE_BACKEND="s3",
         STORAGE_ENDPOINT_URL="http://127.0.0.1:9",
         STORAGE_ACCESS_KEY_ID="a",
         STORAGE_SECRET_ACCESS_KEY="b",
     )
-    _, _, job, response = _submit_and_deliver(fal, make_user)
-    assert response.status_code == 503
-    assert response.json()["error"]["code"] == "storage_unavailable"
+    with logged("videogen.copies.worker") as records:
+        _, _, job, _ = _submit_and_deliver(fal, make_user)
+    codes = [getattr(r, "code", None) for r in records]
+    assert codes == ["storage_unavailable"]
     assert db.execute("select count(*) from public.files").fetchone() == (0,)
     assert db.execute("select status from public.jobs where id = %s", (job["id"],)).fetchone() == (
-        "submitted",
+        "finishing",
     )
+    from videogen.copies.deps import get_copy_queue
+
+    assert get_copy_queue().depth() == (1, 0)  # the task waits for its next attempt
 
 
 def test_account_deletion_removes_videos_and_anonymises_jobs(

@@ -120,7 +120,7 @@ def test_error_delivery_fails_the_job_with_fals_text_and_refunds(
 def test_unknown_and_mismatched_deliveries_are_recorded_and_harmless(
     webhooks, fal, submitted, db
 ) -> None:
-    _, job, request_id = submitted
+    _, job, _ = submitted
     unknown = deliver(webhooks, "00000000-0000-0000-0000-000000000000", *fal.delivery("r-1"))
     assert unknown.json() == {"outcome": "unknown_job"}
     stray = deliver(webhooks, job["id"], *fal.delivery("some-other-request"))
@@ -136,7 +136,7 @@ def test_request_of_another_job_is_request_mismatch_not_500(
 ) -> None:
     """A delivery bound (by URL) to a job still waiting for its request id, carrying the
     request id another job holds, is a 409 — not a unique-constraint 500."""
-    _, job, request_id = submitted
+    _, _, request_id = submitted
     other = make_user()
     fal.submit_delay = 3
     # the second job's submit times out: queued, no request id, awaiting its webhook
@@ -197,6 +197,17 @@ def test_webhook_token_required_and_bound_to_its_job(
         assert response.json()["error"]["code"] == "invalid_webhook_token"
     assert count(db, "select count(*) from public.webhook_events") == 0
     assert job_status(db, job["id"]) == "submitted"
+
+
+def test_non_ascii_webhook_token_is_401_not_500(webhooks, fal, submitted) -> None:
+    """Found by fuzzing: a token with non-ASCII characters made the HMAC comparison raise."""
+    _, job, request_id = submitted
+    body, headers = fal.delivery(request_id)
+    response = webhooks.post(
+        f"/webhooks/fal?job_id={job['id']}&token=%C3%A9" + "0" * 62, content=body, headers=headers
+    )
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_webhook_token"
 
 
 def test_delivery_signed_for_another_fal_account_is_refused(webhooks, fal, submitted, db) -> None:

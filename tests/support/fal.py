@@ -18,6 +18,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -49,6 +50,7 @@ class FakeRequest:
     authorization: str | None
     state: str = "IN_QUEUE"
     error: str | None = None
+    status_code: int = 200  # what its status URL answers (a 5xx: fal's queue failing)
 
 
 @dataclass
@@ -58,8 +60,12 @@ class FakeFal:
     cancels: list[str] = field(default_factory=list)
     submit_responses: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     media_status: int = 200
+    media_delay: float = 0.0  # seconds the media host waits before sending the video
+    media_fetches: int = 0
     result_status: int = 200
     submit_delay: float = 0.0
+    on_submit: Callable[[str], None] | None = None  # runs once fal holds the request
+    cancel_ignored: bool = False  # a cancel answered 202 that did not stop the request
     status_requests: list[str] = field(default_factory=list)
     keys: list[Ed25519PrivateKey] = field(default_factory=lambda: [Ed25519PrivateKey.generate()])
     jwks_fetches: int = 0
@@ -190,6 +196,8 @@ def _handler_for(fal: FakeFal) -> type[BaseHTTPRequestHandler]:
                 fal.jwks_fetches += 1
                 return self._json(200, fal.jwks())
             if path == "/files/video.mp4":
+                fal.media_fetches += 1
+                time.sleep(fal.media_delay)
                 if fal.media_status != 200:
                     return self._json(fal.media_status, {"detail": "gone"})
                 self.send_response(200)
@@ -206,6 +214,8 @@ def _handler_for(fal: FakeFal) -> type[BaseHTTPRequestHandler]:
                     return self._json(404, {"detail": "Request not found"})
                 if parts[-1] == "status":
                     fal.status_requests.append(request_id)
+                    if request.status_code != 200:
+                        return self._json(request.status_code, {"detail": "Internal error"})
                     body: dict[str, Any] = {"status": request.state, "request_id": request_id}
                     if request.state == "IN_QUEUE":
                         body["queue_position"] = 0
@@ -252,6 +262,8 @@ def _handler_for(fal: FakeFal) -> type[BaseHTTPRequestHandler]:
             fal.requests[request_id] = FakeRequest(
                 app, arguments, webhook, self.headers.get("authorization")
             )
+            if fal.on_submit is not None:
+                fal.on_submit(request_id)
             if not fal.submit_responses:
                 time.sleep(fal.submit_delay)
             owner, alias = app.split("/")[:2]
@@ -285,9 +297,11 @@ def _handler_for(fal: FakeFal) -> type[BaseHTTPRequestHandler]:
                 return self._json(404, {"status": "NOT_FOUND"})
             if request.state == "COMPLETED":
                 return self._json(400, {"status": "ALREADY_COMPLETED"})
-            if request.state == "IN_QUEUE":
+            if request.state == "IN_QUEUE" and not fal.cancel_ignored:
                 request.state = "COMPLETED"
                 request.error = "Request was cancelled."
+            # `cancel_ignored`: the 202 only says the cancel was requested; the request was
+            # picked up meanwhile and runs on, as a running one does.
             return self._json(202, {"status": "CANCELLATION_REQUESTED"})
 
     return Handler

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from videogen.auth.errors import ProfileNotFound
 from videogen.db import Database
-from videogen.errors import InvalidInput
+from videogen.errors import AppError, InvalidInput
 from videogen.generations import repository as repo
 from videogen.generations.catalog import MODELS, VideoModel
 from videogen.generations.errors import (
@@ -214,7 +214,12 @@ class GenerationService:
             return
         logger.info("job submitted", extra={**log, "request_id": request_id})
         if job is not None and job["cancel_requested_at"] is not None:
-            self._cancel_at_fal(job)  # the user cancelled while the submit was in flight
+            try:
+                self._cancel_at_fal(job)  # the user cancelled while the submit was in flight
+            except AppError as exc:
+                # fal already started it (it runs and is billed) or could not be asked now:
+                # the job is submitted all the same; its webhook ends it (ERROR: cancelled).
+                logger.warning("deferred cancel not done", extra={**log, "code": exc.code})
 
     # --- reads ---
     def get(self, user_id: UUID, job_id: UUID) -> GenerationOut:
@@ -268,6 +273,8 @@ class GenerationService:
         final (False: asked of fal, or waiting for the submit in flight; the quota comes
         back only once fal confirms that nothing ran)."""
         with self.db.connection() as conn:
+            # Locked: the submitter, storing the request id, then sees this cancel's wish.
+            repo.lock_job(conn, job_id)
             row = repo.get_job(conn, job_id, owner=user_id)
             if row is None:
                 raise GenerationNotFound()

@@ -7,6 +7,8 @@ exactly what each Lambda serves.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -37,18 +39,18 @@ def build_local_app(repo: Path) -> FastAPI:
     for function_app in load_function_apps(repo / "functions").values():
         app.include_router(function_app.router)
     mount_web_client(app, repo / "web")  # after the API routes: API paths win
-    consumer: list[LocalCopyConsumer] = []
 
-    def start_copy_worker() -> None:
-        consumer.append(local_copy_consumer())
-        consumer[0].start()
+    @asynccontextmanager
+    async def copy_worker_running(_: FastAPI) -> AsyncIterator[None]:
+        # Starlette 1.x dropped startup/shutdown event handlers: a lifespan runs the consumer.
+        consumer = local_copy_consumer()
+        consumer.start()
+        try:
+            yield
+        finally:
+            consumer.stop()
 
-    def stop_copy_worker() -> None:
-        while consumer:
-            consumer.pop().stop()
-
-    app.add_event_handler("startup", start_copy_worker)
-    app.add_event_handler("shutdown", stop_copy_worker)
+    app.router.lifespan_context = copy_worker_running
     return app
 
 

@@ -19,7 +19,8 @@ def job_token(secret: str, job_id: UUID) -> str:
 
 
 def token_matches(secret: str, job_id: UUID, token: str) -> bool:
-    return hmac.compare_digest(job_token(secret, job_id), token)
+    # bytes: compare_digest refuses a str with non-ASCII characters (a TypeError, a 500)
+    return hmac.compare_digest(job_token(secret, job_id).encode(), token.encode())
 
 
 def webhook_url(public_base_url: str, secret: str, job_id: UUID) -> str:

@@ -1,0 +1,30 @@
+"""Records what one logger emits. pytest's caplog handler sits on the root logger, which
+`videogen.logs.configure_logging` replaces when the first handler module is loaded, so a
+test run alone would see nothing; a handler on the logger itself always sees its records."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class _Recorder(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def logged(name: str) -> Iterator[list[logging.LogRecord]]:
+    """The records `name` emits (at the level the settings allow) inside the block."""
+    recorder = _Recorder()
+    logger = logging.getLogger(name)
+    logger.addHandler(recorder)
+    try:
+        yield recorder.records
+    finally:
+        logger.removeHandler(recorder)
