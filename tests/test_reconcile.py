@@ -8,6 +8,8 @@ from fastapi.testclient import TestClient
 from tests.support.fal import FakeFal
 from tests.support.handlers import load_handler
 
+pytestmark = pytest.mark.lambda_runtime
+
 
 @pytest.fixture
 def generations(fal: FakeFal) -> TestClient:
