@@ -22,8 +22,9 @@ install: $(STAMP)
 run: install jdbc  ## embedded Postgres + migrations + every route on http://127.0.0.1:8000
 	$(BIN)/python -m videogen.local
 
-test: install lint chromium node-tools jdbc  ## lint, format check, then the whole test suite
+test: install lint chromium node-tools jdbc lambda-runtime  ## lint, the whole suite, then the Lambda-runtime run
 	$(BIN)/python -m pytest
+	$(BIN)/python infra/lambda_runtime.py pytest
 
 fuzz: install  ## Schemathesis against every function's OpenAPI, many examples per operation
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest -q tests/test_fuzz_api.py
@@ -68,6 +69,21 @@ role: install  ## make role EMAIL=ada@school.example ROLE=admin (local stack mus
 migrate: install  ## apply supabase/migrations to DATABASE_URL (no local bootstrap)
 	$(BIN)/python -m videogen.db.migrations
 
+# --- The Lambda runtime under test (docs/architecture.md, "Runtimes under test") -----------
+# .venv-lambda: serverless.yml's Python (3.12; from ~/.pyenv/versions/3.12*/bin/python3.12,
+# PATH, or LAMBDA_PYTHON=) with test tooling only (requirements/lambda-tests.txt). The
+# runtime packages come from the deps layer built for this machine (.build/layer-host/),
+# first on the path as /opt/python is in Lambda. Tests opt in with @pytest.mark.lambda_runtime.
+.PHONY: lambda-runtime test-lambda
+LAMBDA_PYTHON ?=
+
+lambda-runtime: install  ## host-arch deps layer + .venv-lambda [LAMBDA_PYTHON=/path/to/python3.12]
+	$(BIN)/python infra/build_layers.py --host
+	$(BIN)/python infra/lambda_runtime.py setup $(if $(LAMBDA_PYTHON),--python "$(LAMBDA_PYTHON)")
+
+test-lambda: lambda-runtime  ## only the lambda_runtime tests, on the deployed Python + layer
+	$(BIN)/python infra/lambda_runtime.py pytest
+
 # --- Deployment (docs/deploy.md) ---------------------------------------------------------
 .PHONY: layers package deploy emr-artifacts
 STAGE  ?=
@@ -88,4 +104,4 @@ emr-artifacts: install  ## make emr-artifacts STAGE=prod (or BUCKET=...): KPI jo
 	$(BIN)/python infra/emr_artifacts.py $(if $(BUCKET),--bucket $(BUCKET),--stage $(STAGE)) --region $(REGION)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-lambda .build .pytest_cache .ruff_cache

@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# Also on the Lambda runtime (make test): the handlers' imports, there from the layer.
+pytestmark = pytest.mark.lambda_runtime
+
 FUNCTIONS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/handler.py"))
 # Imported on first use only: database driver, HTTP clients, AWS SDK, fal, Supabase, JWT.
 # (email-validator is not listed: FastAPI itself imports it when it is installed.)

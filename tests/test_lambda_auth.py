@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.apigw import http_api_event, invoke
 from tests.support.handlers import load_handler
+
+pytestmark = pytest.mark.lambda_runtime
 
 
 def test_register_then_me_through_mangum() -> None:

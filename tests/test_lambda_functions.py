@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.apigw import http_api_event, invoke
 from tests.support.copies import run_copy_worker
 from tests.support.fal import FakeFal, webhook_query
 from tests.support.handlers import load_handler
+
+pytestmark = pytest.mark.lambda_runtime
 
 
 def test_generation_loop_through_lambda_events(fal: FakeFal, make_user, db) -> None:

@@ -9,6 +9,8 @@ from tests.support.copies import run_copy_worker
 from tests.support.fal import FakeFal
 from tests.support.handlers import load_handler
 
+pytestmark = pytest.mark.lambda_runtime
+
 
 @pytest.fixture
 def generations(fal: FakeFal) -> TestClient:

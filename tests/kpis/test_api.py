@@ -235,6 +235,7 @@ def test_emr_outage_is_503(client: TestClient, admin: User, emr: dict[str, str],
     assert response.json()["error"]["code"] == "kpi_runner_unavailable"
 
 
+@pytest.mark.lambda_runtime
 def test_through_api_gateway_event(admin: User, db) -> None:
     seed_kpis(db)
     handler = load_handler("kpis").handler
@@ -245,6 +246,7 @@ def test_through_api_gateway_event(admin: User, db) -> None:
     assert status == 200 and body["days"][0]["jobs_total"] == 4
 
 
+@pytest.mark.lambda_runtime
 def test_schedule_starts_yesterday_and_today(emr: dict[str, str]) -> None:
     result = load_handler("kpi_schedule").handler({"source": "videogen.scheduler"}, None)
     assert (result["from"], result["to"]) == (
