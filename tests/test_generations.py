@@ -44,9 +44,15 @@ def used_today(client: TestClient, user: User) -> int:
 
 def test_models_are_listed_with_parameters_and_costs(client: TestClient) -> None:
     models = {m["key"]: m for m in client.get("/models").json()}
-    assert set(models) == {"fal-ai/ltx-video", KLING, "fal-ai/veo3", "fal-ai/wan-t2v"}
+    assert set(models) == {
+        "fal-ai/ltx-video",
+        KLING,
+        "fal-ai/veo3.1",
+        "fal-ai/veo3.1/fast",
+        "fal-ai/wan-t2v",
+    }
     assert models[KLING]["default_cost_usd"] == 1.40
-    assert models["fal-ai/veo3"]["default_cost_usd"] == pytest.approx(1.60)
+    assert models["fal-ai/veo3.1"]["default_cost_usd"] == pytest.approx(1.60)
     assert "duration" in models[KLING]["parameters"]["properties"]
 
 
@@ -89,7 +95,7 @@ def test_school_safety_arguments_are_forced(client: TestClient, fal: FakeFal, ma
         ({"params": {"guidance_scale": 99}}, "validation_error", "params.guidance_scale"),
         ({"params": {"steps": 3}}, "validation_error", "params.steps"),
         (
-            {"model": "fal-ai/veo3", "params": {"resolution": "4k"}},
+            {"model": "fal-ai/veo3.1", "params": {"resolution": "8k"}},
             "validation_error",
             "params.resolution",
         ),
@@ -305,7 +311,7 @@ def test_estimate_prices_the_chosen_settings_and_creates_nothing(
     user = make_user()
     quote = client.post(
         "/generations/estimate",
-        json={"model": "fal-ai/veo3", "params": {"duration": "6s", "generate_audio": True}},
+        json={"model": "fal-ai/veo3.1", "params": {"duration": "6s", "generate_audio": True}},
         headers=user.headers,
     )
     assert quote.status_code == 200, quote.text

@@ -19,14 +19,18 @@ def test_generation_loop_through_lambda_events(fal: FakeFal, make_user, db) -> N
     admin = load_handler("admin").handler
 
     status, _, models = invoke(generations, http_api_event("GET", "/models"))
-    assert status == 200 and len(models) == 4
+    assert status == 200 and len(models) == 5
 
     status, _, job = invoke(
         generations,
         http_api_event(
             "POST",
             "/generations",
-            body={"model": "fal-ai/veo3", "prompt": "photosynthesis", "params": {"duration": "4s"}},
+            body={
+                "model": "fal-ai/veo3.1",
+                "prompt": "photosynthesis",
+                "params": {"duration": "4s"},
+            },
             headers={**user.headers, "Idempotency-Key": "lambda-test-1"},
         ),
     )

@@ -28,6 +28,21 @@ from urllib.parse import parse_qs, urlsplit
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+# The apps this fake serves: the video endpoints fal's own client types list at fal-js
+# commit 381105e (2026-08-02), libs/client/src/types/endpoints.ts,
+# https://github.com/fal-ai/fal-js/blob/381105e138b85502b528fb8f6c16d909e30e462a/libs/client/src/types/endpoints.ts
+# That update dropped `fal-ai/veo3`, so this fake no longer serves it. Written out here,
+# not read from the project's catalogue, so a catalogue typo fails against it.
+KNOWN_ENDPOINTS = frozenset(
+    {
+        "fal-ai/ltx-video",
+        "fal-ai/kling-video/v2.1/master/text-to-video",
+        "fal-ai/veo3.1",
+        "fal-ai/veo3.1/fast",
+        "fal-ai/wan-t2v",
+    }
+)
+
 SAMPLE = (
     Path(__file__).resolve().parents[2] / "layers/shared/python/videogen/local/assets/sample.mp4"
 ).read_bytes()
@@ -68,6 +83,7 @@ class FakeFal:
     cancel_ignored: bool = False  # a cancel answered 202 that did not stop the request
     status_requests: list[str] = field(default_factory=list)
     keys: list[Ed25519PrivateKey] = field(default_factory=lambda: [Ed25519PrivateKey.generate()])
+    endpoints: frozenset[str] = KNOWN_ENDPOINTS
     jwks_fetches: int = 0
 
     def __post_init__(self) -> None:
@@ -250,6 +266,10 @@ def _handler_for(fal: FakeFal) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             app = url.path.strip("/")
             fal.submits.append(app)
+            if app not in fal.endpoints:
+                # An app id fal does not serve is a 404, e.g. POST https://fal.run/fast-sdxl
+                # (no owner) answered "404: Not Found": https://github.com/vercel/ai/issues/4794
+                return self._json(404, {"detail": "Not Found"})
             if fal.submit_responses:
                 time.sleep(fal.submit_delay)
                 status, body = fal.submit_responses.pop(0)

@@ -20,7 +20,16 @@ def test_register_sign_in_submit_and_the_video_plays(open_ui) -> None:
 
     # The model picker comes from GET /models, each model with its own settings.
     picker = ui.page.get_by_label("Model")
-    expect(picker.locator("option")).to_have_count(4)
+    expect(picker.locator("option")).to_have_count(5)
+    # Veo 3.1: fal's resolutions, 4k priced higher; its safety settings are not offered.
+    picker.select_option(label="Veo 3.1")
+    expect(ui.page.get_by_label("Resolution").locator("option")).to_have_text(
+        ["720p", "1080p", "4k"]
+    )
+    expect(ui.page.locator("#estimated-cost")).to_contain_text("$1.60")
+    expect(ui.page.get_by_label("Safety Tolerance")).to_have_count(0)
+    ui.page.get_by_label("Resolution").select_option("4k")
+    expect(ui.page.locator("#estimated-cost")).to_contain_text("$3.20 for these settings")
     picker.select_option(label="Kling 2.1 Master")
     expect(ui.page.get_by_label("Duration")).to_have_value("5")
     expect(ui.page.locator("#estimated-cost")).to_contain_text("$1.40")

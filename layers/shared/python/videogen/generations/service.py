@@ -24,7 +24,7 @@ from videogen.auth.errors import ProfileNotFound
 from videogen.db import Database
 from videogen.errors import AppError, InvalidInput
 from videogen.generations import repository as repo
-from videogen.generations.catalog import MODELS, VideoModel
+from videogen.generations.catalog import MODELS, VideoModel, model_for
 from videogen.generations.errors import (
     CannotRetry,
     GenerationNotFound,
@@ -379,13 +379,7 @@ def estimate(request: EstimateRequest) -> EstimateOut:
 
 
 def _model(key: str) -> VideoModel:
-    model = MODELS.get(key)
-    if model is None:
-        raise InvalidInput(
-            [("model", f"Unknown model; choose one of: {', '.join(MODELS)}.")],
-            code="unknown_model",
-        )
-    return model
+    return model_for(key)  # unknown_model / model_retired are the catalogue's to say
 
 
 def _validate_params(model: VideoModel, params: dict[str, Any]) -> dict[str, Any]:
