@@ -11,6 +11,10 @@ Under `s3://<bucket>/emr/` (the EMR_ARTIFACTS_URI the functions get):
 - `postgresql.jar` the JDBC driver for `--jars` (Debian: libpostgresql-jdbc-java);
 - `manifest.json`  sha256 and size of each, for checking what a run used.
 
+No virtualenv archive: the job runs on the Python of the release in emr/release.json (3.9
+on emr-7.x) with what the image has (docs/kpis.md, Runtime); tests/kpis/test_emr_runtime.py
+runs these very artifacts with spark-submit on that Python and Spark.
+
 boto3 reads credentials and region as usual; `AWS_ENDPOINT_URL` points it at another
 endpoint (a moto server in tests).
 """
