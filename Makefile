@@ -70,7 +70,7 @@ migrate: install  ## apply supabase/migrations to DATABASE_URL (no local bootstr
 
 # --- The KPI job's EMR runtime (emr/release.json): its Python minor + its Spark, no more ----
 # .venv-emr/ runs tests/kpis/test_emr_runtime.py. Python comes from pyenv (EMR_PYTHON= to
-# override). boto3: the job's SSM read (docs/kpis.md, Runtime).
+# override). No boto3: the job ships it (pydeps.tar.gz, docs/kpis.md, Runtime).
 .PHONY: emr-runtime
 EMR_RELEASE   := emr/release.json
 EMR_PY_MINOR  := $(shell sed -n 's/^ *"python": *"\([0-9.]*\)".*/\1/p' $(EMR_RELEASE))
@@ -78,7 +78,7 @@ EMR_SPARK     := $(shell sed -n 's/^ *"spark": *"\([0-9.]*\)".*/\1/p' $(EMR_RELE
 PYENV_ROOT    ?= $(HOME)/.pyenv
 EMR_PYTHON    ?= $(lastword $(wildcard $(PYENV_ROOT)/versions/$(EMR_PY_MINOR).*/bin/python))
 EMR_VENV      := .venv-emr
-EMR_STAMP     := $(EMR_VENV)/.installed-py$(EMR_PY_MINOR)-spark$(EMR_SPARK)
+EMR_STAMP     := $(EMR_VENV)/.installed-py$(EMR_PY_MINOR)-spark$(EMR_SPARK)-only
 
 $(EMR_STAMP): $(EMR_RELEASE)
 	@test -n "$(EMR_PY_MINOR)" -a -n "$(EMR_SPARK)" || { echo "emr-runtime: $(EMR_RELEASE) needs \"python\" and \"spark\""; exit 2; }
@@ -87,7 +87,7 @@ $(EMR_STAMP): $(EMR_RELEASE)
 	rm -rf $(EMR_VENV)
 	$(EMR_PYTHON) -m venv $(EMR_VENV)
 	$(EMR_VENV)/bin/pip install --quiet --upgrade pip
-	$(EMR_VENV)/bin/pip install --quiet pyspark==$(EMR_SPARK) boto3
+	$(EMR_VENV)/bin/pip install --quiet pyspark==$(EMR_SPARK)
 	touch $@
 
 emr-runtime: $(EMR_STAMP)  ## .venv-emr: the EMR release's Python + pyspark, for the EMR-runtime test
