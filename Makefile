@@ -22,7 +22,7 @@ install: $(STAMP)
 run: install jdbc  ## embedded Postgres + migrations + every route on http://127.0.0.1:8000
 	$(BIN)/python -m videogen.local
 
-test: install lint chromium node-tools jdbc lambda-runtime  ## lint, the whole suite, then the Lambda-runtime run
+test: install lint chromium node-tools jdbc emr-runtime lambda-runtime  ## lint, the whole suite (KPI job on the EMR runtime too), then the Lambda-runtime run
 	$(BIN)/python -m pytest
 	$(BIN)/python infra/lambda_runtime.py pytest
 
@@ -83,6 +83,30 @@ lambda-runtime: install  ## host-arch deps layer + .venv-lambda [LAMBDA_PYTHON=/
 
 test-lambda: lambda-runtime  ## only the lambda_runtime tests, on the deployed Python + layer
 	$(BIN)/python infra/lambda_runtime.py pytest
+
+# --- The KPI job's EMR runtime (emr/release.json): its Python minor + its Spark, no more ----
+# .venv-emr/ runs tests/kpis/test_emr_runtime.py. Python comes from pyenv (EMR_PYTHON= to
+# override). No boto3: the job ships it (pydeps.tar.gz, docs/kpis.md, Runtime).
+.PHONY: emr-runtime
+EMR_RELEASE   := emr/release.json
+EMR_PY_MINOR  := $(shell sed -n 's/^ *"python": *"\([0-9.]*\)".*/\1/p' $(EMR_RELEASE))
+EMR_SPARK     := $(shell sed -n 's/^ *"spark": *"\([0-9.]*\)".*/\1/p' $(EMR_RELEASE))
+PYENV_ROOT    ?= $(HOME)/.pyenv
+EMR_PYTHON    ?= $(lastword $(wildcard $(PYENV_ROOT)/versions/$(EMR_PY_MINOR).*/bin/python))
+EMR_VENV      := .venv-emr
+EMR_STAMP     := $(EMR_VENV)/.installed-py$(EMR_PY_MINOR)-spark$(EMR_SPARK)-only
+
+$(EMR_STAMP): $(EMR_RELEASE)
+	@test -n "$(EMR_PY_MINOR)" -a -n "$(EMR_SPARK)" || { echo "emr-runtime: $(EMR_RELEASE) needs \"python\" and \"spark\""; exit 2; }
+	@test -n "$(EMR_PYTHON)" && test -x "$(EMR_PYTHON)" || { echo "emr-runtime: no Python $(EMR_PY_MINOR) (the EMR release's) under $(PYENV_ROOT)/versions/: run 'pyenv install $(EMR_PY_MINOR)' or set EMR_PYTHON=/path/to/python$(EMR_PY_MINOR)"; exit 2; }
+	@$(EMR_PYTHON) -c 'import sys; v="%d.%d" % sys.version_info[:2]; sys.exit(0 if v == "$(EMR_PY_MINOR)" else "emr-runtime: $(EMR_PYTHON) is Python " + v + ", the EMR release runs $(EMR_PY_MINOR)")'
+	rm -rf $(EMR_VENV)
+	$(EMR_PYTHON) -m venv $(EMR_VENV)
+	$(EMR_VENV)/bin/pip install --quiet --upgrade pip
+	$(EMR_VENV)/bin/pip install --quiet pyspark==$(EMR_SPARK)
+	touch $@
+
+emr-runtime: $(EMR_STAMP)  ## .venv-emr: the EMR release's Python + pyspark, for the EMR-runtime test
 
 # --- Deployment (docs/deploy.md) ---------------------------------------------------------
 .PHONY: layers package deploy emr-artifacts

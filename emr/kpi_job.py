@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import platform
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -220,6 +221,10 @@ def run(spark, options: JobOptions) -> dict[str, object]:
         "model_rows_written": 0 if options.dry_run else len(model_rows),
         "output_path": options.output_path,
         "dry_run": options.dry_run,
+        # the runtime that really ran (emr/release.json states what EMR should provide)
+        "spark_version": spark.version,
+        "python_version": platform.python_version(),
+        "ansi_mode": spark.conf.get("spark.sql.ansi.enabled"),
         "aggregation_seconds": round(aggregated - started, 3),
         "duration_seconds": round(time.monotonic() - started, 3),
     }

@@ -153,6 +153,8 @@ def _link_or_copy(src: str, dst: str) -> None:
 def stage_service(target: Path, missing: list[Path]) -> None:
     """A copy of what osls reads, plus placeholders for handlers not written yet."""
     shutil.copy2(ROOT / "serverless.yml", target / "serverless.yml")
+    (target / "emr").mkdir()  # serverless.yml reads the EMR release label from emr/release.json
+    shutil.copy2(ROOT / "emr" / "release.json", target / "emr" / "release.json")
     sources = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
     for part in ("infra", "functions", "layers/shared", "layers/deps"):
         src = ROOT / part

@@ -1,9 +1,15 @@
-"""`make emr-artifacts`: the KPI job's entry script, code zip and JDBC jar, uploaded to S3."""
+"""`make emr-artifacts`: the KPI job's entry script, code zip, JDBC jar and pydeps, to S3.
+
+Here pydeps is built from a one-package requirements file (quick); the real one
+(requirements/emr-job.txt) is built and run on the release's Python in
+tests/kpis/test_emr_runtime.py.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import tarfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +21,15 @@ from moto import mock_aws
 from infra import emr_artifacts
 
 REGION = "eu-west-3"
+ARTIFACTS = {"kpi_job.py", "videogen.zip", "postgresql.jar", "pydeps.tar.gz", "manifest.json"}
+
+
+@pytest.fixture
+def requirements(tmp_path: Path) -> Path:
+    """One small pure-Python wheel (six), so the build stays quick."""
+    path = tmp_path / "emr-job.txt"
+    path.write_text("six==1.17.0\n")
+    return path
 
 
 @pytest.fixture
@@ -39,10 +54,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
-def test_build(sources: tuple[Path, Path], tmp_path: Path) -> None:
+def test_build(sources: tuple[Path, Path], requirements: Path, tmp_path: Path) -> None:
     entry, jar = sources
-    built = emr_artifacts.build(entry, jar, tmp_path / "out")
-    assert set(built) == {"kpi_job.py", "videogen.zip", "postgresql.jar", "manifest.json"}
+    built = emr_artifacts.build(entry, jar, tmp_path / "out", requirements)
+    assert set(built) == ARTIFACTS
     with zipfile.ZipFile(built["videogen.zip"]) as archive:
         members = archive.namelist()
     assert "videogen/__init__.py" in members
@@ -52,13 +67,45 @@ def test_build(sources: tuple[Path, Path], tmp_path: Path) -> None:
     assert not any(m.startswith("videogen/local/") or "__pycache__" in m for m in members)
     manifest = json.loads(built["manifest.json"].read_text())
     assert manifest["postgresql.jar"]["sha256"] == hashlib.sha256(jar.read_bytes()).hexdigest()
+    pydeps = built["pydeps.tar.gz"].read_bytes()
+    assert manifest["pydeps.tar.gz"]["sha256"] == hashlib.sha256(pydeps).hexdigest()
 
 
-def test_build_is_reproducible(sources: tuple[Path, Path], tmp_path: Path) -> None:
+def test_pydeps_holds_the_packages_at_its_root(
+    sources: tuple[Path, Path], requirements: Path, tmp_path: Path
+) -> None:
+    """`spark.archives=…#pydeps` unpacks the root as ./pydeps: PYTHONPATH=./pydeps finds six."""
     entry, jar = sources
-    first = emr_artifacts.build(entry, jar, tmp_path / "a")["videogen.zip"].read_bytes()
-    second = emr_artifacts.build(entry, jar, tmp_path / "b")["videogen.zip"].read_bytes()
-    assert first == second
+    built = emr_artifacts.build(entry, jar, tmp_path / "out", requirements)
+    with tarfile.open(built["pydeps.tar.gz"]) as archive:
+        members = {m.name: m for m in archive.getmembers()}
+    assert "six.py" in members
+    assert "six-1.17.0.dist-info/METADATA" in members  # `pip check` reads it on the release Python
+    assert not any("__pycache__" in name or name.startswith("bin/") for name in members)
+    assert {(m.uid, m.gid, m.mtime) for m in members.values()} == {(0, 0, 1577836800)}
+
+
+def test_build_is_reproducible(
+    sources: tuple[Path, Path], requirements: Path, tmp_path: Path
+) -> None:
+    entry, jar = sources
+    first = emr_artifacts.build(entry, jar, tmp_path / "a", requirements)
+    second = emr_artifacts.build(entry, jar, tmp_path / "b", requirements)
+    for name in ("videogen.zip", "pydeps.tar.gz"):
+        assert first[name].read_bytes() == second[name].read_bytes(), name
+
+
+def test_pydeps_refuses_a_package_without_a_pure_python_wheel(tmp_path: Path) -> None:
+    """The build host is x86-64, EMR is ARM64: only `none-any` wheels are the same on both."""
+    requirements = tmp_path / "binary.txt"
+    requirements.write_text("psycopg-binary==3.3.9\n")  # compiled wheels only
+    with pytest.raises(SystemExit, match=r"pure-Python wheels for Python 3\.9"):
+        emr_artifacts.build_pydeps(requirements, tmp_path / "pydeps.tar.gz", "3.9")
+
+
+def test_pydeps_names_a_missing_requirements_file(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="pydeps requirements not found"):
+        emr_artifacts.build_pydeps(tmp_path / "nope.txt", tmp_path / "pydeps.tar.gz", "3.9")
 
 
 def test_build_names_what_is_missing(sources: tuple[Path, Path], tmp_path: Path) -> None:
@@ -69,7 +116,9 @@ def test_build_names_what_is_missing(sources: tuple[Path, Path], tmp_path: Path)
         emr_artifacts.build(tmp_path / "nope.py", jar, tmp_path / "out")
 
 
-def test_upload_to_a_named_bucket(aws: None, sources: tuple[Path, Path], tmp_path: Path) -> None:
+def test_upload_to_a_named_bucket(
+    aws: None, sources: tuple[Path, Path], requirements: Path, tmp_path: Path
+) -> None:
     entry, jar = sources
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket="art", CreateBucketConfiguration={"LocationConstraint": REGION})
@@ -77,12 +126,14 @@ def test_upload_to_a_named_bucket(aws: None, sources: tuple[Path, Path], tmp_pat
         [
             "--bucket", "art", "--region", REGION, "--entry", str(entry),
             "--jdbc-jar", str(jar), "--out", str(tmp_path / "out"),
+            "--requirements", str(requirements),
         ]
     )  # fmt: skip
     assert sorted(uris) == [
         "s3://art/emr/kpi_job.py",
         "s3://art/emr/manifest.json",
         "s3://art/emr/postgresql.jar",
+        "s3://art/emr/pydeps.tar.gz",
         "s3://art/emr/videogen.zip",
     ]
     head = s3.head_object(Bucket="art", Key="emr/postgresql.jar")
@@ -92,7 +143,7 @@ def test_upload_to_a_named_bucket(aws: None, sources: tuple[Path, Path], tmp_pat
 
 
 def test_upload_finds_the_bucket_from_the_stage_stack(
-    aws: None, sources: tuple[Path, Path], tmp_path: Path
+    aws: None, sources: tuple[Path, Path], requirements: Path, tmp_path: Path
 ) -> None:
     entry, jar = sources
     template = {
@@ -105,6 +156,7 @@ def test_upload_finds_the_bucket_from_the_stage_stack(
         [
             "--stage", "prod", "--region", REGION, "--entry", str(entry),
             "--jdbc-jar", str(jar), "--out", str(tmp_path / "out"),
+            "--requirements", str(requirements),
         ]
     )  # fmt: skip
     bucket = uris[0].split("/")[2]
@@ -112,9 +164,11 @@ def test_upload_finds_the_bucket_from_the_stage_stack(
         o["Key"]
         for o in boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=bucket)["Contents"]
     }
-    assert keys == {"emr/kpi_job.py", "emr/videogen.zip", "emr/postgresql.jar", "emr/manifest.json"}
+    assert keys == {f"emr/{name}" for name in ARTIFACTS}
 
 
 def test_default_entry_script_and_jar_are_the_projects() -> None:
     assert Path(__file__).resolve().parents[2] / "emr" / "kpi_job.py" == emr_artifacts.DEFAULT_ENTRY
     assert Path("/usr/share/java/postgresql.jar") == emr_artifacts.DEFAULT_JAR
+    assert emr_artifacts.DEFAULT_REQUIREMENTS.name == "emr-job.txt"
+    assert emr_artifacts.release_python() == "3.9"  # emr/release.json (emr-7.9.0)

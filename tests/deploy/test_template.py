@@ -8,10 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from infra import secrets_wrapper
 
 from .conftest import Packaged
+
+ROOT = Path(__file__).resolve().parents[2]
+EMR_RELEASE = json.loads((ROOT / "emr" / "release.json").read_text())
 
 FUNCTIONS = {
     "Auth": "functions/auth/handler.handler",
@@ -281,6 +285,7 @@ def test_emr_application(packaged: Packaged) -> None:
     assert props["Type"] == "Spark"
     major, minor = map(int, re.fullmatch(r"emr-(\d+)\.(\d+)\.\d+", props["ReleaseLabel"]).groups())
     assert (major, minor) >= (7, 0), "emr-7.x ships Spark 3.5"
+    assert props["ReleaseLabel"] == EMR_RELEASE["label"], "emr/release.json states the label"
     assert props["AutoStartConfiguration"] == {"Enabled": True}
     assert props["AutoStopConfiguration"]["Enabled"] is True
     assert 1 <= props["AutoStopConfiguration"]["IdleTimeoutMinutes"] <= 60
@@ -288,6 +293,13 @@ def test_emr_application(packaged: Packaged) -> None:
     assert "InitialCapacity" not in props, "no pre-initialized capacity (cost)"
     job_role = packaged.resources["EmrJobRole"]["Properties"]["AssumeRolePolicyDocument"]
     assert job_role["Statement"][0]["Principal"] == {"Service": "emr-serverless.amazonaws.com"}
+
+
+def test_serverless_yml_reads_the_emr_release_label_from_emr_release_json() -> None:
+    """One place states the release: the test runtime (make emr-runtime) reads it too."""
+    params = yaml.safe_load((ROOT / "serverless.yml").read_text())["params"]["default"]
+    assert params["emrReleaseLabel"] == "${file(emr/release.json):label}"
+    assert set(EMR_RELEASE) >= {"label", "spark", "python"}
 
 
 def test_daily_kpi_schedule_targets_the_start_function(packaged: Packaged) -> None:

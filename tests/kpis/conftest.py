@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+LTX, KLING = "fal-ai/ltx-video", "fal-ai/kling-video/v2.1/master/text-to-video"
 JDBC_JAR = Path("/usr/share/java/postgresql.jar")
 sys.path.insert(0, str(ROOT / "emr"))
 
@@ -80,6 +81,34 @@ def add_job(
     )
 
 
+def at(day: int, hour: int = 12, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.fixture
+def week(db: psycopg.Connection) -> dict[str, Any]:
+    """Nov 1-5 2026: a busy day, an all-failed day, an empty day, a returning user."""
+    ada, bob, cy = make_user(db), make_user(db), make_user(db)
+    # Nov 1: 2 models, every state, a job without finish time, a deleted account's job
+    add_job(db, user_id=ada, created_at=at(1, 9), duration=10, cost="0.1000")
+    add_job(db, user_id=ada, created_at=at(1, 10), duration=20, cost="0.2000")
+    add_job(db, user_id=bob, created_at=at(1, 11), duration=40, model=KLING, cost="1.4000")
+    add_job(db, user_id=bob, created_at=at(1, 12), status="failed", duration=5)
+    add_job(db, user_id=None, created_at=at(1, 13), status="cancelled", duration=1)
+    add_job(db, user_id=cy, created_at=at(1, 14), status="in_progress", duration=None)
+    add_job(db, user_id=cy, created_at=at(1, 15), duration=None, cost="0.3000")  # no finish
+    # Nov 2: all failed
+    add_job(db, user_id=bob, created_at=at(2, 8), status="failed", duration=3)
+    add_job(db, user_id=cy, created_at=at(2, 9), status="failed", duration=4, model=KLING)
+    # Nov 3: nothing.  Nov 4: ada again, plus a late finish (created 23:50, done next day)
+    add_job(db, user_id=ada, created_at=at(4, 10), duration=60, cost="0.5000")
+    add_job(db, user_id=ada, created_at=at(4, 23, 50), duration=1200, cost="0.5000")
+    # outside the window, but inside the read margin: never counted
+    add_job(db, user_id=bob, created_at=at(1, 0) - timedelta(minutes=5))
+    add_job(db, user_id=bob, created_at=at(6, 0, 5))
+    return {"ada": ada, "bob": bob, "cy": cy}
+
+
 @pytest.fixture(autouse=True)
 def fresh_kpi_runner() -> Iterator[None]:
     """The runner is built once per process, like settings; each test builds its own."""
@@ -105,3 +134,21 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         yield
+
+
+@pytest.fixture
+def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """moto's server on 127.0.0.1 (S3, SSM, ...): a real endpoint, also for subprocesses."""
+    from moto.server import ThreadedMotoServer
+
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()

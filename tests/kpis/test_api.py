@@ -183,6 +183,8 @@ def test_backfill_starts_an_emr_job_run_and_reports_its_state(
     params = submit["sparkSubmitParameters"]
     assert "--jars s3://videogen-artifacts/emr/postgresql.jar" in params
     assert "--py-files s3://videogen-artifacts/emr/videogen.zip" in params
+    assert "spark.archives=s3://videogen-artifacts/emr/pydeps.tar.gz#pydeps" in params
+    assert "spark.emr-serverless.driverEnv.PYTHONPATH=./pydeps" in params
     assert "spark.executor.memory" in params
 
     state = client.get(f"/admin/kpis/runs/{run['run_id']}", headers=admin.headers)

@@ -135,7 +135,7 @@ class Settings(BaseSettings):
     emr_application_id: str | None = None
     emr_execution_role_arn: str | None = None
     emr_artifacts_uri: str | None = Field(
-        None, description="s3://…/emr holding kpi_job.py, videogen.zip, postgresql.jar."
+        None, description="s3://…/emr: kpi_job.py, videogen.zip, postgresql.jar, pydeps.tar.gz."
     )
     emr_output_uri: str | None = Field(None, description="s3://… Parquet output of the job.")
     emr_log_uri: str | None = None

@@ -54,9 +54,17 @@ class EmrServerlessRunner:
     def job_driver(self, start: date, end: date) -> dict[str, Any]:
         arguments = job_arguments(start, end, output_path=self.output_uri, time_zone=self.time_zone)
         arguments += ["--jdbc-url-ssm-parameter", self.database_url_ssm_parameter]
+        # pydeps.tar.gz (boto3 & co., requirements/emr-job.txt) is unpacked as ./pydeps in the
+        # driver's working directory before the driver's Python starts, as AWS's samples do
+        # with `spark.archives=…#environment` and `PYSPARK_PYTHON=./environment/bin/python`:
+        # https://docs.aws.amazon.com/emr/latest/EMR-Serverless-UserGuide/using-python-libraries.html
+        # https://github.com/aws-samples/emr-serverless-samples/tree/main/examples/pyspark/dependencies
+        # Only the driver imports boto3 (the SSM read), so executors get no PYTHONPATH.
         submit = (
             f"--jars {self.artifacts_uri}/postgresql.jar "
             f"--py-files {self.artifacts_uri}/videogen.zip "
+            f"--conf spark.archives={self.artifacts_uri}/pydeps.tar.gz#pydeps "
+            "--conf spark.emr-serverless.driverEnv.PYTHONPATH=./pydeps "
             "--conf spark.sql.session.timeZone=UTC "
             f"{self.spark_sizing}"
         ).strip()
