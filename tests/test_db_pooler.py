@@ -1,13 +1,15 @@
-"""Timeouts that hold behind Supabase's transaction pooler, which drops startup options.
+"""Postgres as Supabase's pooler serves it: timeouts without startup options, verified TLS.
 
-Every connection here goes through `StartupFilteringPooler`, a relay that forwards only
-user, database and application_name to the real test Postgres, as Supavisor does: a
-timeout passed as `options=-c statement_timeout=…` at connect is lost on the way.
+Timeout tests go through `StartupFilteringPooler`, a relay that forwards only user,
+database and application_name to the real test Postgres, as Supavisor does: a timeout
+passed as `options=-c statement_timeout=…` at connect is lost on the way. TLS tests run a
+second embedded Postgres with TLS on, its certificate signed by a throwaway CA.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
@@ -16,8 +18,10 @@ from fastapi.testclient import TestClient
 
 from tests.support.handlers import load_handler
 from tests.support.pooler import StartupFilteringPooler
+from tests.support.tls import Issued, make_ca, make_server_cert
 from tests.support.users import User
-from videogen.db import Database, DatabaseTimeout
+from videogen.db import Database, DatabaseTimeout, DatabaseUnavailable, get_database
+from videogen.db.tls import write_ca_file
 from videogen.local.postgres import EmbeddedPostgres
 
 
@@ -109,3 +113,62 @@ def test_a_request_stuck_behind_a_lock_answers_503_database_timeout(
     assert response.status_code == 503, response.text
     assert response.json()["error"]["code"] == "database_timeout"
     assert response.headers["retry-after"] == "5"
+
+
+# --- verified TLS (sslmode=verify-full with the CA from DATABASE_CA_CERT) ---
+
+
+@pytest.fixture(scope="module")
+def tls_pooler(postgres: EmbeddedPostgres) -> Iterator[tuple[StartupFilteringPooler, Issued]]:
+    """The pooler stand-in terminating TLS with a certificate for 127.0.0.1 signed by a
+    throwaway CA, as Supavisor does with one signed by Supabase's CA."""
+    ca = make_ca("Supabase Root 2021 CA (test stand-in)")
+    relay = StartupFilteringPooler(
+        postgres.port, tls=make_server_cert(ca, ("127.0.0.1", "localhost"))
+    )
+    yield relay, ca
+    relay.close()
+
+
+def test_verified_tls_with_the_ca_from_settings(
+    configure: Callable[..., None],
+    tls_pooler: tuple[StartupFilteringPooler, Issued],
+    database_url: str,
+) -> None:
+    relay, ca = tls_pooler
+    url = relay.url(urlsplit(database_url).path.lstrip("/"))
+    configure(DATABASE_URL=f"{url}?sslmode=verify-full", DATABASE_CA_CERT=ca.cert_pem)
+    db = get_database()
+    with db.connection() as conn:
+        assert conn.execute("select 1 as one").fetchone() == {"one": 1}
+        assert conn.pgconn.ssl_in_use
+        assert conn.info.get_parameters()["sslmode"] == "verify-full"
+        assert Path(conn.info.get_parameters()["sslrootcert"]).read_text().strip() == (
+            ca.cert_pem.strip()
+        )
+
+
+def test_a_server_certificate_from_another_ca_is_refused(
+    configure: Callable[..., None],
+    tls_pooler: tuple[StartupFilteringPooler, Issued],
+    database_url: str,
+) -> None:
+    relay, _ = tls_pooler
+    url = relay.url(urlsplit(database_url).path.lstrip("/"))
+    configure(
+        DATABASE_URL=f"{url}?sslmode=verify-full",
+        DATABASE_CA_CERT=make_ca("Someone Else's CA").cert_pem,
+        DB_CONNECT_TIMEOUT_SECONDS="1",
+    )
+    with pytest.raises(DatabaseUnavailable), get_database().connection() as conn:
+        conn.execute("select 1")
+
+
+def test_the_ca_file_is_written_once_under_its_content_hash(tmp_path: Path) -> None:
+    first_pem, second_pem = make_ca().cert_pem, make_ca().cert_pem
+    first = write_ca_file(first_pem, str(tmp_path))
+    assert first.read_text() == first_pem.strip() + "\n"
+    assert write_ca_file(first_pem, str(tmp_path)) == first
+    second = write_ca_file(second_pem, str(tmp_path))
+    assert second != first and second.read_text().startswith("-----BEGIN CERTIFICATE-----")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([first.name, second.name])

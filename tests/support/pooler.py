@@ -5,19 +5,27 @@ Supavisor reads the client's startup packet into a fixed set of fields (user, da
 search_path, application_name, log_level; anything else is an "invalid option") and opens
 its own server connections, so a client's `options=-c statement_timeout=…` never reaches
 Postgres: https://github.com/supabase/supavisor/blob/main/lib/supavisor/client_handler/startup_params.ex
-This relay does the same with a real Postgres behind it: it answers TLS/GSS requests with
-"N" (no encryption, as on the local test server), forwards a StartupMessage that keeps only
-`user`, `database` and `application_name`, then relays bytes both ways. It records what each
-client sent, so a test can also say what the client asked for.
+This relay does the same with a real Postgres behind it: it forwards a StartupMessage that
+keeps only `user`, `database` and `application_name`, then relays bytes both ways. It
+records what each client sent, so a test can also say what the client asked for.
+
+Like Supavisor, it terminates TLS itself when given a certificate (answering the client's
+SSLRequest with "S", https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-SSL);
+without one it answers "N". GSS encryption is always declined ("N").
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import struct
+import tempfile
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.support.tls import Issued
 
 SSL_REQUEST = 80877103
 GSSENC_REQUEST = 80877104
@@ -68,9 +76,18 @@ def _pump(source: socket.socket, target: socket.socket) -> None:
 class StartupFilteringPooler:
     upstream_port: int
     upstream_host: str = "127.0.0.1"
+    tls: Issued | None = None
     startups: list[dict[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self._tls_context: ssl.SSLContext | None = None
+        if self.tls is not None:
+            folder = Path(tempfile.mkdtemp(prefix="pooler-tls-"))
+            (folder / "cert.pem").write_text(self.tls.cert_pem)
+            (folder / "key.pem").write_text(self.tls.key_pem)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+            self._tls_context = context
         self._server = socket.create_server(("127.0.0.1", 0))
         self.port = self._server.getsockname()[1]
         self._closed = False
@@ -97,6 +114,10 @@ class StartupFilteringPooler:
                 (length,) = struct.unpack("!I", _read_exact(client, 4))
                 body = _read_exact(client, length - 4)
                 (code,) = struct.unpack("!I", body[:4])
+                if code == SSL_REQUEST and self._tls_context is not None:
+                    client.sendall(b"S")
+                    client = self._tls_context.wrap_socket(client, server_side=True)
+                    continue
                 if code in (SSL_REQUEST, GSSENC_REQUEST):
                     client.sendall(b"N")
                     continue
