@@ -47,8 +47,9 @@ class Settings(BaseSettings):
     db_idle_in_transaction_timeout_ms: int = Field(
         300_000,
         ge=0,
-        description="Ends a transaction left idle this long (0: never). Above the longest "
-        "function timeout (reconcile, 300 s): only a frozen or killed invocation reaches it.",
+        description="Ends a transaction left idle this long (0: never). No shorter than the "
+        "longest function timeout (reconcile, 300 s): only a frozen or killed invocation "
+        "reaches it.",
     )
 
     # --- Identity (Supabase Auth, or the local identity store) ---
