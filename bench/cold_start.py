@@ -75,12 +75,21 @@ def script_for(function: str, import_only: bool = False) -> str:
     return EVENT + load + call + check
 
 
+def _throwaway_ca() -> str:
+    """A CA certificate for the production settings' TLS check (no connection is made)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.support.tls import make_ca
+
+    return make_ca().cert_pem
+
+
 def production_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env.update(
         APP_ENV="production",
         LOG_LEVEL="WARNING",
-        DATABASE_URL="postgresql://postgres@127.0.0.1:9/postgres",
+        DATABASE_URL="postgresql://postgres@127.0.0.1:9/postgres?sslmode=verify-full",
+        DATABASE_CA_CERT=_throwaway_ca(),
         SUPABASE_URL="https://ref.supabase.co",
         SUPABASE_ANON_KEY="anon",
         SUPABASE_SERVICE_ROLE_KEY="service",

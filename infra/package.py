@@ -64,6 +64,7 @@ CI_CONFIG = {
 # SecureString parameters: read by the functions at cold start, never by osls.
 SECRET_NAMES = (
     "database-url",
+    "database-ca-cert",
     "supabase-anon-key",
     "supabase-service-role-key",
     "supabase-jwt-secret",

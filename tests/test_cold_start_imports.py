@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.tls import make_ca
+
 ROOT = Path(__file__).resolve().parents[1]
 # Also on the Lambda runtime (make test): the handlers' imports, there from the layer.
 pytestmark = pytest.mark.lambda_runtime
@@ -43,7 +45,8 @@ def test_handler_import_loads_no_heavy_client(function: str) -> None:
     env = {
         **os.environ,
         "APP_ENV": "production",
-        "DATABASE_URL": "postgresql://postgres@127.0.0.1:9/postgres",
+        "DATABASE_URL": "postgresql://postgres@127.0.0.1:9/postgres?sslmode=verify-full",
+        "DATABASE_CA_CERT": make_ca().cert_pem,
         "SUPABASE_URL": "https://ref.supabase.co",
         "SUPABASE_ANON_KEY": "anon",
         "SUPABASE_SERVICE_ROLE_KEY": "service",

@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from tests.support.tls import make_ca
 from videogen.settings import Settings
+
+SUPABASE_POOLER = "postgresql://postgres.ref:pw@aws-0-eu-west-3.pooler.supabase.com:6543/postgres"
+CA_PEM = make_ca("Supabase Root 2021 CA (test stand-in)").cert_pem
+
+
+def production(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
+    """A complete production environment, the database URL and CA included."""
+    values = {
+        "APP_ENV": "production",
+        "DATABASE_URL": f"{SUPABASE_POOLER}?sslmode=verify-full",
+        "DATABASE_CA_CERT": CA_PEM,
+        "SUPABASE_URL": "https://ref.supabase.co",
+        "SUPABASE_ANON_KEY": "anon-key-value",
+        "SUPABASE_SERVICE_ROLE_KEY": "service-role-value",
+        "FAL_KEY": "fal-key-value",
+        "COPY_QUEUE_URL": "https://sqs.eu-west-3.amazonaws.com/1/videogen-copies",
+        **env,
+    }
+    for key, value in values.items():
+        if value:
+            monkeypatch.setenv(key, value)
+        else:
+            monkeypatch.delenv(key, raising=False)
 
 
 def test_local_defaults_pick_local_adapters(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -41,12 +67,7 @@ def test_production_names_every_missing_variable(monkeypatch: pytest.MonkeyPatch
 
 
 def test_production_complete(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("APP_ENV", "production")
-    monkeypatch.setenv("SUPABASE_URL", "https://ref.supabase.co")
-    monkeypatch.setenv("SUPABASE_ANON_KEY", "anon-key-value")
-    monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", "service-role-value")
-    monkeypatch.setenv("FAL_KEY", "fal-key-value")
-    monkeypatch.setenv("COPY_QUEUE_URL", "https://sqs.eu-west-3.amazonaws.com/1/videogen-copies")
+    production(monkeypatch)
     settings = Settings()
     assert settings.identity == "supabase"
     assert settings.storage == "s3" and settings.generation == "fal"
@@ -73,4 +94,54 @@ def test_s3_endpoint_needs_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STORAGE_BACKEND", "s3")
     monkeypatch.setenv("STORAGE_ENDPOINT_URL", "https://ref.storage.supabase.co/storage/v1/s3")
     with pytest.raises(ValueError, match="STORAGE_ACCESS_KEY_ID, STORAGE_SECRET_ACCESS_KEY"):
+        Settings()
+
+
+@pytest.mark.parametrize(
+    "query", ["", "?sslmode=require", "?sslmode=prefer", "?sslmode=verify-ca", "?sslmode=disable"]
+)
+def test_production_refuses_a_database_url_without_verified_tls(
+    monkeypatch: pytest.MonkeyPatch, query: str
+) -> None:
+    """libpq's default (prefer) and `require` encrypt without checking who answers."""
+    production(monkeypatch, DATABASE_URL=SUPABASE_POOLER + query)
+    with pytest.raises(ValueError, match=r"DATABASE_URL must carry sslmode=verify-full"):
+        Settings()
+
+
+def test_production_needs_the_databases_ca(monkeypatch: pytest.MonkeyPatch) -> None:
+    production(monkeypatch, DATABASE_CA_CERT="")
+    with pytest.raises(ValueError, match=r"Missing required settings.*DATABASE_CA_CERT"):
+        Settings()
+
+
+def test_production_ca_may_be_a_file_named_in_the_url(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    url = f"{SUPABASE_POOLER}?sslmode=verify-full&sslrootcert={tmp_path}/ca.pem"
+    production(monkeypatch, DATABASE_URL=url, DATABASE_CA_CERT="")
+    assert Settings().database_ca_cert is None
+    production(monkeypatch, DATABASE_URL=url, DATABASE_CA_CERT=CA_PEM)
+    with pytest.raises(ValueError, match=r"sslrootcert and DATABASE_CA_CERT is set: keep one"):
+        Settings()
+
+
+def test_ca_that_is_not_a_pem_certificate(monkeypatch: pytest.MonkeyPatch) -> None:
+    production(monkeypatch, DATABASE_CA_CERT="/opt/certs/prod-ca-2021.crt")
+    with pytest.raises(ValueError, match=r"DATABASE_CA_CERT must be a PEM certificate"):
+        Settings()
+
+
+def test_local_database_url_needs_no_tls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:54322/postgres")
+    assert Settings().database_tls_problems() == []
+
+
+def test_key_cache_and_leeway_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings()
+    assert settings.jwt_leeway_seconds == 5
+    assert settings.jwks_max_stale_seconds == 3600
+    assert settings.key_fetch_cooldown_seconds == 30
+    monkeypatch.setenv("JWT_LEEWAY_SECONDS", "600")
+    with pytest.raises(ValueError, match="jwt_leeway_seconds"):
         Settings()

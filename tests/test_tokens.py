@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -21,7 +22,9 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from tests.conftest import TEST_JWT_SECRET
 from tests.support.handlers import load_handler
+from tests.support.keyserver import KeyServer
 from videogen.auth.deps import get_token_verifier
+from videogen.auth.tokens import JwksUnavailable
 
 SUPABASE_URL = "https://ref.supabase.co"
 ISSUER = f"{SUPABASE_URL}/auth/v1"
@@ -57,8 +60,12 @@ class Keys:
             },
         ]
 
+        self.down = False
+
     def handler(self, request: httpx.Request) -> httpx.Response:
         self.fetches += 1
+        if self.down:
+            raise httpx.ConnectError("Supabase unreachable")
         return httpx.Response(200, json={"keys": self.served})
 
 
@@ -200,3 +207,93 @@ def test_jwks_down_is_503(configure: Callable[..., None]) -> None:
 def test_missing_or_malformed_authorization(client, header, code) -> None:
     headers = {"Authorization": header} if header is not None else {}
     assert_401(client.get("/me", headers=headers), code)
+
+
+def test_concurrent_checks_against_a_hanging_jwks_share_one_fetch(
+    configure: Callable[..., None],
+) -> None:
+    """The issue's reproduction: with Supabase's JWKS hanging, six concurrent checks each
+    waited their turn behind the cache's lock and failed one timeout apart (2, 4, … 12 s).
+    Now one fetch is made, all six fail with it, and the next check fails fast."""
+    server = KeyServer({"keys": []})
+    server.mode = "hang"
+    # a real HTTP server standing in for <SUPABASE_URL>/auth/v1/.well-known/jwks.json
+    configure(SUPABASE_URL=server.url, JWT_JWKS_ENABLED="true", HTTP_TIMEOUT_SECONDS="0.5")
+    verifier = get_token_verifier()
+    key = ec.generate_private_key(ec.SECP256R1())
+    token = jwt.encode(
+        claims(iss=f"{server.url}/auth/v1"), key, algorithm="ES256", headers={"kid": "ec1"}
+    )
+    barrier = threading.Barrier(6)
+    outcomes: list[BaseException | None] = [None] * 6
+
+    def check(index: int) -> None:
+        barrier.wait()
+        try:
+            verifier.verify(token)
+        except Exception as exc:
+            outcomes[index] = exc
+
+    threads = [threading.Thread(target=check, args=(i,)) for i in range(6)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert not any(t.is_alive() for t in threads)
+        assert all(isinstance(o, JwksUnavailable) for o in outcomes), outcomes
+        assert server.hits == 1
+        with pytest.raises(JwksUnavailable):  # within the cooldown: no new request
+            verifier.verify(token)
+        assert server.hits == 1
+    finally:
+        server.close()
+
+
+def test_stale_jwks_keeps_verifying_while_supabase_is_unreachable(client, keys) -> None:
+    token = jwt.encode(claims(), keys.ec, algorithm="ES256", headers={"kid": "ec1"})
+    assert me(client, token).status_code == 404
+    cache = get_token_verifier()._jwks._keys
+    cache._fetched_at -= 601  # past JWKS_CACHE_SECONDS, within JWKS_MAX_STALE_SECONDS
+    keys.down = True
+    assert me(client, token).status_code == 404  # verified with the stale keys
+    assert keys.fetches == 2  # one refresh was tried
+    cache._fetched_at -= 3600  # past the stale grace as well
+    cache._failed_at -= 31  # and past the failure cooldown
+    response = me(client, token)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "identity_unavailable"
+    assert keys.fetches == 3
+
+
+@pytest.mark.parametrize("claim", ["iat", "nbf"])
+def test_a_few_seconds_of_clock_skew_on_iat_and_nbf(client, keys, claim: str) -> None:
+    """Supabase's clock a little ahead of ours: a fresh token is accepted (JWT_LEEWAY_SECONDS,
+    5 by default); a token dated a minute ahead is not."""
+    now = int(time.time())
+    ahead = jwt.encode(
+        claims(**{claim: now + 3}), keys.ec, algorithm="ES256", headers={"kid": "ec1"}
+    )
+    assert me(client, ahead).status_code == 404
+    future = jwt.encode(
+        claims(**{claim: now + 60}), keys.ec, algorithm="ES256", headers={"kid": "ec1"}
+    )
+    response = me(client, future)
+    assert_401(response)
+    assert "not valid yet" in response.json()["error"]["message"]
+
+
+def test_leeway_does_not_stretch_expiry(client, keys) -> None:
+    token = jwt.encode(
+        claims(exp=int(time.time()) - 2), keys.ec, algorithm="ES256", headers={"kid": "ec1"}
+    )
+    assert_401(me(client, token), "token_expired")
+
+
+def test_leeway_is_a_setting(configure: Callable[..., None], keys) -> None:
+    configure(JWT_LEEWAY_SECONDS="0")
+    client = TestClient(load_handler("auth").app)
+    ahead = jwt.encode(
+        claims(iat=int(time.time()) + 3), keys.ec, algorithm="ES256", headers={"kid": "ec1"}
+    )
+    assert_401(me(client, ahead))

@@ -34,10 +34,24 @@ class Settings(BaseSettings):
     )
 
     # --- Postgres (Supabase in production, embedded locally) ---
-    database_url: SecretStr | None = None
+    database_url: SecretStr | None = Field(
+        None, description="Production: sslmode=verify-full, with DATABASE_CA_CERT (docs/deploy.md)."
+    )
+    database_ca_cert: str | None = Field(
+        None,
+        description="PEM of the CA that signs the database's certificate (Supabase's); "
+        "written to the temp folder at cold start and used as libpq's sslrootcert.",
+    )
     db_pool_max_size: int = Field(4, ge=1, le=50)
     db_connect_timeout_seconds: int = Field(5, ge=1, le=60)
     db_statement_timeout_ms: int = Field(10_000, ge=100)
+    db_idle_in_transaction_timeout_ms: int = Field(
+        300_000,
+        ge=0,
+        description="Ends a transaction left idle this long (0: never). No shorter than the "
+        "longest function timeout (reconcile, 300 s): only a frozen or killed invocation "
+        "reaches it.",
+    )
 
     # --- Identity (Supabase Auth, or the local identity store) ---
     identity_backend: IdentityBackend | None = None
@@ -51,6 +65,23 @@ class Settings(BaseSettings):
         None, description="Verify ES256/RS256 tokens against Supabase's JWKS (default: Supabase)."
     )
     jwks_cache_seconds: int = Field(600, ge=0, le=3600)
+    jwks_max_stale_seconds: int = Field(
+        3600,
+        ge=0,
+        le=86_400,
+        description="How long past JWKS_CACHE_SECONDS the last keys still verify tokens "
+        "while Supabase's JWKS cannot be fetched.",
+    )
+    key_fetch_cooldown_seconds: float = Field(
+        30,
+        ge=0,
+        le=600,
+        description="After a failed signing-key fetch, callers without keys fail at once "
+        "(503) for this long instead of each waiting for another fetch.",
+    )
+    jwt_leeway_seconds: int = Field(
+        5, ge=0, le=60, description="Clock skew allowed on a token's iat and nbf (not exp)."
+    )
     access_token_ttl_seconds: int = Field(3600, ge=60, le=86_400)
     local_auth_autoconfirm: bool = True
     password_min_length: int = Field(8, ge=6, le=72)
@@ -231,6 +262,12 @@ class Settings(BaseSettings):
         missing: list[str] = []
         if self.database_url is None:
             missing.append("DATABASE_URL")
+        elif (
+            self.app_env == "production"
+            and self.database_ca_cert is None
+            and "sslrootcert" not in (_url_query(self.database_url.get_secret_value()) or {})
+        ):
+            missing.append("DATABASE_CA_CERT")
         if self.identity == "supabase":
             if self.supabase_url == type(self).model_fields["supabase_url"].default:
                 missing.append("SUPABASE_URL")
@@ -257,6 +294,28 @@ class Settings(BaseSettings):
             missing.append("SUPABASE_JWT_SECRET")
         return sorted(set(missing))
 
+    def database_tls_problems(self) -> list[str]:
+        """Why the database connection would not be verified TLS. Production only: libpq's
+        default `sslmode=prefer` encrypts without checking who answers."""
+        problems: list[str] = []
+        if self.database_ca_cert is not None and _PEM_CERT not in self.database_ca_cert:
+            problems.append(f"DATABASE_CA_CERT must be a PEM certificate ({_PEM_CERT} …)")
+        if self.app_env != "production" or self.database_url is None:
+            return problems
+        query = _url_query(self.database_url.get_secret_value())
+        if query is None:
+            return [*problems, "DATABASE_URL must be a postgresql:// URL"]
+        if query.get("sslmode") != "verify-full":
+            problems.append(
+                "DATABASE_URL must carry sslmode=verify-full in production (TLS that checks "
+                "the server's certificate and host name; docs/deploy.md)"
+            )
+        if "sslrootcert" in query and self.database_ca_cert is not None:
+            problems.append(
+                "DATABASE_URL names an sslrootcert and DATABASE_CA_CERT is set: keep one"
+            )
+        return problems
+
     @model_validator(mode="after")
     def _check_required(self) -> Settings:
         missing = self.required_missing()
@@ -267,7 +326,23 @@ class Settings(BaseSettings):
                 + ", ".join(missing)
                 + hint
             )
+        problems = self.database_tls_problems()
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
+
+
+_PEM_CERT = "-----BEGIN CERTIFICATE-----"
+
+
+def _url_query(url: str) -> dict[str, str] | None:
+    """The query parameters of a postgresql:// URL; None for anything else."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        return None
+    return dict(parse_qsl(parts.query))
 
 
 def _host_of(url: str) -> str:

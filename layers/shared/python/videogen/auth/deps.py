@@ -27,6 +27,8 @@ def get_token_verifier() -> TokenVerifier:
             settings.jwks_url,
             ttl=settings.jwks_cache_seconds,
             timeout=settings.http_timeout_seconds,
+            max_stale=settings.jwks_max_stale_seconds,
+            failure_cooldown=settings.key_fetch_cooldown_seconds,
         )
         if settings.jwks_enabled
         else None
@@ -36,6 +38,7 @@ def get_token_verifier() -> TokenVerifier:
         audience=settings.jwt_audience,
         secret=secret.get_secret_value() if secret else None,
         jwks=jwks,
+        leeway=settings.jwt_leeway_seconds,
     )
 
 

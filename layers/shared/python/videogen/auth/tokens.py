@@ -5,10 +5,15 @@ older projects, with the HS256 JWT secret. The algorithm in the token header dec
 key is used, and each algorithm only ever gets its own kind of key: an HS256 token is checked
 against the configured secret, never against a public key (no algorithm confusion), and
 `none` is never accepted. `exp`, `aud` and `iss` are always required and checked.
+
+Clocks differ by a few seconds between Supabase and Lambda: a token minted "now" can carry an
+`iat` (or `nbf`) slightly in our future. `leeway` allows that much skew on `iat`/`nbf` only;
+PyJWT's own `leeway` would stretch `exp` too, so expiry is checked again without it.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -54,9 +59,11 @@ def _parse_jwks(document: dict[str, Any]) -> dict[str, PyJWK]:
 
 
 class JwksCache:
-    """Supabase's JWKS, cached for `ttl` seconds and refetched early for an unknown `kid`
-    (at most once per `min_refetch_interval`). A failed fetch is a 503: tokens are not
-    checked against keys older than the TTL."""
+    """Supabase's JWKS, fresh for `ttl` seconds and refetched early for an unknown `kid`
+    (at most once per `min_refetch_interval`). Past `ttl` the keys keep verifying for up to
+    `max_stale` seconds while one refresh runs or when Supabase cannot be reached (a revoked
+    key disappears at the first successful fetch); past that, or with no keys at all, a
+    failed fetch is a 503. See `videogen.keysets` for the single-flight and cooldown rules."""
 
     def __init__(
         self,
@@ -65,6 +72,8 @@ class JwksCache:
         ttl: float = 600,
         timeout: float = 5.0,
         min_refetch_interval: float = 30.0,
+        max_stale: float = 3600.0,
+        failure_cooldown: float = 30.0,
         http: httpx.Client | None = None,
     ) -> None:
         self._keys = KeySetCache(
@@ -74,7 +83,8 @@ class JwksCache:
             min_refetch=min_refetch_interval,
             timeout=timeout,
             unavailable=JwksUnavailable,
-            keep_stale_on_error=False,
+            max_stale=max_stale,
+            failure_cooldown=failure_cooldown,
             http=http,
         )
 
@@ -95,6 +105,7 @@ class TokenVerifier:
         jwks: JwksCache | None = None,
         leeway: int = 0,
     ) -> None:
+        """`leeway`: seconds of clock skew allowed on `iat` and `nbf`, never on `exp`."""
         if secret is None and jwks is None:
             raise ValueError("A token verifier needs a secret, a JWKS, or both.")
         self.issuer = issuer
@@ -139,12 +150,16 @@ class TokenVerifier:
             )
         except jwt.ExpiredSignatureError as exc:
             raise InvalidToken("The access token has expired.", code="token_expired") from exc
+        except jwt.ImmatureSignatureError as exc:
+            raise InvalidToken("The access token is not valid yet (iat or nbf).") from exc
         except jwt.InvalidAudienceError as exc:
             raise InvalidToken("The access token is not meant for this API.") from exc
         except jwt.InvalidIssuerError as exc:
             raise InvalidToken("The access token was issued by someone else.") from exc
         except jwt.PyJWTError as exc:
             raise InvalidToken() from exc
+        if self._leeway and int(claims["exp"]) <= time.time():  # no leeway on expiry
+            raise InvalidToken("The access token has expired.", code="token_expired")
         try:
             user_id = UUID(str(claims["sub"]))
         except ValueError as exc:

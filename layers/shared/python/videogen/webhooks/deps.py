@@ -16,6 +16,7 @@ def get_webhook_verifier() -> FalWebhookVerifier:
     return FalWebhookVerifier(
         settings.fal_webhook_jwks_url,
         tolerance_seconds=settings.webhook_tolerance_seconds,
+        failure_cooldown_seconds=settings.key_fetch_cooldown_seconds,
         timeout=settings.http_timeout_seconds,
     )
 

@@ -3,8 +3,9 @@
 Headers `X-Fal-Webhook-Request-Id`, `-User-Id`, `-Timestamp` (epoch seconds) and
 `-Signature` (hex). The signed message is the request id, user id, timestamp and the hex
 SHA-256 of the raw body, joined by newlines, in UTF-8; it must verify with ED25519 against
-one of the keys of fal's JWKS. Keys are cached up to 24 hours and refetched once (at most
-every minute) when no cached key verifies, so a key rotation is picked up quickly.
+one of the keys of fal's JWKS. Keys are fresh for 24 hours and refetched once (at most
+every minute) when no cached key verifies, so a key rotation is picked up quickly; past 24 h
+they keep verifying for another 24 h while fal's JWKS cannot be fetched (`videogen.keysets`).
 """
 
 from __future__ import annotations
@@ -80,11 +81,12 @@ class FalWebhookVerifier:
         tolerance_seconds: int = 300,
         cache_seconds: float = 86_400,
         min_refetch_seconds: float = 60,
+        max_stale_seconds: float = 86_400,
+        failure_cooldown_seconds: float = 30,
         timeout: float = 5.0,
         http: httpx.Client | None = None,
     ) -> None:
         self.tolerance_seconds = tolerance_seconds
-        # A failed refetch keeps the keys we have: fal retries failed deliveries anyway.
         self._keys = KeySetCache(
             jwks_url,
             _parse_fal_jwks,
@@ -92,7 +94,8 @@ class FalWebhookVerifier:
             min_refetch=min_refetch_seconds,
             timeout=timeout,
             unavailable=SignatureKeysUnavailable,
-            keep_stale_on_error=True,
+            max_stale=max_stale_seconds,
+            failure_cooldown=failure_cooldown_seconds,
             http=http,
         )
 
