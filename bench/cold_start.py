@@ -75,35 +75,22 @@ def script_for(function: str, import_only: bool = False) -> str:
     return EVENT + load + call + check
 
 
-def _throwaway_ca() -> str:
-    """A CA certificate for the production settings' TLS check (no connection is made)."""
+def bench_env() -> dict[str, str]:
+    """Production settings (tests/support/production.py), with an HS256 secret so the first
+    request verifies a token without a JWKS server."""
     sys.path.insert(0, str(ROOT))
-    from tests.support.tls import make_ca
+    from tests.support.production import production_env
 
-    return make_ca().cert_pem
-
-
-def production_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env.update(
-        APP_ENV="production",
-        LOG_LEVEL="WARNING",
-        DATABASE_URL="postgresql://postgres@127.0.0.1:9/postgres?sslmode=verify-full",
-        DATABASE_CA_CERT=_throwaway_ca(),
-        SUPABASE_URL="https://ref.supabase.co",
-        SUPABASE_ANON_KEY="anon",
-        SUPABASE_SERVICE_ROLE_KEY="service",
-        SUPABASE_JWT_SECRET="bench-secret-bench-secret-bench-secret",
-        JWT_JWKS_ENABLED="false",
-        FAL_KEY="fal",
-        STORAGE_BUCKET="videos",
-        AWS_DEFAULT_REGION="eu-west-3",
-        EMR_APPLICATION_ID="app",
-        EMR_EXECUTION_ROLE_ARN="arn:aws:iam::1:role/emr",
-        KPI_RUNNER_BACKEND="emr",
-        EMR_ARTIFACTS_URI="s3://artifacts/emr",
-        EMR_OUTPUT_URI="s3://kpis/parquet",
-        EMR_DATABASE_URL_SSM_PARAMETER="/videogen/bench/database-url",
+        production_env(
+            LOG_LEVEL="WARNING",
+            SUPABASE_JWT_SECRET="bench-secret-bench-secret-bench-secret",
+            JWT_JWKS_ENABLED="false",
+            STORAGE_BUCKET="videos",
+            AWS_DEFAULT_REGION="eu-west-3",
+            KPI_RUNNER_BACKEND="emr",
+        )
     )
     return env
 
@@ -125,7 +112,7 @@ def main() -> None:
         "--import-only", action="store_true", help="no first request (the bare app answers none)"
     )
     args = parser.parse_args()
-    env = production_env()
+    env = bench_env()
     functions = args.functions or sorted(
         p.parent.name for p in (ROOT / "functions").glob("*/handler.py")
     )

@@ -99,10 +99,19 @@ def main() -> None:
         warm = make_jobs(url, user, 5)
         deliver_all(handler, fal, warm, ok=False)  # warm: imports, JWKS, pool
         ok_jobs, error_jobs, sql_jobs = (make_jobs(url, user, args.jobs) for _ in range(3))
+        slow_jobs = make_jobs(url, user, max(args.jobs // 10, 10))
         results = {
             "delivery_ok_copy_queued": summary(deliver_all(handler, fal, ok_jobs, ok=True)),
             "delivery_error": summary(deliver_all(handler, fal, error_jobs, ok=False)),
         }
+        # A video host that takes 20 s to answer (a large video, a slow CDN): the webhook
+        # never fetches it, so its answer time must not move.
+        fal.media_delay = 20.0
+        results["delivery_ok_media_host_20s_slow"] = summary(
+            deliver_all(handler, fal, slow_jobs, ok=True)
+        )
+        fal.media_delay = 0.0
+        assert fal.media_fetches == 0, "the webhook must not download the video"
         before = table_stats(url)
         results["delivery_duplicate"] = summary(deliver_all(handler, fal, error_jobs, ok=False))
         after = table_stats(url)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.tls import make_ca
+from tests.support.production import production_env
 
 ROOT = Path(__file__).resolve().parents[1]
 # Also on the Lambda runtime (make test): the handlers' imports, there from the layer.
@@ -42,24 +42,7 @@ def test_handler_import_loads_no_heavy_client(function: str) -> None:
         "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
         f"print(json.dumps(sorted(m for m in {LAZY!r} if m in sys.modules)))\n"
     )
-    env = {
-        **os.environ,
-        "APP_ENV": "production",
-        "DATABASE_URL": "postgresql://postgres@127.0.0.1:9/postgres?sslmode=verify-full",
-        "DATABASE_CA_CERT": make_ca().cert_pem,
-        "SUPABASE_URL": "https://ref.supabase.co",
-        "SUPABASE_ANON_KEY": "anon",
-        "SUPABASE_SERVICE_ROLE_KEY": "service",
-        "FAL_KEY": "fal",
-        "FAL_ACCOUNT_ID": "fal-account",
-        "WEBHOOK_TOKEN_SECRET": "webhook-secret",
-        "COPY_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/1/videogen-copies",
-        "EMR_APPLICATION_ID": "app",
-        "EMR_EXECUTION_ROLE_ARN": "arn:aws:iam::1:role/emr",
-        "EMR_ARTIFACTS_URI": "s3://a/emr",
-        "EMR_OUTPUT_URI": "s3://k/parquet",
-        "EMR_DATABASE_URL_SSM_PARAMETER": "/videogen/test/database-url",
-    }
+    env = {**os.environ, **production_env()}
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
     )

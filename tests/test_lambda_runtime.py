@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from infra import lambda_runtime
+from tests.support.production import production_env
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/handler.py"))
@@ -27,19 +28,7 @@ inside = pytest.mark.skipif(
     not IN_LAMBDA_RUNTIME, reason="checks the run on .venv-lambda (make test runs it there)"
 )
 # Production settings, so each handler imports what it imports in Lambda (no local stack).
-PRODUCTION = {
-    "APP_ENV": "production",
-    "DATABASE_URL": "postgresql://postgres@127.0.0.1:9/postgres",
-    "SUPABASE_URL": "https://ref.supabase.co",
-    "SUPABASE_ANON_KEY": "anon",
-    "SUPABASE_SERVICE_ROLE_KEY": "service",
-    "FAL_KEY": "fal",
-    "EMR_APPLICATION_ID": "app",
-    "EMR_EXECUTION_ROLE_ARN": "arn:aws:iam::1:role/emr",
-    "EMR_ARTIFACTS_URI": "s3://a/emr",
-    "EMR_OUTPUT_URI": "s3://k/parquet",
-    "EMR_DATABASE_URL_SSM_PARAMETER": "/videogen/test/database-url",
-}
+PRODUCTION = production_env()
 
 
 def _deployed_runtime() -> str:
