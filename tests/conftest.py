@@ -1,5 +1,6 @@
-"""Fixtures: one real embedded Postgres per test run, migrated with the project's runner;
-every test starts from empty tables and fresh settings read from the environment."""
+"""Fixtures: one real embedded Postgres and one real S3 server (SeaweedFS, as `make run`
+starts) per test run; every test starts from empty tables, an empty bucket and fresh
+settings read from the environment."""
 
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ from videogen.db import get_database
 from videogen.db.migrations import migrate
 from videogen.generations.provider import get_provider
 from videogen.local.fal_simulator import get_simulator
+from videogen.local.object_store import (
+    LOCAL_ACCESS_KEY_ID,
+    LOCAL_SECRET_ACCESS_KEY,
+    SeaweedPorts,
+    SeaweedS3,
+)
 from videogen.local.postgres import EmbeddedPostgres, free_port
 from videogen.settings import get_settings
 from videogen.storage.base import get_object_store
@@ -38,11 +45,42 @@ TABLES = [
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
+    """SeaweedFS, spawned first so that it boots while Postgres starts (`s3_endpoint`)."""
+    server = SeaweedS3(tmp_path_factory.mktemp("s3") / "data", SeaweedPorts.free())
+    server.spawn()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres(
+    s3_server: SeaweedS3, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EmbeddedPostgres]:
     server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", free_port())
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(s3_server: SeaweedS3, postgres: EmbeddedPostgres) -> str:
+    """The S3 server's endpoint, once it takes writes; its `videos` and `kpis` buckets exist."""
+    s3_server.wait_ready()
+    return s3_server.endpoint_url
+
+
+@pytest.fixture
+def s3(s3_server: SeaweedS3):  # type: ignore[no-untyped-def]
+    """A boto3 client on the test S3 server (the local stack's keys)."""
+    return s3_server.client()
+
+
+def empty_bucket(client, bucket: str) -> None:  # type: ignore[no-untyped-def]
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            client.delete_objects(Bucket=bucket, Delete={"Objects": keys})
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +108,9 @@ def clear_caches() -> None:
 
 
 @pytest.fixture(autouse=True)
-def base_env(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def base_env(
+    database_url: str, s3_endpoint: str, s3, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     for key in list(os.environ):
         if key.startswith(("SUPABASE_", "IDENTITY_", "JWT_", "LOCAL_AUTH_", "FAL_", "STORAGE_")):
             monkeypatch.delenv(key)
@@ -78,10 +118,13 @@ def base_env(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("SUPABASE_JWT_SECRET", TEST_JWT_SECRET)
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
-    monkeypatch.setenv("STORAGE_LOCAL_DIR", str(tmp_path / "storage"))
+    monkeypatch.setenv("STORAGE_ENDPOINT_URL", s3_endpoint)
+    monkeypatch.setenv("STORAGE_ACCESS_KEY_ID", LOCAL_ACCESS_KEY_ID)
+    monkeypatch.setenv("STORAGE_SECRET_ACCESS_KEY", LOCAL_SECRET_ACCESS_KEY)
     clear_caches()
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"truncate {', '.join(TABLES)} cascade")
+    empty_bucket(s3, "videos")
     yield
     clear_caches()
 
