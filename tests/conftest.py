@@ -45,7 +45,7 @@ TABLES = [
 
 
 @pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
+def local_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
     """SeaweedFS, spawned first so that it boots while Postgres starts (`s3_endpoint`)."""
     server = SeaweedS3(tmp_path_factory.mktemp("s3") / "data", SeaweedPorts.free())
     server.spawn()
@@ -55,7 +55,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
 
 @pytest.fixture(scope="session")
 def postgres(
-    s3_server: SeaweedS3, tmp_path_factory: pytest.TempPathFactory
+    local_s3: SeaweedS3, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[EmbeddedPostgres]:
     server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", free_port())
     server.start()
@@ -64,16 +64,16 @@ def postgres(
 
 
 @pytest.fixture(scope="session")
-def s3_endpoint(s3_server: SeaweedS3, postgres: EmbeddedPostgres) -> str:
+def s3_endpoint(local_s3: SeaweedS3, postgres: EmbeddedPostgres) -> str:
     """The S3 server's endpoint, once it takes writes; its `videos` and `kpis` buckets exist."""
-    s3_server.wait_ready()
-    return s3_server.endpoint_url
+    local_s3.wait_ready()
+    return local_s3.endpoint_url
 
 
 @pytest.fixture
-def s3(s3_server: SeaweedS3):  # type: ignore[no-untyped-def]
+def s3(local_s3: SeaweedS3):  # type: ignore[no-untyped-def]
     """A boto3 client on the test S3 server (the local stack's keys)."""
-    return s3_server.client()
+    return local_s3.client()
 
 
 def empty_bucket(client, bucket: str) -> None:  # type: ignore[no-untyped-def]

@@ -142,9 +142,9 @@ def test_missing_weed_binary_is_a_clear_error(
         server.spawn()
 
 
-def test_a_taken_port_is_named(s3_server: SeaweedS3, tmp_path: Path) -> None:
-    ports = SeaweedPorts.from_base(s3_server.ports.s3)  # the session server holds the first
-    with pytest.raises(ObjectStoreServerError, match=rf"\[{s3_server.ports.s3}\b.*LOCAL_S3_PORT"):
+def test_a_taken_port_is_named(local_s3: SeaweedS3, tmp_path: Path) -> None:
+    ports = SeaweedPorts.from_base(local_s3.ports.s3)  # the session server holds the first
+    with pytest.raises(ObjectStoreServerError, match=rf"\[{local_s3.ports.s3}\b.*LOCAL_S3_PORT"):
         SeaweedS3(tmp_path / "s3", ports).spawn()
 
 
