@@ -50,8 +50,7 @@ jdbc:  ## Java and Debian's Postgres JDBC driver, for the Spark KPI job (spark.j
 KPI_DAYS ?= 30
 
 kpis: install jdbc  ## the KPI Spark job on the local database (make run first); KPI_DAYS=30
-	KPI_JDBC_URL="$(LOCAL_DATABASE_URL)" $(BIN)/python emr/kpi_job.py --days $(KPI_DAYS) \
-		--output-path .data/kpis
+	$(BIN)/python -m videogen.local.kpis --days $(KPI_DAYS) --database-url "$(LOCAL_DATABASE_URL)"
 
 lint: install
 	$(BIN)/ruff check .

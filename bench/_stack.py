@@ -1,6 +1,6 @@
 """What the API benchmarks share: an embedded Postgres, migrated, and the environment that
-points the functions at it, at a fake fal server, at a local object store and at a local
-copy queue."""
+points the functions at it, at a fake fal server, at the local S3 server (SeaweedFS) and
+at a local copy queue."""
 
 from __future__ import annotations
 
@@ -17,16 +17,25 @@ sys.path.insert(0, str(ROOT))  # the tests' fake fal server and API Gateway even
 
 from tests.support.fal import FAL_USER_ID, WEBHOOK_SECRET, FakeFal
 from videogen.db.migrations import migrate
+from videogen.local.object_store import (
+    LOCAL_ACCESS_KEY_ID,
+    LOCAL_SECRET_ACCESS_KEY,
+    SeaweedPorts,
+    SeaweedS3,
+)
 from videogen.local.postgres import EmbeddedPostgres, free_port
 
 
 @contextmanager
 def stack() -> Iterator[tuple[str, FakeFal]]:
     workdir = Path(tempfile.mkdtemp(prefix="videogen-bench-"))
+    s3 = SeaweedS3(workdir / "s3", SeaweedPorts.free())
+    s3.spawn()
     postgres = EmbeddedPostgres(workdir / "pg", free_port())
     postgres.start()
     fal = FakeFal()
     try:
+        s3.wait_ready()
         url = postgres.create_database("bench")
         migrate(url, ROOT / "supabase/migrations", ROOT / "supabase/local/bootstrap.sql")
         os.environ.update(
@@ -35,7 +44,9 @@ def stack() -> Iterator[tuple[str, FakeFal]]:
             DATABASE_URL=url,
             DB_POOL_MAX_SIZE="1",  # as in Lambda: one request at a time per process
             SUPABASE_JWT_SECRET="bench-secret-bench-secret-bench-secret-bench",
-            STORAGE_LOCAL_DIR=str(workdir / "storage"),
+            STORAGE_ENDPOINT_URL=s3.endpoint_url,
+            STORAGE_ACCESS_KEY_ID=LOCAL_ACCESS_KEY_ID,
+            STORAGE_SECRET_ACCESS_KEY=LOCAL_SECRET_ACCESS_KEY,
             GENERATION_BACKEND="fal",
             FAL_KEY="bench",
             FAL_QUEUE_URL=fal.url,
@@ -50,6 +61,7 @@ def stack() -> Iterator[tuple[str, FakeFal]]:
     finally:
         fal.close()
         postgres.stop()
+        s3.stop()
 
 
 def percentile(values: list[float], q: float) -> float:

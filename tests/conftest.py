@@ -1,5 +1,6 @@
-"""Fixtures: one real embedded Postgres per test run, migrated with the project's runner;
-every test starts from empty tables and fresh settings read from the environment."""
+"""Fixtures: one real embedded Postgres and one real S3 server (SeaweedFS, as `make run`
+starts) per test run; every test starts from empty tables, an empty bucket and fresh
+settings read from the environment."""
 
 from __future__ import annotations
 
@@ -19,6 +20,12 @@ from videogen.db import get_database
 from videogen.db.migrations import migrate
 from videogen.generations.provider import get_provider
 from videogen.local.fal_simulator import get_simulator
+from videogen.local.object_store import (
+    LOCAL_ACCESS_KEY_ID,
+    LOCAL_SECRET_ACCESS_KEY,
+    SeaweedPorts,
+    SeaweedS3,
+)
 from videogen.local.postgres import EmbeddedPostgres, free_port
 from videogen.settings import get_settings
 from videogen.storage.base import get_object_store
@@ -40,11 +47,42 @@ TABLES = [
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+def local_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
+    """SeaweedFS, spawned first so that it boots while Postgres starts (`s3_endpoint`)."""
+    server = SeaweedS3(tmp_path_factory.mktemp("s3") / "data", SeaweedPorts.free())
+    server.spawn()
+    yield server
+    server.stop(grace=0)  # its data is thrown away: no need to wait for a clean stop
+
+
+@pytest.fixture(scope="session")
+def postgres(
+    local_s3: SeaweedS3, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EmbeddedPostgres]:
     server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", free_port())
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(local_s3: SeaweedS3, postgres: EmbeddedPostgres) -> str:
+    """The S3 server's endpoint, once it takes writes; its `videos` and `kpis` buckets exist."""
+    local_s3.wait_ready()
+    return local_s3.endpoint_url
+
+
+@pytest.fixture
+def s3(local_s3: SeaweedS3):  # type: ignore[no-untyped-def]
+    """A boto3 client on the test S3 server (the local stack's keys)."""
+    return local_s3.client()
+
+
+def empty_bucket(client, bucket: str) -> None:  # type: ignore[no-untyped-def]
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            client.delete_objects(Bucket=bucket, Delete={"Objects": keys})
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +111,9 @@ def clear_caches() -> None:
 
 
 @pytest.fixture(autouse=True)
-def base_env(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def base_env(
+    database_url: str, s3_endpoint: str, s3, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[None]:
     for key in list(os.environ):
         if key.startswith(
             ("SUPABASE_", "IDENTITY_", "JWT_", "LOCAL_AUTH_", "FAL_", "STORAGE_", "COPY_")
@@ -83,13 +123,16 @@ def base_env(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("SUPABASE_JWT_SECRET", TEST_JWT_SECRET)
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
-    monkeypatch.setenv("STORAGE_LOCAL_DIR", str(tmp_path / "storage"))
     monkeypatch.setenv("WEBHOOK_TOKEN_SECRET", TEST_WEBHOOK_SECRET)
     monkeypatch.setenv("FAL_ACCOUNT_ID", FAL_USER_ID)
     monkeypatch.setenv("COPY_QUEUE_PATH", str(tmp_path / "copy-queue.sqlite3"))
+    monkeypatch.setenv("STORAGE_ENDPOINT_URL", s3_endpoint)
+    monkeypatch.setenv("STORAGE_ACCESS_KEY_ID", LOCAL_ACCESS_KEY_ID)
+    monkeypatch.setenv("STORAGE_SECRET_ACCESS_KEY", LOCAL_SECRET_ACCESS_KEY)
     clear_caches()
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"truncate {', '.join(TABLES)} cascade")
+    empty_bucket(s3, "videos")
     yield
     clear_caches()
 

@@ -140,7 +140,6 @@ def test_storage_failing_mid_upload_leaves_nothing(
     user = make_user()
     submit_jobs(user, 1)
     configure(
-        STORAGE_BACKEND="s3",
         STORAGE_ENDPOINT_URL=s3_that_drops_uploads,
         STORAGE_ACCESS_KEY_ID="a",
         STORAGE_SECRET_ACCESS_KEY="b",

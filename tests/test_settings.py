@@ -70,7 +70,7 @@ def test_production_complete(monkeypatch: pytest.MonkeyPatch) -> None:
     production(monkeypatch)
     settings = Settings()
     assert settings.identity == "supabase"
-    assert settings.storage == "s3" and settings.generation == "fal"
+    assert settings.generation == "fal"
     assert settings.copy_queue == "sqs"
     assert settings.fal_webhook_jwks_url == "https://rest.fal.ai/.well-known/jwks.json"
     assert settings.jwks_url == "https://ref.supabase.co/auth/v1/.well-known/jwks.json"
@@ -91,8 +91,9 @@ def test_bad_values_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_s3_endpoint_needs_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STORAGE_BACKEND", "s3")
     monkeypatch.setenv("STORAGE_ENDPOINT_URL", "https://ref.storage.supabase.co/storage/v1/s3")
+    monkeypatch.delenv("STORAGE_ACCESS_KEY_ID")  # the test server's, from tests/conftest.py
+    monkeypatch.delenv("STORAGE_SECRET_ACCESS_KEY")
     with pytest.raises(ValueError, match="STORAGE_ACCESS_KEY_ID, STORAGE_SECRET_ACCESS_KEY"):
         Settings()
 

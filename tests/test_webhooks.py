@@ -7,7 +7,6 @@ import hashlib
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -57,7 +56,7 @@ def count(db, sql: str, *args) -> int:
 
 
 def test_ok_delivery_completes_the_job_and_stores_the_video(
-    webhooks, generations, fal, submitted, db, tmp_path: Path
+    webhooks, generations, fal, submitted, db, s3
 ) -> None:
     user, job, request_id = submitted
     path = fal.webhook_path(request_id)  # the URL fal was given, token included
@@ -75,8 +74,8 @@ def test_ok_delivery_completes_the_job_and_stores_the_video(
     video = done["video"]
     assert video["size_bytes"] == len(SAMPLE)
     assert video["sha256"] == hashlib.sha256(SAMPLE).hexdigest()
-    stored = tmp_path / "storage" / "videos" / "videos" / str(user.id) / f"{job['id']}.mp4"
-    assert stored.read_bytes() == SAMPLE
+    stored = s3.get_object(Bucket="videos", Key=f"videos/{user.id}/{job['id']}.mp4")
+    assert stored["Body"].read() == SAMPLE and stored["ContentType"] == "video/mp4"
     event = db.execute(
         "select request_id, outcome, payload_status from public.webhook_events"
     ).fetchone()

@@ -1,9 +1,10 @@
 """One typed settings object, read from the environment (and `.env` locally).
 
 `APP_ENV` picks the defaults for every adapter: `local` runs on the embedded stack
-(embedded Postgres, local identity, local storage, simulated fal); `production` runs on
-Supabase, fal.ai and S3. Each adapter can still be chosen on its own (`IDENTITY_BACKEND`, …),
-which is how the tests run the production adapters against fakes at the HTTP boundary.
+(embedded Postgres, local identity, simulated fal, a local S3 server); `production` runs on
+Supabase, fal.ai and S3. Storage is the S3 API in both: only its endpoint differs. Each
+adapter can still be chosen on its own (`IDENTITY_BACKEND`, …), which is how the tests run
+the production adapters against fakes at the HTTP boundary.
 A production adapter whose variables are missing fails at start, naming them.
 """
 
@@ -17,7 +18,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 AppEnv = Literal["local", "production"]
 IdentityBackend = Literal["local", "supabase"]
-StorageBackend = Literal["local", "s3"]
 GenerationBackend = Literal["simulator", "fal"]
 KpiRunnerBackend = Literal["local", "emr"]
 CopyQueueBackend = Literal["local", "sqs"]
@@ -90,16 +90,16 @@ class Settings(BaseSettings):
         None, description="Server-side only: deleting accounts through the Auth admin API."
     )
 
-    # --- Object storage (Supabase Storage's S3 endpoint, AWS S3, MinIO; or a local folder) ---
-    storage_backend: StorageBackend | None = None
+    # --- Object storage through the S3 API: Supabase Storage, AWS S3, or the local server ---
     storage_bucket: str = "videos"
     storage_endpoint_url: str | None = Field(
-        None, description="e.g. https://<ref>.storage.supabase.co/storage/v1/s3; unset for AWS."
+        None,
+        description="e.g. https://<ref>.storage.supabase.co/storage/v1/s3; unset for AWS; "
+        "`make run` sets its own SeaweedFS server's.",
     )
     storage_region: str = "us-east-1"
     storage_access_key_id: SecretStr | None = None
     storage_secret_access_key: SecretStr | None = None
-    storage_local_dir: str = ".data/storage"
     signed_url_ttl_seconds: int = Field(900, ge=60, le=7 * 86_400)
 
     # --- Generation (fal.ai queue, or the local simulator) ---
@@ -161,8 +161,12 @@ class Settings(BaseSettings):
     kpi_output_path: str = Field(".data/kpis", description="Local runner: Parquet output.")
     kpi_runs_dir: str = Field(".data/kpi-runs", description="Local runner: run states, logs.")
     kpi_s3_endpoint_url: str | None = Field(
-        None, description="S3-compatible endpoint (MinIO) for the job's Parquet output."
+        None, description="S3-compatible endpoint (MinIO, the local server) for the Parquet."
     )
+    kpi_s3_access_key_id: SecretStr | None = Field(
+        None, description="Local runner: the job's keys for KPI_S3_ENDPOINT_URL."
+    )
+    kpi_s3_secret_access_key: SecretStr | None = None
     emr_application_id: str | None = None
     emr_execution_role_arn: str | None = None
     emr_artifacts_uri: str | None = Field(
@@ -185,12 +189,6 @@ class Settings(BaseSettings):
         if self.identity_backend is not None:
             return self.identity_backend
         return "supabase" if self.app_env == "production" else "local"
-
-    @property
-    def storage(self) -> StorageBackend:
-        if self.storage_backend is not None:
-            return self.storage_backend
-        return "s3" if self.app_env == "production" else "local"
 
     @property
     def generation(self) -> GenerationBackend:
@@ -275,11 +273,15 @@ class Settings(BaseSettings):
                 missing.append("SUPABASE_ANON_KEY")
         if self.identity == "supabase" and self.supabase_service_role_key is None:
             missing.append("SUPABASE_SERVICE_ROLE_KEY")
-        if self.storage == "s3" and self.storage_endpoint_url is not None:
+        if self.app_env == "local" and self.storage_endpoint_url is None:
+            missing.append("STORAGE_ENDPOINT_URL")  # never AWS by accident
+        if self.storage_endpoint_url is not None:
             if self.storage_access_key_id is None:
                 missing.append("STORAGE_ACCESS_KEY_ID")
             if self.storage_secret_access_key is None:
                 missing.append("STORAGE_SECRET_ACCESS_KEY")
+        if (self.kpi_s3_access_key_id is None) != (self.kpi_s3_secret_access_key is None):
+            missing += ["KPI_S3_ACCESS_KEY_ID", "KPI_S3_SECRET_ACCESS_KEY"]
         if self.generation == "fal" and self.fal_key is None:
             missing.append("FAL_KEY")
         if self.fal_account_id is None:

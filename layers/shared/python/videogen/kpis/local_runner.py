@@ -16,12 +16,18 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from videogen.db.migrations import repo_root
 from videogen.kpis.errors import KpiRunNotFound
 from videogen.kpis.runner import KpiRun, job_arguments
 from videogen.settings import Settings
 
 RUN_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 @dataclass
@@ -31,6 +37,8 @@ class LocalKpiRunner:
     output_path: str
     time_zone: str = "UTC"
     s3_endpoint_url: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
     job_script: Path = repo_root() / "emr" / "kpi_job.py"
 
     @classmethod
@@ -42,6 +50,8 @@ class LocalKpiRunner:
             output_path=settings.kpi_output_path,
             time_zone=settings.kpi_time_zone,
             s3_endpoint_url=settings.kpi_s3_endpoint_url,
+            s3_access_key_id=_secret(settings.kpi_s3_access_key_id),
+            s3_secret_access_key=_secret(settings.kpi_s3_secret_access_key),
         )
 
     def _state_file(self, run_id: str) -> Path:
@@ -64,6 +74,11 @@ class LocalKpiRunner:
         env = {**os.environ, "KPI_JDBC_URL": self.database_url}  # not on the command line
         if self.s3_endpoint_url:
             env["KPI_S3_ENDPOINT_URL"] = self.s3_endpoint_url
+        if self.s3_access_key_id and self.s3_secret_access_key:
+            # the job's boto3 reads the standard variables (never on the command line)
+            env["AWS_ACCESS_KEY_ID"] = self.s3_access_key_id
+            env["AWS_SECRET_ACCESS_KEY"] = self.s3_secret_access_key
+            env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
         with open(self.runs_dir / f"{run_id}.log", "ab") as log:
             subprocess.Popen(  # noqa: S603 - our own interpreter and script
                 [sys.executable, "-m", "videogen.kpis.local_run", str(state_file), "--", *command],

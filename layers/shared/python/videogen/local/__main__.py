@@ -1,6 +1,8 @@
-"""`make run`: embedded Postgres + migrations + every function's routes on one server.
+"""`make run`: embedded Postgres, a local S3 server, migrations, every function's routes.
 
-Data (database, local secret) persists under `.data/`. Ctrl-C stops the server and Postgres.
+Data (database, objects, local secret) persists under `.data/`. Ctrl-C stops the API server,
+then the S3 server and Postgres. With STORAGE_ENDPOINT_URL already set, that S3 server is
+used instead of starting SeaweedFS (its buckets are created if missing).
 """
 
 from __future__ import annotations
@@ -14,6 +16,14 @@ import sys
 from pathlib import Path
 
 from videogen.db.migrations import migrate, repo_root
+from videogen.local.object_store import (
+    KPI_OUTPUT_PATH,
+    LOCAL_ACCESS_KEY_ID,
+    LOCAL_SECRET_ACCESS_KEY,
+    SeaweedPorts,
+    SeaweedS3,
+    ensure_buckets,
+)
 from videogen.local.postgres import EmbeddedPostgres
 from videogen.logs import configure_logging
 
@@ -35,6 +45,12 @@ def main() -> None:
     parser.add_argument(
         "--db-port", type=int, default=int(os.environ.get("LOCAL_DB_PORT", "54322"))
     )
+    parser.add_argument(
+        "--s3-port",
+        type=int,
+        default=int(os.environ.get("LOCAL_S3_PORT", "8333")),
+        help="the local S3 server's port; SeaweedFS's internal services take the next 7",
+    )
     args = parser.parse_args()
 
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
@@ -46,10 +62,25 @@ def main() -> None:
     # uvicorn re-raises the signal that stopped it: make SIGTERM unwind like Ctrl-C does,
     # so the `finally` below always stops Postgres.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    os.environ.setdefault("STORAGE_ACCESS_KEY_ID", LOCAL_ACCESS_KEY_ID)
+    os.environ.setdefault("STORAGE_SECRET_ACCESS_KEY", LOCAL_SECRET_ACCESS_KEY)
+    keys = (os.environ["STORAGE_ACCESS_KEY_ID"], os.environ["STORAGE_SECRET_ACCESS_KEY"])
+    buckets = (os.environ.get("STORAGE_BUCKET", "videos"), "kpis")
+    s3 = None
+    if "STORAGE_ENDPOINT_URL" not in os.environ:
+        s3 = SeaweedS3(data / "s3", SeaweedPorts.from_base(args.s3_port), *keys, buckets)
+        logger.info("starting the local S3 server (SeaweedFS)", extra={"port": args.s3_port})
+        s3.spawn()  # boots while Postgres starts
+        os.environ["STORAGE_ENDPOINT_URL"] = s3.endpoint_url
     postgres = EmbeddedPostgres(data / "postgres", args.db_port)
     logger.info("starting embedded Postgres", extra={"port": args.db_port})
-    postgres.start()
     try:
+        postgres.start()
+        if s3 is not None:
+            s3.wait_ready()
+        else:
+            ensure_buckets(os.environ["STORAGE_ENDPOINT_URL"], *keys, buckets)
+        logger.info("object storage ready", extra={"endpoint": os.environ["STORAGE_ENDPOINT_URL"]})
         database_url = postgres.create_database("videogen")
         applied = migrate(
             database_url,
@@ -63,10 +94,14 @@ def main() -> None:
         os.environ.setdefault("SUPABASE_JWT_SECRET", local_secret(data / "jwt-secret"))
         os.environ.setdefault("PUBLIC_BASE_URL", base_url)
         os.environ.setdefault("SUPABASE_URL", base_url)
-        os.environ.setdefault("STORAGE_LOCAL_DIR", str(data / "storage"))
         os.environ.setdefault("WEBHOOK_TOKEN_SECRET", local_secret(data / "webhook-secret"))
         os.environ.setdefault("FAL_ACCOUNT_ID", "local-simulator")
         os.environ.setdefault("COPY_QUEUE_PATH", str(data / "copy-queue.sqlite3"))
+        # the KPI job's Parquet goes to the same S3 server, as it goes to S3 in production
+        os.environ.setdefault("KPI_OUTPUT_PATH", KPI_OUTPUT_PATH)
+        os.environ.setdefault("KPI_S3_ENDPOINT_URL", os.environ["STORAGE_ENDPOINT_URL"])
+        os.environ.setdefault("KPI_S3_ACCESS_KEY_ID", os.environ["STORAGE_ACCESS_KEY_ID"])
+        os.environ.setdefault("KPI_S3_SECRET_ACCESS_KEY", os.environ["STORAGE_SECRET_ACCESS_KEY"])
 
         import uvicorn
 
@@ -76,6 +111,8 @@ def main() -> None:
         logger.info("serving", extra={"url": base_url, "docs": f"{base_url}/docs"})
         uvicorn.run(app, host=args.host, port=args.port, log_config=None)
     finally:
+        if s3 is not None:
+            s3.stop()
         postgres.stop()
         logger.info("stopped")
 

@@ -33,12 +33,15 @@ def load_function_apps(functions_dir: Path) -> dict[str, FastAPI]:
 
 def build_local_app(repo: Path) -> FastAPI:
     from videogen.local.routes import router as local_router
-    from videogen.local.web import mount_web_client
+    from videogen.local.web import mount_web_client, origin_of
+    from videogen.settings import get_settings
 
     app = create_app(local_router, title="VideoGen (local stack)")
     for function_app in load_function_apps(repo / "functions").values():
         app.include_router(function_app.router)
-    mount_web_client(app, repo / "web")  # after the API routes: API paths win
+    # after the API routes: API paths win
+    media_origin = origin_of(get_settings().storage_endpoint_url)
+    mount_web_client(app, repo / "web", media_origin=media_origin)
 
     @asynccontextmanager
     async def copy_worker_running(_: FastAPI) -> AsyncIterator[None]:

@@ -8,53 +8,100 @@ catch-all). Include this router after the API routes: API paths win.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
-#: Everything the client loads comes from its own origin; the API may sit on another one
-#: (`web/config.js`), and signed video URLs point at the object store.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "media-src 'self' https:; connect-src 'self' https:; object-src 'none'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+#: `index.html`'s own CSP (a meta tag, kept in production) lets media come from any https:
+#: origin; the local stack's videos come from its S3 server's http://127.0.0.1 origin.
+_META_MEDIA_SRC = re.compile(
+    r"(<meta http-equiv=\"Content-Security-Policy\"[^>]*?media-src [^;\"]*)"
 )
-HEADERS = {
-    "Cache-Control": "no-cache",
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+
+
+def content_security_policy(media_origin: str | None) -> str:
+    """Everything the client loads comes from its own origin; the API may sit on another one
+    (`web/config.js`); videos come from the object store: exactly `media_origin` when set."""
+    media = f"'self' {media_origin}" if media_origin else "'self' https:"
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"media-src {media}; connect-src 'self' https:; object-src 'none'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+def origin_of(url: str | None) -> str | None:
+    """`scheme://host[:port]` of a URL (a CSP source), or None."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def _headers(media_origin: str | None) -> dict[str, str]:
+    return {
+        "Cache-Control": "no-cache",
+        "Content-Security-Policy": content_security_policy(media_origin),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
 
 
 class _Static(StaticFiles):
     """StaticFiles with the client's headers (revalidated on every load while developing)."""
 
+    def __init__(self, *, directory: Path, headers: dict[str, str]) -> None:
+        super().__init__(directory=directory)
+        self._headers = headers
+
     async def get_response(self, path: str, scope: Scope):  # type: ignore[no-untyped-def]
         response = await super().get_response(path, scope)
-        response.headers.update(HEADERS)
+        response.headers.update(self._headers)
         return response
 
 
-def _file_route(path: Path):  # type: ignore[no-untyped-def]
+def _file_route(path: Path, headers: dict[str, str]):  # type: ignore[no-untyped-def]
     def serve() -> FileResponse:
-        return FileResponse(path, headers=HEADERS)
+        return FileResponse(path, headers=headers)
 
     return serve
 
 
-def mount_web_client(app: FastAPI, web_dir: Path) -> None:
-    """Serves `web_dir` at `/`: `index.html` at `/`, its files and folders under their names."""
+def _index_route(path: Path, headers: dict[str, str], media_origin: str | None):  # type: ignore[no-untyped-def]
+    """`index.html` with the object store's origin added to its meta CSP's media-src (both
+    policies apply, so the meta tag must allow it too). Read per request, like the files."""
+
+    def serve() -> HTMLResponse:
+        html = path.read_text()
+        if media_origin:
+            html, count = _META_MEDIA_SRC.subn(rf"\1 {media_origin}", html, count=1)
+            if count != 1:
+                raise RuntimeError(f"{path}: no media-src in its Content-Security-Policy meta")
+        return HTMLResponse(html, headers=headers)
+
+    return serve
+
+
+def mount_web_client(app: FastAPI, web_dir: Path, *, media_origin: str | None = None) -> None:
+    """Serves `web_dir` at `/`: `index.html` at `/`, its files and folders under their names.
+    `media_origin` is the object store's origin (videos play from its presigned URLs)."""
     if not (web_dir / "index.html").is_file():
         return
-    app.add_api_route("/", _file_route(web_dir / "index.html"), include_in_schema=False)
+    headers = _headers(media_origin)
+    index = _index_route(web_dir / "index.html", headers, media_origin)
+    app.add_api_route("/", index, include_in_schema=False)
     for entry in sorted(web_dir.iterdir()):
         if entry.name.startswith("."):
             continue
         if entry.is_dir():
-            app.mount(f"/{entry.name}", _Static(directory=entry), name=f"web-{entry.name}")
+            static = _Static(directory=entry, headers=headers)
+            app.mount(f"/{entry.name}", static, name=f"web-{entry.name}")
         elif entry.is_file() and entry.name != "index.html":
-            app.add_api_route(f"/{entry.name}", _file_route(entry), include_in_schema=False)
+            app.add_api_route(
+                f"/{entry.name}", _file_route(entry, headers), include_in_schema=False
+            )

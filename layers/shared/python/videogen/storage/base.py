@@ -35,11 +35,8 @@ def video_key(user_id: object, job_id: object) -> str:
 
 @lru_cache
 def get_object_store() -> ObjectStore:
-    settings = get_settings()
-    if settings.storage == "s3":
-        from videogen.storage.s3 import S3ObjectStore
+    """The S3 adapter everywhere: production's endpoint, or the local stack's own server
+    (`videogen.local.object_store`), so presigned URLs are always a real server's."""
+    from videogen.storage.s3 import S3ObjectStore
 
-        return S3ObjectStore.from_settings(settings)
-    from videogen.storage.local import LocalObjectStore
-
-    return LocalObjectStore.from_settings(settings)
+    return S3ObjectStore.from_settings(get_settings())
