@@ -10,8 +10,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 
 from tests.support.fal import FAL_USER_ID, FakeFal
+from tests.support.handlers import load_handler
 from tests.support.users import User, register_user
 from videogen.auth.deps import get_token_verifier
 from videogen.auth.identity import get_identity_provider
@@ -19,6 +21,7 @@ from videogen.copies.deps import get_copy_queue
 from videogen.db import get_database
 from videogen.db.migrations import migrate
 from videogen.generations.provider import get_provider
+from videogen.kpis.runner import get_kpi_runner
 from videogen.local.fal_simulator import get_simulator
 from videogen.local.object_store import (
     LOCAL_ACCESS_KEY_ID,
@@ -106,6 +109,7 @@ def clear_caches() -> None:
         get_object_store,
         get_webhook_verifier,
         get_copy_queue,
+        get_kpi_runner,
     ):
         cached.cache_clear()
 
@@ -181,3 +185,15 @@ def fal(configure: Callable[..., None]) -> Iterator[FakeFal]:
     )
     yield fake
     fake.close()
+
+
+@pytest.fixture
+def generations(fal: FakeFal) -> TestClient:
+    """The generations function's app, its fal adapter pointed at the fake fal server."""
+    return TestClient(load_handler("generations").app)
+
+
+@pytest.fixture
+def webhooks(fal: FakeFal) -> TestClient:
+    """The webhooks function's app, verifying deliveries against the fake fal's keys."""
+    return TestClient(load_handler("webhooks").app)

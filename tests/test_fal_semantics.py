@@ -31,16 +31,6 @@ from videogen.local.postgres import EmbeddedPostgres
 LTX = "fal-ai/ltx-video"
 
 
-@pytest.fixture
-def generations(fal: FakeFal) -> TestClient:
-    return TestClient(load_handler("generations").app)
-
-
-@pytest.fixture
-def webhooks(fal: FakeFal) -> TestClient:
-    return TestClient(load_handler("webhooks").app)
-
-
 def submit(client: TestClient, user: User, prompt: str = "a comet over the sea"):
     return client.post("/generations", json={"model": LTX, "prompt": prompt}, headers=user.headers)
 

@@ -12,11 +12,6 @@ from tests.support.handlers import load_handler
 pytestmark = pytest.mark.lambda_runtime
 
 
-@pytest.fixture
-def generations(fal: FakeFal) -> TestClient:
-    return TestClient(load_handler("generations").app)
-
-
 def submit(generations: TestClient, user, prompt: str = "waves") -> str:
     response = generations.post(
         "/generations", json={"model": "fal-ai/ltx-video", "prompt": prompt}, headers=user.headers

@@ -19,16 +19,6 @@ from tests.support.users import User
 
 
 @pytest.fixture
-def generations(fal: FakeFal) -> TestClient:
-    return TestClient(load_handler("generations").app)
-
-
-@pytest.fixture
-def webhooks(fal: FakeFal) -> TestClient:
-    return TestClient(load_handler("webhooks").app)
-
-
-@pytest.fixture
 def submitted(generations: TestClient, fal: FakeFal, make_user) -> tuple[User, dict, str]:
     """A user, their submitted job, and the fal request id."""
     user = make_user()

@@ -263,3 +263,36 @@ def advance(
         [*values, job_id, list(from_statuses)],
     ).rowcount
     return updated == 1
+
+
+def request_cancel(conn: psycopg.Connection, job_id: UUID) -> None:
+    """Records that the user asked to cancel (the first time counts)."""
+    conn.execute(
+        "update public.jobs set cancel_requested_at = coalesce(cancel_requested_at, now())"
+        " where id = %s",
+        (job_id,),
+    )
+
+
+def mark_submit_unconfirmed(conn: psycopg.Connection, job_id: UUID) -> None:
+    """The submit was sent but fal's answer lost: wait for the webhook, never resubmit."""
+    conn.execute(
+        "update public.jobs set submit_unconfirmed_at = now()"
+        " where id = %s and fal_request_id is null",
+        (job_id,),
+    )
+
+
+def bind_request(conn: psycopg.Connection, job_id: UUID, request_id: str) -> None:
+    """Stores the fal request a webhook (whose URL names the job) reports for it."""
+    conn.execute(
+        """update public.jobs set fal_request_id = %s, submit_unconfirmed_at = null,
+                  submitted_at = coalesce(submitted_at, now())
+           where id = %s""",
+        (request_id, job_id),
+    )
+
+
+def mark_started(conn: psycopg.Connection, job_id: UUID) -> bool:
+    """fal reports the request running."""
+    return advance(conn, job_id, "in_progress", from_statuses=("submitted",), started_at="now()")

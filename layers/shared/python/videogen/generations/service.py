@@ -190,11 +190,7 @@ class GenerationService:
             logger.warning("submission unconfirmed", extra={**log, "reason": str(exc)})
             try:
                 with self.db.connection() as conn:
-                    conn.execute(
-                        "update public.jobs set submit_unconfirmed_at = now() "
-                        "where id = %s and fal_request_id is null",
-                        (job_id,),
-                    )
+                    repo.mark_submit_unconfirmed(conn, job_id)
             except DatabaseUnavailable:
                 logger.warning("could not mark the submission unconfirmed", extra=log)
             return
@@ -283,11 +279,7 @@ class GenerationService:
             if row["fal_request_id"] is None:
                 # The submit is in flight (or its answer was lost): no fal request to cancel
                 # yet. Remember the wish; whoever learns the request id acts on it.
-                conn.execute(
-                    "update public.jobs set cancel_requested_at = coalesce(cancel_requested_at,"
-                    " now()) where id = %s",
-                    (job_id,),
-                )
+                repo.request_cancel(conn, job_id)
                 job = None
             else:
                 job = repo.work_job(conn, job_id)
@@ -307,23 +299,13 @@ class GenerationService:
         if status.state != "IN_QUEUE":
             if status.state == "IN_PROGRESS":
                 with self.db.connection() as conn:
-                    repo.advance(
-                        conn,
-                        job_id,
-                        "in_progress",
-                        from_statuses=("submitted",),
-                        started_at="now()",
-                    )
+                    repo.mark_started(conn, job_id)
             raise CancelRefused()
         answer = provider.cancel(model, request_id)
         if answer == "ALREADY_COMPLETED":
             raise CancelRefused()
         with self.db.connection() as conn:
-            conn.execute(
-                "update public.jobs set cancel_requested_at = coalesce(cancel_requested_at, now())"
-                " where id = %s",
-                (job_id,),
-            )
+            repo.request_cancel(conn, job_id)
         try:
             confirmed = provider.status(model, request_id)
         except ProviderRejected:  # fal no longer knows the request: it was removed

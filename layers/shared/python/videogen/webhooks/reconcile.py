@@ -96,9 +96,7 @@ class Reconciler:
             return "still_queued"
         if status.state == "IN_PROGRESS":
             with self.db.connection() as conn:
-                repo.advance(
-                    conn, job["id"], "in_progress", from_statuses=("submitted",), started_at="now()"
-                )
+                repo.mark_started(conn, job["id"])
             return "in_progress"
         ids = (job["fal_request_id"],)
         if status.error:

@@ -73,12 +73,7 @@ class DeliveryRecorder:
             # fal answered before our submit stored the id, or the submit's answer was lost
             if job["status"] != "queued" or repo.request_id_taken(conn, outcome.request_id, job_id):
                 raise RequestMismatch()
-            conn.execute(
-                """update public.jobs set fal_request_id = %s, submit_unconfirmed_at = null,
-                          submitted_at = coalesce(submitted_at, now())
-                   where id = %s""",
-                (outcome.request_id, job_id),
-            )
+            repo.bind_request(conn, job_id, outcome.request_id)
         elif job["fal_request_id"] not in outcome.request_ids:
             raise RequestMismatch()
         if job["status"] in FINAL_STATUSES:
