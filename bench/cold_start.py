@@ -104,6 +104,7 @@ def production_env() -> dict[str, str]:
         EMR_ARTIFACTS_URI="s3://artifacts/emr",
         EMR_OUTPUT_URI="s3://kpis/parquet",
         EMR_DATABASE_URL_SSM_PARAMETER="/videogen/bench/database-url",
+        EMR_DATABASE_CA_SSM_PARAMETER="/videogen/bench/database-ca-cert",
     )
     return env
 

@@ -59,6 +59,7 @@ def test_handler_import_loads_no_heavy_client(function: str) -> None:
         "EMR_ARTIFACTS_URI": "s3://a/emr",
         "EMR_OUTPUT_URI": "s3://k/parquet",
         "EMR_DATABASE_URL_SSM_PARAMETER": "/videogen/test/database-url",
+        "EMR_DATABASE_CA_SSM_PARAMETER": "/videogen/test/database-ca-cert",
     }
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
