@@ -154,17 +154,26 @@ def resolve_jdbc(options: JobOptions) -> JobOptions:
     return replace(options, jdbc=jdbc)
 
 
+def submitted_by_spark_submit() -> bool:
+    """Whether spark-submit (EMR Serverless runs it) started this Python: it hands over its
+    JVM gateway in PYSPARK_GATEWAY_PORT, the variable pyspark itself checks
+    (pyspark/java_gateway.py, `launch_gateway`). Before the session exists a fresh
+    `SparkConf()` cannot see spark-submit's --master or --jars (it has no JVM yet), so it is
+    no way to tell: setting `local[*]` then silently overrode EMR's master and kept the
+    parallel read off the executors."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
 def build_session():  # -> SparkSession
-    """`local[*]` with Debian's JDBC jar unless spark-submit (or EMR) already set them."""
-    from pyspark import SparkConf
+    """Plain `python kpi_job.py`: `local[*]` with Debian's JDBC jar. Under spark-submit (EMR,
+    the EMR-runtime test) its master and jars stand."""
     from pyspark.sql import SparkSession
 
-    conf = SparkConf()
     builder = SparkSession.builder.appName("videogen-kpis")
-    if not conf.contains("spark.master"):
+    if not submitted_by_spark_submit():
         builder = builder.master("local[*]")
-    if not conf.contains("spark.jars") and Path(DEFAULT_JDBC_JAR).exists():
-        builder = builder.config("spark.jars", DEFAULT_JDBC_JAR)
+        if Path(DEFAULT_JDBC_JAR).exists():
+            builder = builder.config("spark.jars", DEFAULT_JDBC_JAR)
     builder = builder.config("spark.sql.shuffle.partitions", "8")
     return builder.getOrCreate()
 
@@ -240,6 +249,7 @@ def run(spark, options: JobOptions) -> dict[str, object]:
         "dry_run": options.dry_run,
         # the runtime that really ran (emr/release.json states what EMR should provide)
         "spark_version": spark.version,
+        "spark_master": spark.sparkContext.master,
         "python_version": platform.python_version(),
         "ansi_mode": spark.conf.get("spark.sql.ansi.enabled"),
         "aggregation_seconds": round(aggregated - started, 3),

@@ -56,6 +56,8 @@ ENTRY = ROOT / "emr" / "kpi_job.py"
 THIRD_PARTY = {"pyspark", "boto3"}
 SSM_PARAMETER = "/videogen/test/database-url"
 CA_PARAMETER = "/videogen/test/database-ca-cert"
+#: an executor JVM of its own (2 cores, 1 GB; Spark's standalone mode on one machine)
+LOCAL_CLUSTER = "local-cluster[1,2,1024]"
 
 
 @pytest.fixture(scope="session")
@@ -240,18 +242,24 @@ def driver_container(parameters: list[str], workdir: Path) -> dict[str, str]:
 
 
 def spark_submit(
-    emr_python: Path, driver: dict[str, Any], aws_endpoint: str, workdir: Path
+    emr_python: Path,
+    driver: dict[str, Any],
+    aws_endpoint: str,
+    workdir: Path,
+    master: str = "local[2]",
 ) -> subprocess.CompletedProcess[str]:
     """`spark-submit <sparkSubmitParameters> <entryPoint> <entryPointArguments>`, as EMR does,
     in a clean environment and the driver container's layout (`driver_container`): the job's
-    AWS calls (SSM) go to `aws_endpoint` (moto's server)."""
+    AWS calls (SSM) go to `aws_endpoint` (moto's server). `local-cluster[N,cores,MB]` runs N
+    executors as JVMs of their own, as EMR's are (each in its container): what they need
+    must reach them with the job, not through the driver's memory or files."""
     submit = driver["sparkSubmit"]
     parameters = shlex.split(submit["sparkSubmitParameters"])
     container_env = driver_container(parameters, workdir)
     command = [
         str(emr_python.parent / "spark-submit"),
         "--master",
-        "local[2]",
+        master,
         "--conf",
         "spark.ui.enabled=false",
         *parameters,
@@ -318,7 +326,7 @@ def test_the_job_runs_on_the_release_runtime_as_emr_submits_it(
     before = len(tls.pooler.startups)
     start, end = date(2026, 11, 1), date(2026, 11, 5)
     driver = production_runner(artifacts, out).job_driver(start, end)
-    done = spark_submit(emr_python, driver, s3_server, tmp_path / "driver")
+    done = spark_submit(emr_python, driver, s3_server, tmp_path / "driver", LOCAL_CLUSTER)
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     assert (tmp_path / "driver" / "pydeps" / "boto3" / "__init__.py").is_file()
     assert tls.url not in done.stdout + done.stderr
@@ -328,6 +336,13 @@ def test_the_job_runs_on_the_release_runtime_as_emr_submits_it(
     assert ran["spark_version"] == RELEASE["spark"]
     assert ran["python_version"].rsplit(".", 1)[0] == RELEASE["python"]
     assert ran["ansi_mode"] == "false"  # Spark 3.5's default; the developer pyspark 4 has it on
+    # spark-submit's master stands (the job used to force local[*]), and the JDBC read's
+    # slices ran in the executor JVM, each opening its own verified connection
+    assert ran["spark_master"] == LOCAL_CLUSTER
+    assert re.search(
+        r"Finished task \S+ in stage 0\.0 \(TID \d+\) in \d+ ms on \S+ \(executor 0\)",
+        done.stderr,
+    ), done.stderr[-3000:]
     assert (ran["days_written"], ran["window_start"]) == (5, "2026-11-01")
 
     stored = assert_matches_sql(db, start, end)
