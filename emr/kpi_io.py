@@ -55,10 +55,8 @@ def _connect(spark: Any, target: JdbcTarget) -> Any:
     loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
     driver = jvm.java.lang.Class.forName("org.postgresql.Driver", True, loader)
     props = jvm.java.util.Properties()
-    if target.user:
-        props.setProperty("user", target.user)
-    if target.password:
-        props.setProperty("password", target.password)
+    for key, value in target.properties().items():  # user, password, TLS trust
+        props.setProperty(key, value)
     gateway = spark.sparkContext._gateway
     no_types = gateway.new_array(jvm.java.lang.Class, 0)
     no_args = gateway.new_array(jvm.java.lang.Object, 0)

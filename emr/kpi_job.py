@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from kpi_io import write_parquet, write_postgres
 
 from videogen.kpis import definitions as kpi
-from videogen.kpis.jdbc import JdbcTarget, to_jdbc
+from videogen.kpis.jdbc import JdbcTarget, to_jdbc, trusting
 from videogen.logs import configure_logging
 
 logger = logging.getLogger("videogen.kpis.job")
@@ -47,6 +47,7 @@ class JobOptions:
     end: date
     jdbc: JdbcTarget | None
     jdbc_url_ssm_parameter: str | None = None
+    database_ca_ssm_parameter: str | None = None
     output_path: str | None = None
     time_zone: str = kpi.DEFAULT_TIME_ZONE
     num_partitions: int = 4
@@ -73,6 +74,11 @@ def parse_args(argv: list[str] | None = None) -> JobOptions:
         "--jdbc-url-ssm-parameter",
         help="read the database URL from this SSM SecureString (EMR: keeps it out of the "
         "job run's arguments)",
+    )
+    parser.add_argument(
+        "--database-ca-ssm-parameter",
+        help="verify the database's TLS certificate against the PEM CA in this SSM parameter "
+        "(production: /videogen/<stage>/database-ca-cert, with sslmode=verify-full)",
     )
     parser.add_argument("--jdbc-user", default=os.environ.get("KPI_JDBC_USER"))
     parser.add_argument("--time-zone", default=os.environ.get("KPI_TIME_ZONE", "UTC"))
@@ -116,6 +122,7 @@ def parse_args(argv: list[str] | None = None) -> JobOptions:
         end=end,
         jdbc=jdbc,
         jdbc_url_ssm_parameter=args.jdbc_url_ssm_parameter,
+        database_ca_ssm_parameter=args.database_ca_ssm_parameter,
         output_path=args.output_path,
         time_zone=args.time_zone,
         num_partitions=args.num_partitions,
@@ -126,28 +133,47 @@ def parse_args(argv: list[str] | None = None) -> JobOptions:
 
 
 def resolve_jdbc(options: JobOptions) -> JobOptions:
-    """Fetches the database URL from SSM when it was not given directly."""
-    if options.jdbc is not None:
+    """Fetches the database URL (unless given directly) and the database's CA from SSM.
+
+    The CA goes into the JDBC properties inline (`videogen.kpis.jdbc.trusting`), not into a
+    file: the driver and every executor connect, each in its own container on EMR, and the
+    properties reach them all with the read itself.
+    """
+    if options.jdbc is not None and options.database_ca_ssm_parameter is None:
         return options
     import boto3
 
-    parameter = boto3.client("ssm").get_parameter(
-        Name=options.jdbc_url_ssm_parameter, WithDecryption=True
-    )
-    return replace(options, jdbc=to_jdbc(parameter["Parameter"]["Value"]))
+    ssm = boto3.client("ssm")
+    jdbc = options.jdbc
+    if jdbc is None:
+        parameter = ssm.get_parameter(Name=options.jdbc_url_ssm_parameter, WithDecryption=True)
+        jdbc = to_jdbc(parameter["Parameter"]["Value"])
+    if options.database_ca_ssm_parameter:
+        ca = ssm.get_parameter(Name=options.database_ca_ssm_parameter, WithDecryption=True)
+        jdbc = trusting(jdbc, ca["Parameter"]["Value"])
+    return replace(options, jdbc=jdbc)
+
+
+def submitted_by_spark_submit() -> bool:
+    """Whether spark-submit (EMR Serverless runs it) started this Python: it hands over its
+    JVM gateway in PYSPARK_GATEWAY_PORT, the variable pyspark itself checks
+    (pyspark/java_gateway.py, `launch_gateway`). Before the session exists a fresh
+    `SparkConf()` cannot see spark-submit's --master or --jars (it has no JVM yet), so it is
+    no way to tell: setting `local[*]` then silently overrode EMR's master and kept the
+    parallel read off the executors."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
 def build_session():  # -> SparkSession
-    """`local[*]` with Debian's JDBC jar unless spark-submit (or EMR) already set them."""
-    from pyspark import SparkConf
+    """Plain `python kpi_job.py`: `local[*]` with Debian's JDBC jar. Under spark-submit (EMR,
+    the EMR-runtime test) its master and jars stand."""
     from pyspark.sql import SparkSession
 
-    conf = SparkConf()
     builder = SparkSession.builder.appName("videogen-kpis")
-    if not conf.contains("spark.master"):
+    if not submitted_by_spark_submit():
         builder = builder.master("local[*]")
-    if not conf.contains("spark.jars") and Path(DEFAULT_JDBC_JAR).exists():
-        builder = builder.config("spark.jars", DEFAULT_JDBC_JAR)
+        if Path(DEFAULT_JDBC_JAR).exists():
+            builder = builder.config("spark.jars", DEFAULT_JDBC_JAR)
     builder = builder.config("spark.sql.shuffle.partitions", "8")
     return builder.getOrCreate()
 
@@ -174,10 +200,10 @@ def read_jobs(spark, options: JobOptions):  # -> DataFrame
         .option("numPartitions", str(options.num_partitions))
         .option("fetchsize", str(options.fetch_size))
     )
-    if options.jdbc.user:
-        reader = reader.option("user", options.jdbc.user)
-    if options.jdbc.password:
-        reader = reader.option("password", options.jdbc.password)
+    # Spark hands every option it does not know to pgjdbc as a connection property, on the
+    # driver (schema) and on each executor (its slice): the CA travels with them, inline.
+    for key, value in options.jdbc.properties().items():
+        reader = reader.option(key, value)
     jobs = reader.load().withColumn(
         "job_date", kpi.job_date(F.col("created_at"), options.time_zone)
     )
@@ -223,11 +249,34 @@ def run(spark, options: JobOptions) -> dict[str, object]:
         "dry_run": options.dry_run,
         # the runtime that really ran (emr/release.json states what EMR should provide)
         "spark_version": spark.version,
+        "spark_master": spark.sparkContext.master,
         "python_version": platform.python_version(),
         "ansi_mode": spark.conf.get("spark.sql.ansi.enabled"),
         "aggregation_seconds": round(aggregated - started, 3),
         "duration_seconds": round(time.monotonic() - started, 3),
     }
+
+
+def failure_cause(exc: BaseException) -> str:
+    """Why the run failed, in one line for the failure log (the traceback follows it).
+
+    For a JVM error (py4j's Py4JJavaError, or pyspark's converted exceptions, whose messages
+    say only "Couldn't connect to the database") the first pgjdbc exception in the Java cause
+    chain, e.g. `PSQLException: SSL error: PKIX path building failed…` for a server
+    certificate the trusted CA did not sign. pgjdbc and boto3 messages name hosts, users and
+    parameters, never passwords (those travel as connection properties).
+    """
+    java = getattr(exc, "java_exception", None) or getattr(exc, "_origin", None)
+    text = f"{type(exc).__name__}: {exc}"
+    seen = 0
+    while java is not None and seen < 20:  # getCause() ends in null (None)
+        if seen == 0 or str(java.getClass().getName()).startswith("org.postgresql."):
+            text = str(java.toString())
+            if seen:
+                break
+        java, seen = java.getCause(), seen + 1
+    lines = text.strip().splitlines() or [type(exc).__name__]
+    return lines[0][:1000]
 
 
 def main(argv: list[str] | None = None, spark=None) -> int:
@@ -251,6 +300,7 @@ def main(argv: list[str] | None = None, spark=None) -> int:
                 "window_start": options.start.isoformat(),
                 "window_end": options.end.isoformat(),
                 "error": type(exc).__name__,
+                "cause": failure_cause(exc),
                 "duration_seconds": round(time.monotonic() - started, 3),
             },
         )

@@ -161,8 +161,8 @@ def test_no_secret_in_any_environment(packaged: Packaged) -> None:
                 for var, path, _ in secrets_wrapper.parse_spec(value):
                     assert path.startswith("/videogen/ci/"), (var, path)
                 continue
-            if key.endswith("_SSM_PARAMETER"):  # the name of a secret, not its value
-                assert value == "/videogen/ci/database-url", key
+            if key.endswith("_SSM_PARAMETER"):  # the name of a parameter, not its value
+                assert value in ("/videogen/ci/database-url", "/videogen/ci/database-ca-cert")
                 continue
             assert not SECRET_VARIABLES.search(key), f"{name}: {key} set in the template"
 
@@ -250,6 +250,26 @@ def test_kpi_start_may_pass_only_the_emr_job_role(packaged: Packaged) -> None:
         assert passrole["Condition"] == {
             "StringEquals": {"iam:PassedToService": "emr-serverless.amazonaws.com"}
         }
+
+
+def test_the_emr_job_role_reads_exactly_the_ssm_parameters_the_job_is_given(
+    packaged: Packaged,
+) -> None:
+    """The job reads the database URL and its CA itself (kpi_job.py --jdbc-url-ssm-parameter,
+    --database-ca-ssm-parameter, named by the KPI functions' EMR_*_SSM_PARAMETER): its role
+    may read those two and nothing else from SSM."""
+    granted = set()
+    for statement in statements(packaged.resources["EmrJobRole"]):
+        actions = as_list(statement["Action"])
+        if any(action.startswith("ssm:") for action in actions):
+            assert actions == ["ssm:GetParameter"], statement
+            for resource in as_list(statement["Resource"]):
+                granted.add(resource["Fn::Sub"].split(":parameter", 1)[1])
+    for name in ("Kpis", "KpiSchedule"):
+        variables = env(packaged, name)
+        given = {variables[k] for k in variables if k.endswith("_SSM_PARAMETER")}
+        assert given == {"/videogen/ci/database-url", "/videogen/ci/database-ca-cert"}, name
+    assert granted == given
 
 
 def test_buckets_encrypted_private_tls_only(packaged: Packaged) -> None:

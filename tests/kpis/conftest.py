@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
+
+from tests.support.pooler import StartupFilteringPooler
+from tests.support.tls import make_ca, make_server_cert
+from videogen.local.postgres import EmbeddedPostgres
 
 ROOT = Path(__file__).resolve().parents[2]
 LTX, KLING = "fal-ai/ltx-video", "fal-ai/kling-video/v2.1/master/text-to-video"
@@ -152,3 +158,33 @@ def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+@dataclass(frozen=True)
+class TlsDatabase:
+    """The test database behind a TLS-terminating pooler stand-in, as Supavisor serves it."""
+
+    url: str  # postgresql://…?sslmode=verify-full, no CA in it
+    ca_pem: str  # the CA that signed the server's certificate
+    pooler: StartupFilteringPooler
+
+
+@pytest.fixture(scope="session")
+def tls_database(
+    postgres: EmbeddedPostgres, database_url: str
+) -> Iterator[Callable[[tuple[str, ...]], TlsDatabase]]:
+    """`make(hosts)`: a pooler (one per host list) whose certificate names `hosts` and is
+    signed by a throwaway CA; production's is signed by Supabase's CA for the pooler's host."""
+    made: dict[tuple[str, ...], TlsDatabase] = {}
+    name = urlsplit(database_url).path.lstrip("/")
+
+    def make(hosts: tuple[str, ...] = ("127.0.0.1",)) -> TlsDatabase:
+        if hosts not in made:
+            ca = make_ca("Supabase Root 2021 CA (test stand-in)")
+            relay = StartupFilteringPooler(postgres.port, tls=make_server_cert(ca, hosts))
+            made[hosts] = TlsDatabase(f"{relay.url(name)}?sslmode=verify-full", ca.cert_pem, relay)
+        return made[hosts]
+
+    yield make
+    for tls in made.values():
+        tls.pooler.close()

@@ -155,6 +155,7 @@ def emr(aws: None, configure) -> dict[str, str]:
         "EMR_OUTPUT_URI": "s3://videogen-kpis/kpis",
         "EMR_LOG_URI": "s3://videogen-artifacts/logs",
         "EMR_DATABASE_URL_SSM_PARAMETER": "/videogen/prod/database-url",
+        "EMR_DATABASE_CA_SSM_PARAMETER": "/videogen/prod/database-ca-cert",
     }
     configure(**env)
     return env
@@ -179,6 +180,8 @@ def test_backfill_starts_an_emr_job_run_and_reports_its_state(
     assert arguments[:4] == ["--start-date", "2026-10-01", "--end-date", "2026-10-31"]
     assert "s3://videogen-kpis/kpis" in arguments
     assert "/videogen/prod/database-url" in arguments
+    ca = arguments.index("--database-ca-ssm-parameter")
+    assert arguments[ca + 1] == "/videogen/prod/database-ca-cert"  # the job's TLS trust
     assert not any("postgresql://" in a for a in arguments)  # no database secret in a run
     params = submit["sparkSubmitParameters"]
     assert "--jars s3://videogen-artifacts/emr/postgresql.jar" in params
@@ -223,6 +226,7 @@ def test_emr_backend_without_its_settings_fails_at_start_naming_them(configure) 
         "EMR_ARTIFACTS_URI",
         "EMR_OUTPUT_URI",
         "EMR_DATABASE_URL_SSM_PARAMETER",
+        "EMR_DATABASE_CA_SSM_PARAMETER",
     ):
         assert name in message
     assert "EMR_APPLICATION_ID" not in message

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tarfile
 import tomllib
+from collections.abc import Callable
 from datetime import date
 from fnmatch import fnmatch
 from pathlib import Path
@@ -32,13 +33,14 @@ import psycopg
 import pytest
 
 from infra import emr_artifacts
-from tests.kpis.conftest import JDBC_JAR, ROOT
+from tests.kpis.conftest import JDBC_JAR, ROOT, TlsDatabase
 from tests.kpis.test_job import (
     assert_matches_sql,
     assert_same,
     assert_week_known_answers,
     rows,
 )
+from tests.support.tls import make_ca
 from videogen.kpis import definitions as kpi
 from videogen.kpis.emr_runner import EmrServerlessRunner
 
@@ -53,6 +55,9 @@ ENTRY = ROOT / "emr" / "kpi_job.py"
 #: into requirements/emr-job.txt first.
 THIRD_PARTY = {"pyspark", "boto3"}
 SSM_PARAMETER = "/videogen/test/database-url"
+CA_PARAMETER = "/videogen/test/database-ca-cert"
+#: an executor JVM of its own (2 cores, 1 GB; Spark's standalone mode on one machine)
+LOCAL_CLUSTER = "local-cluster[1,2,1024]"
 
 
 @pytest.fixture(scope="session")
@@ -237,18 +242,24 @@ def driver_container(parameters: list[str], workdir: Path) -> dict[str, str]:
 
 
 def spark_submit(
-    emr_python: Path, driver: dict[str, Any], aws_endpoint: str, workdir: Path
+    emr_python: Path,
+    driver: dict[str, Any],
+    aws_endpoint: str,
+    workdir: Path,
+    master: str = "local[2]",
 ) -> subprocess.CompletedProcess[str]:
     """`spark-submit <sparkSubmitParameters> <entryPoint> <entryPointArguments>`, as EMR does,
     in a clean environment and the driver container's layout (`driver_container`): the job's
-    AWS calls (SSM) go to `aws_endpoint` (moto's server)."""
+    AWS calls (SSM) go to `aws_endpoint` (moto's server). `local-cluster[N,cores,MB]` runs N
+    executors as JVMs of their own, as EMR's are (each in its container): what they need
+    must reach them with the job, not through the driver's memory or files."""
     submit = driver["sparkSubmit"]
     parameters = shlex.split(submit["sparkSubmitParameters"])
     container_env = driver_container(parameters, workdir)
     command = [
         str(emr_python.parent / "spark-submit"),
         "--master",
-        "local[2]",
+        master,
         "--conf",
         "spark.ui.enabled=false",
         *parameters,
@@ -278,38 +289,60 @@ def summary(stdout: str) -> dict[str, Any]:
     raise AssertionError("no kpi_run_summary line")
 
 
+def production_runner(artifacts: Path, output: Path) -> EmrServerlessRunner:
+    """The runner as production configures it: both SSM names, the artifacts' location."""
+    return EmrServerlessRunner(
+        application_id="app",
+        execution_role_arn="arn:aws:iam::123456789012:role/job",
+        artifacts_uri=str(artifacts),  # s3://<bucket>/emr on EMR
+        output_uri=output.as_uri(),
+        database_url_ssm_parameter=SSM_PARAMETER,
+        database_ca_ssm_parameter=CA_PARAMETER,
+    )
+
+
+def put_database(aws_endpoint: str, url: str, ca_pem: str) -> None:
+    """What docs/deploy.md step 4 stores: the URL (SecureString) and the CA (String)."""
+    ssm = boto3.client("ssm", endpoint_url=aws_endpoint)
+    ssm.put_parameter(Name=SSM_PARAMETER, Value=url, Type="SecureString", Overwrite=True)
+    ssm.put_parameter(Name=CA_PARAMETER, Value=ca_pem, Type="String", Overwrite=True)
+
+
 def test_the_job_runs_on_the_release_runtime_as_emr_submits_it(
     emr_python: Path,
     spark: Any,
-    database_url: str,
+    tls_database: Callable[..., TlsDatabase],
     db: psycopg.Connection,
     week,
     s3_server: str,
     artifacts: Path,
     tmp_path: Path,
 ) -> None:
+    """Production's database shape too: `sslmode=verify-full` behind a TLS-terminating
+    pooler, the CA from SSM; every connection (schema, read slices, upsert) is verified."""
     out = tmp_path / "kpis"
-    boto3.client("ssm", endpoint_url=s3_server).put_parameter(
-        Name=SSM_PARAMETER, Value=database_url, Type="SecureString"
-    )
-    runner = EmrServerlessRunner(
-        application_id="app",
-        execution_role_arn="arn:aws:iam::123456789012:role/job",
-        artifacts_uri=str(artifacts),  # s3://<bucket>/emr on EMR
-        output_uri=out.as_uri(),
-        database_url_ssm_parameter=SSM_PARAMETER,
-    )
+    tls = tls_database()
+    put_database(s3_server, tls.url, tls.ca_pem)
+    before = len(tls.pooler.startups)
     start, end = date(2026, 11, 1), date(2026, 11, 5)
-    driver = runner.job_driver(start, end)
-    done = spark_submit(emr_python, driver, s3_server, tmp_path / "driver")
+    driver = production_runner(artifacts, out).job_driver(start, end)
+    done = spark_submit(emr_python, driver, s3_server, tmp_path / "driver", LOCAL_CLUSTER)
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     assert (tmp_path / "driver" / "pydeps" / "boto3" / "__init__.py").is_file()
-    assert database_url not in done.stdout + done.stderr
+    assert tls.url not in done.stdout + done.stderr
+    assert len(tls.pooler.startups) - before >= 3  # all through the TLS relay
 
     ran = summary(done.stdout)
     assert ran["spark_version"] == RELEASE["spark"]
     assert ran["python_version"].rsplit(".", 1)[0] == RELEASE["python"]
     assert ran["ansi_mode"] == "false"  # Spark 3.5's default; the developer pyspark 4 has it on
+    # spark-submit's master stands (the job used to force local[*]), and the JDBC read's
+    # slices ran in the executor JVM, each opening its own verified connection
+    assert ran["spark_master"] == LOCAL_CLUSTER
+    assert re.search(
+        r"Finished task \S+ in stage 0\.0 \(TID \d+\) in \d+ ms on \S+ \(executor 0\)",
+        done.stderr,
+    ), done.stderr[-3000:]
     assert (ran["days_written"], ran["window_start"]) == (5, "2026-11-01")
 
     stored = assert_matches_sql(db, start, end)
@@ -330,6 +363,29 @@ def test_the_job_runs_on_the_release_runtime_as_emr_submits_it(
     ]
     for got, want in zip(models, stored_models, strict=True):
         assert_same(got.asDict(), want, list(kpi.MODEL_COLUMNS))
+
+
+def test_a_server_certificate_the_ca_did_not_sign_fails_the_run_on_the_release_runtime(
+    emr_python: Path,
+    tls_database: Callable[..., TlsDatabase],
+    db: psycopg.Connection,
+    s3_server: str,
+    artifacts: Path,
+    tmp_path: Path,
+) -> None:
+    """Someone else's CA in SSM: pgjdbc refuses the pooler's certificate, the job exits 1
+    (EMR: FAILED) and says why in its failure line; nothing is written."""
+    put_database(s3_server, tls_database().url, make_ca("Someone Else's CA").cert_pem)
+    day = date(2026, 11, 1)
+    driver = production_runner(artifacts, tmp_path / "kpis").job_driver(day, day)
+    done = spark_submit(emr_python, driver, s3_server, tmp_path / "driver")
+    assert done.returncode == 1, (done.stdout + done.stderr)[-3000:]
+    failed = [json.loads(line) for line in done.stdout.splitlines() if '"kpi_run_failed"' in line]
+    assert failed, done.stdout[-3000:]
+    cause = failed[0]["cause"]
+    assert cause.startswith("org.postgresql.util.PSQLException: SSL error: PKIX path"), cause
+    assert db.execute("select count(*) from public.kpi_spark_daily").fetchone() == (0,)
+    assert not (tmp_path / "kpis").exists()
 
 
 def test_a_failed_run_exits_1_on_the_release_runtime(

@@ -23,6 +23,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "EMR_ARTIFACTS_URI": "s3://a/emr",
         "EMR_OUTPUT_URI": "s3://k/parquet",
         "EMR_DATABASE_URL_SSM_PARAMETER": "/videogen/test/database-url",
+        "EMR_DATABASE_CA_SSM_PARAMETER": "/videogen/test/database-ca-cert",
     }
     env.update(overrides)
     return env

@@ -177,6 +177,11 @@ class Settings(BaseSettings):
     emr_database_url_ssm_parameter: str | None = Field(
         None, description="SSM SecureString the job reads the database URL from."
     )
+    emr_database_ca_ssm_parameter: str | None = Field(
+        None,
+        description="SSM parameter holding the database's CA (PEM) that the job verifies "
+        "the server against (sslmode=verify-full).",
+    )
     emr_spark_sizing: str = Field(
         "--conf spark.driver.cores=2 --conf spark.driver.memory=4g "
         "--conf spark.executor.cores=4 --conf spark.executor.memory=8g "
@@ -252,6 +257,7 @@ class Settings(BaseSettings):
             "EMR_ARTIFACTS_URI": self.emr_artifacts_uri,
             "EMR_OUTPUT_URI": self.emr_output_uri,
             "EMR_DATABASE_URL_SSM_PARAMETER": self.emr_database_url_ssm_parameter,
+            "EMR_DATABASE_CA_SSM_PARAMETER": self.emr_database_ca_ssm_parameter,
         }
         return sorted(name for name, value in names.items() if not value)
 

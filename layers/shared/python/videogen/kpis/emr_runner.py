@@ -22,6 +22,7 @@ class EmrServerlessRunner:
     artifacts_uri: str
     output_uri: str
     database_url_ssm_parameter: str
+    database_ca_ssm_parameter: str | None = None
     time_zone: str = "UTC"
     log_uri: str | None = None
     spark_sizing: str = ""
@@ -31,13 +32,14 @@ class EmrServerlessRunner:
     def from_settings(cls, settings: Settings) -> EmrServerlessRunner:
         assert settings.emr_application_id and settings.emr_execution_role_arn
         assert settings.emr_artifacts_uri and settings.emr_output_uri
-        assert settings.emr_database_url_ssm_parameter
+        assert settings.emr_database_url_ssm_parameter and settings.emr_database_ca_ssm_parameter
         return cls(
             application_id=settings.emr_application_id,
             execution_role_arn=settings.emr_execution_role_arn,
             artifacts_uri=settings.emr_artifacts_uri.rstrip("/"),
             output_uri=settings.emr_output_uri,
             database_url_ssm_parameter=settings.emr_database_url_ssm_parameter,
+            database_ca_ssm_parameter=settings.emr_database_ca_ssm_parameter,
             time_zone=settings.kpi_time_zone,
             log_uri=settings.emr_log_uri,
             spark_sizing=settings.emr_spark_sizing,
@@ -54,6 +56,9 @@ class EmrServerlessRunner:
     def job_driver(self, start: date, end: date) -> dict[str, Any]:
         arguments = job_arguments(start, end, output_path=self.output_uri, time_zone=self.time_zone)
         arguments += ["--jdbc-url-ssm-parameter", self.database_url_ssm_parameter]
+        if self.database_ca_ssm_parameter:
+            # sslmode=verify-full: the job trusts this CA (PEM) on the driver and executors
+            arguments += ["--database-ca-ssm-parameter", self.database_ca_ssm_parameter]
         # pydeps.tar.gz (boto3 & co., requirements/emr-job.txt) is unpacked as ./pydeps in the
         # driver's working directory before the driver's Python starts, as AWS's samples do
         # with `spark.archives=…#environment` and `PYSPARK_PYTHON=./environment/bin/python`:
