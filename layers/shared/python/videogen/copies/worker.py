@@ -57,25 +57,30 @@ class CopyWorker:
     def process(self, job_id: UUID, *, attempt: int = 1, max_attempts: int = 1) -> CopyOutcome:
         log = {"job_id": str(job_id), "attempt": attempt}
         try:
-            outcome = self._copy(job_id)
+            return self._copy(job_id)
         except (media.MediaRefused, ProviderRejected) as exc:
-            self._fail(job_id, exc.message)
+            try:
+                self._fail(job_id, exc.message)
+            except ServiceUnavailable:
+                return self._retry(log, "database_unavailable", attempt, max_attempts)
             logger.warning(
                 "video refused; job failed and refunded", extra={**log, "code": exc.code}
             )
             return "failed"
-        except ServiceUnavailable as exc:
-            logger.warning("copy failed; will retry", extra={**log, "code": exc.code})
-            return "retry"
-        except AppError as exc:
-            logger.warning("copy failed; will retry", extra={**log, "code": exc.code})
-            return "retry"
+        except AppError as exc:  # outages (storage, media host, fal, database) and the rest
+            return self._retry(log, exc.code, attempt, max_attempts)
         except Exception:
-            logger.exception("copy failed unexpectedly; will retry", extra=log)
-            return "retry"
-        if outcome == "retry" and attempt >= max_attempts:
-            logger.error("copy attempts exhausted", extra=log)
-        return outcome
+            logger.exception("copy failed unexpectedly", extra=log)
+            return self._retry(log, "internal_error", attempt, max_attempts)
+
+    def _retry(
+        self, log: dict[str, Any], code: str, attempt: int, max_attempts: int
+    ) -> CopyOutcome:
+        if attempt >= max_attempts:  # the queue moves the task to its dead-letter queue
+            logger.error("copy attempts exhausted", extra={**log, "code": code})
+        else:
+            logger.warning("copy failed; will retry", extra={**log, "code": code})
+        return "retry"
 
     def _copy(self, job_id: UUID) -> CopyOutcome:
         with self.db.connection() as conn:

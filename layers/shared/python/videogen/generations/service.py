@@ -269,20 +269,17 @@ class GenerationService:
         final (False: asked of fal, or waiting for the submit in flight; the quota comes
         back only once fal confirms that nothing ran)."""
         with self.db.connection() as conn:
-            # Locked: the submitter, storing the request id, then sees this cancel's wish.
-            repo.lock_job(conn, job_id)
-            row = repo.get_job(conn, job_id, owner=user_id)
-            if row is None:
+            if repo.get_job(conn, job_id, owner=user_id) is None:
                 raise GenerationNotFound()
-            if row["status"] not in ("queued", "submitted"):
+            # Locked: a submitter storing the request id waits, then sees this cancel's wish.
+            job = repo.lock_job(conn, job_id)
+            if job is None or job["status"] not in ("queued", "submitted"):
                 raise CancelRefused()
-            if row["fal_request_id"] is None:
+            if job["fal_request_id"] is None:
                 # The submit is in flight (or its answer was lost): no fal request to cancel
                 # yet. Remember the wish; whoever learns the request id acts on it.
                 repo.request_cancel(conn, job_id)
                 job = None
-            else:
-                job = repo.work_job(conn, job_id)
         if job is not None:
             self._cancel_at_fal(job)
         out = self.get(user_id, job_id)
