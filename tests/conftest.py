@@ -15,13 +15,12 @@ from fastapi.testclient import TestClient
 from tests.support.fal import FAL_USER_ID, FakeFal
 from tests.support.handlers import load_handler
 from tests.support.users import User, register_user
-from videogen.auth.deps import get_token_verifier
-from videogen.auth.identity import get_identity_provider
+from videogen.auth.deps import get_identity_provider, get_token_verifier
 from videogen.copies.deps import get_copy_queue
 from videogen.db import get_database
 from videogen.db.migrations import migrate
-from videogen.generations.provider import get_provider
-from videogen.kpis.runner import get_kpi_runner
+from videogen.generations.deps import get_provider, use_local_provider
+from videogen.kpis.deps import get_kpi_runner
 from videogen.local.fal_simulator import get_simulator
 from videogen.local.object_store import (
     LOCAL_ACCESS_KEY_ID,
@@ -31,7 +30,7 @@ from videogen.local.object_store import (
 )
 from videogen.local.postgres import EmbeddedPostgres, free_port
 from videogen.settings import get_settings
-from videogen.storage.base import get_object_store
+from videogen.storage.deps import get_object_store
 from videogen.webhooks.deps import get_webhook_verifier
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,6 +111,13 @@ def clear_caches() -> None:
         get_kpi_runner,
     ):
         cached.cache_clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def local_adapters() -> None:
+    """What the local stack plugs in (videogen.local.app): the fal simulator, for tests that
+    run with GENERATION_BACKEND=simulator (the local default)."""
+    use_local_provider(get_simulator)
 
 
 @pytest.fixture(autouse=True)

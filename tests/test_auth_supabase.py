@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from tests.support.gotrue import FakeGoTrue
 from tests.support.handlers import load_handler
-from videogen.auth.identity import get_identity_provider
+from videogen.auth.deps import get_identity_provider
 
 SUPABASE_URL = "https://ref.supabase.co"
 PASSWORD = "correct-horse-42"

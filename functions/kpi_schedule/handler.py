@@ -8,7 +8,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from videogen.kpis.runner import check_kpi_settings, daily_window, get_kpi_runner
+from videogen.kpis.deps import get_kpi_runner
+from videogen.kpis.runner import check_kpi_settings, daily_window
 from videogen.logs import configure_logging
 from videogen.settings import get_settings
 

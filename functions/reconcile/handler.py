@@ -6,7 +6,7 @@ from typing import Any
 
 from videogen.copies.deps import get_copy_queue
 from videogen.db import get_database
-from videogen.generations.provider import get_provider
+from videogen.generations.deps import get_provider
 from videogen.logs import configure_logging
 from videogen.settings import get_settings
 from videogen.webhooks.deps import get_delivery_recorder

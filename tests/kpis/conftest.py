@@ -118,7 +118,7 @@ def week(db: psycopg.Connection) -> dict[str, Any]:
 @pytest.fixture(autouse=True)
 def fresh_kpi_runner() -> Iterator[None]:
     """The runner is built once per process, like settings; each test builds its own."""
-    from videogen.kpis.runner import get_kpi_runner
+    from videogen.kpis.deps import get_kpi_runner
 
     get_kpi_runner.cache_clear()
     yield

@@ -11,6 +11,7 @@ from pathlib import Path
 import uvicorn
 
 from videogen.local.app import build_local_app
+from videogen.local.environment import simulator_environment
 from videogen.local.postgres import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +22,12 @@ def local_stack(configure: Callable[..., None], simulator_delay: float) -> Itera
     """Serves every function's routes (and web/) on 127.0.0.1; yields the base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    configure(PUBLIC_BASE_URL=base, SUPABASE_URL=base, SIMULATOR_DELAY_SECONDS=str(simulator_delay))
+    configure(
+        PUBLIC_BASE_URL=base,
+        SUPABASE_URL=base,
+        SIMULATOR_DELAY_SECONDS=str(simulator_delay),
+        **simulator_environment(base),
+    )
     server = uvicorn.Server(
         uvicorn.Config(build_local_app(ROOT), host="127.0.0.1", port=port, log_config=None)
     )

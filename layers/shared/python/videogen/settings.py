@@ -203,18 +203,11 @@ class Settings(BaseSettings):
 
     @property
     def fal_webhook_jwks_url(self) -> str:
-        if self.fal_jwks_url:
-            return self.fal_jwks_url
-        if self.generation == "simulator":
-            return f"{self.public_base_url.rstrip('/')}/local/fal/jwks.json"
-        return "https://rest.fal.ai/.well-known/jwks.json"
+        return self.fal_jwks_url or "https://rest.fal.ai/.well-known/jwks.json"
 
     @property
     def media_hosts(self) -> list[str]:
-        hosts = [h.strip().lower() for h in self.fal_media_hosts.split(",") if h.strip()]
-        if self.generation == "simulator":
-            hosts.append(_host_of(self.public_base_url))
-        return hosts
+        return [h.strip().lower() for h in self.fal_media_hosts.split(",") if h.strip()]
 
     @property
     def blocked_terms(self) -> list[str]:
@@ -351,12 +344,6 @@ def _url_query(url: str) -> dict[str, str] | None:
     if parts.scheme not in ("postgresql", "postgres"):
         return None
     return dict(parse_qsl(parts.query))
-
-
-def _host_of(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    return (urlsplit(url).hostname or "").lower()
 
 
 @lru_cache

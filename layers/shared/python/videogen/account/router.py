@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from videogen.account.service import delete_account
-from videogen.auth.deps import CurrentUser
-from videogen.auth.identity import get_identity_provider
+from videogen.auth.deps import CurrentUser, get_identity_provider
 from videogen.db import Database, get_database
-from videogen.storage.base import get_object_store
+from videogen.storage.deps import get_object_store
 
 router = APIRouter(tags=["account"])
 

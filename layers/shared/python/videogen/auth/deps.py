@@ -1,4 +1,5 @@
-"""FastAPI dependencies shared by every protected route: the verified caller."""
+"""The identity adapter chosen from settings, and the FastAPI dependencies shared by every
+protected route: the verified caller."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from videogen.auth.errors import InvalidToken
+from videogen.auth.identity import IdentityProvider
 from videogen.auth.profiles import get_profile
 from videogen.auth.tokens import AuthenticatedUser, JwksCache, TokenVerifier
 from videogen.db import Database, get_database
@@ -16,6 +18,19 @@ from videogen.errors import Forbidden
 from videogen.settings import get_settings
 
 _bearer = HTTPBearer(auto_error=False, description="A Supabase access token.")
+
+
+@lru_cache
+def get_identity_provider() -> IdentityProvider:
+    """The configured adapter, built once per process (imports only its own client)."""
+    settings = get_settings()
+    if settings.identity == "supabase":
+        from videogen.auth.supabase_identity import SupabaseIdentity
+
+        return SupabaseIdentity.from_settings(settings)
+    from videogen.auth.local_identity import LocalIdentity
+
+    return LocalIdentity.from_settings(settings, get_database())
 
 
 @lru_cache

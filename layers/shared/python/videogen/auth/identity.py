@@ -8,11 +8,8 @@ stack's own store in `auth.users`, issuing Supabase-shaped JWTs). Both raise the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Protocol
 from uuid import UUID
-
-from videogen.settings import get_settings
 
 
 @dataclass(frozen=True)
@@ -41,17 +38,3 @@ class IdentityProvider(Protocol):
 
     def delete_user(self, user_id: UUID) -> None:
         """Removes the account; its profile goes with it (foreign key cascade)."""
-
-
-@lru_cache
-def get_identity_provider() -> IdentityProvider:
-    """The configured adapter, built once per process (imports only its own client)."""
-    settings = get_settings()
-    if settings.identity == "supabase":
-        from videogen.auth.supabase_identity import SupabaseIdentity
-
-        return SupabaseIdentity.from_settings(settings)
-    from videogen.auth.local_identity import LocalIdentity
-    from videogen.db import get_database
-
-    return LocalIdentity.from_settings(settings, get_database())

@@ -6,8 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from videogen.auth.deps import CurrentUser
-from videogen.auth.identity import get_identity_provider
+from videogen.auth.deps import CurrentUser, get_identity_provider
 from videogen.auth.models import (
     LoginRequest,
     ProfileOut,

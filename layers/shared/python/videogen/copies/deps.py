@@ -7,9 +7,9 @@ from functools import lru_cache
 from videogen.copies.queue import CopyQueue
 from videogen.copies.worker import CopyWorker, MediaPolicy
 from videogen.db import get_database
-from videogen.generations.provider import get_provider
+from videogen.generations.deps import get_provider
 from videogen.settings import get_settings
-from videogen.storage.base import get_object_store
+from videogen.storage.deps import get_object_store
 
 
 @lru_cache
@@ -33,7 +33,7 @@ def get_copy_worker() -> CopyWorker:
         provider_factory=get_provider,
         media_policy=MediaPolicy(
             allowed_hosts=settings.media_hosts,
-            allow_http=settings.media_allow_http or settings.generation == "simulator",
+            allow_http=settings.media_allow_http,
             max_bytes=settings.media_max_bytes,
             timeout=settings.media_timeout_seconds,
         ),

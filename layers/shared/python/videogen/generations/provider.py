@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Literal, Protocol
 
 from videogen.errors import AppError, ServiceUnavailable
-from videogen.settings import get_settings
 
 
 class ProviderRejected(AppError):
@@ -58,15 +56,3 @@ class GenerationProvider(Protocol):
     def cancel(self, model: str, request_id: str) -> CancelOutcome:
         """Asks fal to cancel. `CANCELLATION_REQUESTED` means asked, not done: a request
         still queued is removed, a running one only gets a signal it may ignore."""
-
-
-@lru_cache
-def get_provider() -> GenerationProvider:
-    settings = get_settings()
-    if settings.generation == "fal":
-        from videogen.generations.fal_provider import FalProvider
-
-        return FalProvider.from_settings(settings)
-    from videogen.local.fal_simulator import get_simulator
-
-    return get_simulator()

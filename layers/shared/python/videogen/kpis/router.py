@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Path, Query, status
 
 from videogen.auth.deps import AdminUser
 from videogen.db import Database, get_database
+from videogen.kpis.deps import get_kpi_runner
 from videogen.kpis.models import KpiReport, KpiRunOut, KpiRunRequest
-from videogen.kpis.runner import KpiRunner, get_kpi_runner, today
+from videogen.kpis.runner import KpiRunner, today
 from videogen.kpis.service import check_range, default_range, read_report, run_out, start_run
 from videogen.settings import get_settings
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from itertools import pairwise
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from videogen.settings import Settings, get_settings
+from videogen.settings import Settings
 
 #: States a run reports (EMR Serverless' own names; the local runner uses a subset).
 FINAL_STATES = frozenset({"SUCCESS", "FAILED", "CANCELLED"})
@@ -82,16 +81,3 @@ def check_kpi_settings(settings: Settings) -> None:
             f"Missing required settings for KPI_RUNNER_BACKEND={settings.kpi_runner}: "
             + ", ".join(missing)
         )
-
-
-@lru_cache
-def get_kpi_runner() -> KpiRunner:
-    settings = get_settings()
-    check_kpi_settings(settings)
-    if settings.kpi_runner == "emr":
-        from videogen.kpis.emr_runner import EmrServerlessRunner
-
-        return EmrServerlessRunner.from_settings(settings)
-    from videogen.kpis.local_runner import LocalKpiRunner
-
-    return LocalKpiRunner.from_settings(settings)

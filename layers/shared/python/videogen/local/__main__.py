@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from videogen.db.migrations import migrate, repo_root
+from videogen.local.environment import simulator_environment
 from videogen.local.object_store import (
     KPI_OUTPUT_PATH,
     LOCAL_ACCESS_KEY_ID,
@@ -95,7 +96,9 @@ def main() -> None:
         os.environ.setdefault("PUBLIC_BASE_URL", base_url)
         os.environ.setdefault("SUPABASE_URL", base_url)
         os.environ.setdefault("WEBHOOK_TOKEN_SECRET", local_secret(data / "webhook-secret"))
-        os.environ.setdefault("FAL_ACCOUNT_ID", "local-simulator")
+        if os.environ.get("GENERATION_BACKEND", "simulator") == "simulator":
+            for key, value in simulator_environment(base_url).items():
+                os.environ.setdefault(key, value)
         os.environ.setdefault("COPY_QUEUE_PATH", str(data / "copy-queue.sqlite3"))
         # the KPI job's Parquet goes to the same S3 server, as it goes to S3 in production
         os.environ.setdefault("KPI_OUTPUT_PATH", KPI_OUTPUT_PATH)

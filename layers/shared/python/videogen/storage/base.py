@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
 from videogen.errors import ServiceUnavailable
-from videogen.settings import get_settings
 
 
 class StorageUnavailable(ServiceUnavailable):
@@ -31,12 +29,3 @@ class ObjectStore(Protocol):
 def video_key(user_id: object, job_id: object) -> str:
     """One deterministic key per job: a repeated copy overwrites, never duplicates."""
     return f"videos/{user_id}/{job_id}.mp4"
-
-
-@lru_cache
-def get_object_store() -> ObjectStore:
-    """The S3 adapter everywhere: production's endpoint, or the local stack's own server
-    (`videogen.local.object_store`), so presigned URLs are always a real server's."""
-    from videogen.storage.s3 import S3ObjectStore
-
-    return S3ObjectStore.from_settings(get_settings())
