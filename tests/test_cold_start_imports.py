@@ -26,7 +26,6 @@ LAZY = [
     "httpx",
     "boto3",
     "botocore",
-    "fal_client",
     "supabase_auth",
     "jwt",
     "argon2",
@@ -34,17 +33,32 @@ LAZY = [
 ]
 
 
-@pytest.mark.parametrize("function", FUNCTIONS)
-def test_handler_import_loads_no_heavy_client(function: str) -> None:
+# Functions that serve no HTTP: no web framework either (issue 12).
+NOT_HTTP = ["copy_worker", "kpi_schedule", "reconcile"]
+WEB = ["fastapi", "starlette", "mangum"]
+
+
+def imported_after_handler(function: str, modules: list[str]) -> list[str]:
+    """Which of `modules` a fresh process holds once the handler is imported."""
     code = (
         "import importlib.util, json, sys\n"
         f"spec = importlib.util.spec_from_file_location('h', 'functions/{function}/handler.py')\n"
         "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
-        f"print(json.dumps(sorted(m for m in {LAZY!r} if m in sys.modules)))\n"
+        f"print(json.dumps(sorted(m for m in {modules!r} if m in sys.modules)))\n"
     )
     env = {**os.environ, **production_env()}
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_handler_import_loads_no_heavy_client(function: str) -> None:
+    assert imported_after_handler(function, LAZY) == []
+
+
+@pytest.mark.parametrize("function", NOT_HTTP)
+def test_functions_serving_no_http_import_no_web_framework(function: str) -> None:
+    assert imported_after_handler(function, WEB) == []
