@@ -11,10 +11,10 @@ from videogen.errors import AppError, InvalidInput, NotFound
 USER_SELECT = """
     select p.id, p.email, p.display_name, p.role, p.created_at,
            p.daily_quota as quota_override,
-           coalesce(p.daily_quota, q.daily_quota) as daily_quota,
+           e.daily_quota,
            coalesce(u.used, 0) as used_today
     from public.profiles p
-    join public.role_quotas q on q.role = p.role
+    join public.effective_quotas e on e.user_id = p.id
     left join public.quota_usage u
       on u.user_id = p.id and u.day = (now() at time zone 'UTC')::date
 """

@@ -10,9 +10,9 @@ if TYPE_CHECKING:
 
 PROFILE_SELECT = """
     select p.id, p.email, p.display_name, p.role, p.created_at,
-           coalesce(p.daily_quota, q.daily_quota) as daily_quota
+           e.daily_quota
     from public.profiles p
-    join public.role_quotas q on q.role = p.role
+    join public.effective_quotas e on e.user_id = p.id
 """
 
 

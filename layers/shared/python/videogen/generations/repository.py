@@ -31,9 +31,8 @@ def consume_quota(conn: psycopg.Connection, user_id: UUID, day: date) -> tuple[i
     row = conn.execute(
         """
         with q as (
-            select coalesce(p.daily_quota, r.daily_quota) as quota
-            from public.profiles p join public.role_quotas r on r.role = p.role
-            where p.id = %(user)s
+            select daily_quota as quota from public.effective_quotas
+            where user_id = %(user)s
         ), taken as (
             insert into public.quota_usage as u (user_id, day, used)
             select %(user)s, %(day)s, 1 from q where q.quota > 0
@@ -62,11 +61,11 @@ def refund_for_job(conn: psycopg.Connection, job_id: UUID) -> None:
 
 def quota_status(conn: psycopg.Connection, user_id: UUID, day: date) -> Row | None:
     return conn.execute(
-        """select coalesce(p.daily_quota, r.daily_quota) as quota,
+        """select e.daily_quota as quota,
                   coalesce((select used from public.quota_usage
-                            where user_id = p.id and day = %s), 0) as used
-           from public.profiles p join public.role_quotas r on r.role = p.role
-           where p.id = %s""",
+                            where user_id = e.user_id and day = %s), 0) as used
+           from public.effective_quotas e
+           where e.user_id = %s""",
         (day, user_id),
     ).fetchone()
 
