@@ -92,7 +92,19 @@ def test_rls_users_see_only_their_own_rows(database_url: str) -> None:
         assert conn.execute("select id from public.profiles").fetchall() == [(ada,)]
         assert conn.execute("select count(*) from public.kpi_spark_daily").fetchone() == (0,)
         assert conn.execute("select count(*) from public.webhook_events").fetchone() == (0,)
+        # the effective-quota view reads through the tables' RLS (security_invoker)
+        assert conn.execute(
+            "select user_id, daily_quota from public.effective_quotas"
+        ).fetchall() == [(ada, 5)]
         conn.rollback()
+
+
+def test_effective_quota_is_the_override_else_the_role_default(db) -> None:
+    ada, bob = _new_user(db, "ada@s.example"), _new_user(db, "bob@s.example")
+    db.execute("update public.profiles set daily_quota = 12 where id = %s", (ada,))
+    db.execute("update public.profiles set role = 'teacher' where id = %s", (bob,))
+    rows = dict(db.execute("select user_id, daily_quota from public.effective_quotas").fetchall())
+    assert rows == {ada: 12, bob: 20}
 
 
 def test_rls_admin_reads_kpis_and_all_jobs(database_url: str) -> None:
