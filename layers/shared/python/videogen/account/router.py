@@ -7,11 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from videogen.account.service import delete_account
-from videogen.auth.deps import CurrentUser, get_identity_provider
+from videogen.auth.deps import CurrentUser, Identity
 from videogen.db import Database, get_database
+from videogen.storage.base import ObjectStore
 from videogen.storage.deps import get_object_store
 
 router = APIRouter(tags=["account"])
+Store = Annotated[ObjectStore, Depends(get_object_store)]
 
 
 @router.delete(
@@ -19,6 +21,11 @@ router = APIRouter(tags=["account"])
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete my account and videos; my jobs are kept anonymised",
 )
-def delete_me(user: CurrentUser, db: Annotated[Database, Depends(get_database)]) -> Response:
-    delete_account(db, get_object_store(), get_identity_provider(), user.id)
+def delete_me(
+    user: CurrentUser,
+    db: Annotated[Database, Depends(get_database)],
+    store: Store,
+    identity: Identity,
+) -> Response:
+    delete_account(db, store, identity, user.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -33,6 +33,9 @@ def get_identity_provider() -> IdentityProvider:
     return LocalIdentity.from_settings(settings, get_database())
 
 
+Identity = Annotated[IdentityProvider, Depends(get_identity_provider)]
+
+
 @lru_cache
 def get_token_verifier() -> TokenVerifier:
     settings = get_settings()

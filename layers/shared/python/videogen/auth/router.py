@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from videogen.auth.deps import CurrentUser, get_identity_provider
+from videogen.auth.deps import CurrentUser, Identity
 from videogen.auth.models import (
     LoginRequest,
     ProfileOut,
@@ -17,16 +17,15 @@ from videogen.auth.models import (
 )
 from videogen.auth.service import AuthService, read_profile
 from videogen.db import Database, get_database
-from videogen.settings import get_settings
+from videogen.settings import Settings, get_settings
 
 router = APIRouter(tags=["auth"])
 
 
-def get_auth_service() -> AuthService:
-    return AuthService(
-        identity=get_identity_provider(),
-        password_min_length=get_settings().password_min_length,
-    )
+def get_auth_service(
+    identity: Identity, settings: Annotated[Settings, Depends(get_settings)]
+) -> AuthService:
+    return AuthService(identity=identity, password_min_length=settings.password_min_length)
 
 
 Service = Annotated[AuthService, Depends(get_auth_service)]

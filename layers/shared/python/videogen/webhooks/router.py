@@ -7,21 +7,21 @@ import logging
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from videogen.copies.deps import get_copy_queue
-from videogen.copies.queue import CopyTask, QueueUnavailable
-from videogen.db import get_database
+from videogen.copies.queue import CopyQueue, CopyTask, QueueUnavailable
+from videogen.db import Database, get_database
 from videogen.errors import AppError, ServiceUnavailable
-from videogen.settings import get_settings
+from videogen.settings import Settings, get_settings
 from videogen.webhooks.deps import get_delivery_recorder, get_webhook_verifier
 from videogen.webhooks.events import record_event
 from videogen.webhooks.job_token import token_matches
 from videogen.webhooks.models import FalWebhookBody
-from videogen.webhooks.recorder import FalOutcome
-from videogen.webhooks.signature import SignatureRejected
+from videogen.webhooks.recorder import DeliveryRecorder, FalOutcome
+from videogen.webhooks.signature import FalWebhookVerifier, SignatureRejected
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["webhooks"])
@@ -84,12 +84,16 @@ def outcome_of(delivery: FalWebhookBody) -> FalOutcome:
 @router.post("/webhooks/fal", summary="fal.ai delivery (signed; see docs/security.md)")
 async def fal_webhook(
     request: Request,
+    settings: Annotated[Settings, Depends(get_settings)],
+    verifier: Annotated[FalWebhookVerifier, Depends(get_webhook_verifier)],
+    recorder: Annotated[DeliveryRecorder, Depends(get_delivery_recorder)],
+    copy_queue: Annotated[CopyQueue, Depends(get_copy_queue)],
+    db: Annotated[Database, Depends(get_database)],
     job_id: Annotated[UUID | None, Query(description="Set by us in the webhook URL.")] = None,
     token: Annotated[
         str | None, Query(max_length=128, description="Binds the URL to the job.")
     ] = None,
 ) -> dict[str, str]:
-    settings = get_settings()
     assert settings.webhook_token_secret is not None  # enforced by Settings
     secret = settings.webhook_token_secret.get_secret_value()
     if job_id is None or token is None or not token_matches(secret, job_id, token):
@@ -97,9 +101,7 @@ async def fal_webhook(
         raise InvalidWebhookToken()
     body = await _read_body(request, settings.webhook_max_body_bytes)
     try:
-        verified = await run_in_threadpool(
-            get_webhook_verifier().verify, dict(request.headers), body
-        )
+        verified = await run_in_threadpool(verifier.verify, dict(request.headers), body)
     except SignatureRejected as exc:
         logger.warning("webhook signature rejected", extra={"reason": exc.code})
         raise
@@ -120,10 +122,10 @@ async def fal_webhook(
 
     def apply() -> str:
         try:
-            result = get_delivery_recorder().record(job_id, outcome, event=event)
+            result = recorder.record(job_id, outcome, event=event)
         except AppError as exc:
             record_event(
-                get_database(),
+                db,
                 request_id=delivery.request_id,
                 job_id=job_id,
                 outcome="error",
@@ -133,7 +135,7 @@ async def fal_webhook(
             raise
         if result.needs_copy:
             try:
-                get_copy_queue().send(CopyTask(job_id))
+                copy_queue.send(CopyTask(job_id))
             except QueueUnavailable as exc:
                 # The job is `finishing`: fal's retry of this delivery queues the copy again.
                 raise QueueUnavailableError() from exc
