@@ -13,11 +13,12 @@ from videogen.kpis.deps import get_kpi_runner
 from videogen.kpis.models import KpiReport, KpiRunOut, KpiRunRequest
 from videogen.kpis.runner import KpiRunner, today
 from videogen.kpis.service import check_range, default_range, read_report, run_out, start_run
-from videogen.settings import get_settings
+from videogen.settings import Settings, get_settings
 
 router = APIRouter(tags=["kpis"])
 
 Runner = Annotated[KpiRunner, Depends(get_kpi_runner)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 @router.get(
@@ -29,10 +30,10 @@ Runner = Annotated[KpiRunner, Depends(get_kpi_runner)]
 def read_kpis(
     _admin: AdminUser,
     db: Annotated[Database, Depends(get_database)],
+    settings: SettingsDep,
     from_date: Annotated[date | None, Query(alias="from")] = None,
     to_date: Annotated[date | None, Query(alias="to")] = None,
 ) -> KpiReport:
-    settings = get_settings()
     now = today(settings.kpi_time_zone)
     start, end = default_range(from_date, to_date, now)
     check_range(start, end, max_days=settings.kpi_max_range_days, today=now)
@@ -46,8 +47,9 @@ def read_kpis(
     response_model_by_alias=True,
     summary="Start the KPI job for a date range (a backfill); returns the job-run id",
 )
-def run_kpis(_admin: AdminUser, body: KpiRunRequest, runner: Runner) -> KpiRunOut:
-    settings = get_settings()
+def run_kpis(
+    _admin: AdminUser, body: KpiRunRequest, runner: Runner, settings: SettingsDep
+) -> KpiRunOut:
     now = today(settings.kpi_time_zone)
     check_range(body.from_date, body.to_date, max_days=settings.kpi_max_range_days, today=now)
     return start_run(runner, body.from_date, body.to_date, reason="backfill")
