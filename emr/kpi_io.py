@@ -23,6 +23,8 @@ from videogen.kpis.jdbc import JdbcTarget
 logger = logging.getLogger("videogen.kpis.job")
 
 DATASETS = ("daily", "models")
+#: A dataset as the driver holds it: its rows and their Spark schema (a StructType).
+Rows = tuple[list[dict[str, Any]], Any]
 
 
 def _upsert_sql(table: str, keys: tuple[str, ...], columns: tuple[str, ...]) -> str:
@@ -125,16 +127,31 @@ def _has_filesystem(spark: Any, scheme: str) -> bool:
     return True
 
 
-def _spark_write(spark: Any, frames: dict[str, Any], root: str, days: list[date]) -> None:
-    """Dynamic partition overwrite: only the window's `job_date=` partitions are replaced;
-    a window day with no rows any more (models) has its old partition deleted."""
-    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+def _skip_checksum_sidecars(spark: Any, root: str) -> None:
+    """On a checksummed filesystem (file://) stops writing `.crc` sidecar files: Parquet
+    checksums its own pages, and without Hadoop's native library every file created on the
+    local filesystem costs a `chmod` subprocess, so a sidecar per partition file was a third
+    of a full-history write. S3 has no sidecars; nothing changes there."""
     jvm = spark.sparkContext._jvm
     conf = spark.sparkContext._jsc.hadoopConfiguration()
-    for name, frame in frames.items():
+    filesystem = jvm.org.apache.hadoop.fs.Path(root).getFileSystem(conf)
+    if filesystem.getScheme() == "file":
+        filesystem.setWriteChecksum(False)
+
+
+def _spark_write(spark: Any, datasets: dict[str, Rows], root: str, days: list[date]) -> None:
+    """One Spark write per dataset, from the driver's rows, in one task: one file per
+    `job_date=` partition. Dynamic partition overwrite replaces only the window's partitions;
+    a window day with no rows any more (models) has its old partition deleted."""
+    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+    _skip_checksum_sidecars(spark, root)
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    for name, (rows, schema) in datasets.items():
         path = f"{root.rstrip('/')}/{name}"
+        frame = spark.createDataFrame(rows, schema).coalesce(1)
         frame.write.mode("overwrite").partitionBy("job_date").parquet(path)
-        present = {row["job_date"] for row in frame.select("job_date").collect()}
+        present = {row["job_date"] for row in rows}
         for day in days:
             if day in present:
                 continue
@@ -168,20 +185,20 @@ def _upload(staged: Path, url: str, days: list[date], endpoint_url: str | None) 
 
 def write_parquet(
     spark: Any,
-    daily: Any,
-    models: Any,
+    datasets: dict[str, Rows],
     output_path: str,
     days: list[date],
     *,
     s3_endpoint_url: str | None = None,
 ) -> None:
-    """Writes `daily/` and `models/` Parquet datasets partitioned by `job_date`.
+    """Writes the `daily/` and `models/` Parquet datasets (rows and Spark schema each),
+    partitioned by `job_date`.
 
     `s3://` goes straight through Spark where Hadoop has an S3 filesystem (EMR). Elsewhere,
     and always for a custom endpoint (MinIO), Spark writes to a local folder and boto3
     uploads the window's partitions.
     """
-    frames = {"daily": daily, "models": models}
+    frames = {name: datasets[name] for name in DATASETS}
     scheme = urlsplit(output_path).scheme
     if scheme in ("s3", "s3a") and (s3_endpoint_url or not _has_filesystem(spark, scheme)):
         staged = Path(tempfile.mkdtemp(prefix="kpis-parquet-"))

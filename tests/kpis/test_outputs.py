@@ -62,6 +62,21 @@ def test_parquet_replaces_only_the_window_partitions(
     assert spark.read.parquet(str(out / "daily")).count() == 3  # no duplicate rows
 
 
+def test_each_window_partition_is_one_parquet_file_without_checksum_sidecars(
+    spark: Any, database_url: str, jobs, tmp_path: Path
+) -> None:
+    """The write's cost is per file (on file:// each costs Hadoop a `chmod` subprocess):
+    one Parquet file per `job_date`, and no `.crc` sidecar beside it."""
+    out = tmp_path / "kpis"
+    args = ["--start-date", "2026-11-01", "--end-date", "2026-11-03", "--jdbc-url", database_url]
+    assert kpi_job.main([*args, "--output-path", out.as_uri()], spark) == 0
+    for dataset in ("daily", "models"):
+        for partition in (out / dataset).glob("job_date=*"):
+            files = sorted(f.name for f in partition.iterdir())
+            assert len(files) == 1 and files[0].endswith(".parquet"), (partition, files)
+    assert not list(out.rglob("*.crc"))
+
+
 def test_s3_output_is_uploaded_to_an_s3_compatible_endpoint(
     spark: Any, database_url: str, jobs, s3_server: str, tmp_path: Path
 ) -> None:
