@@ -189,9 +189,15 @@ def bench_size(spark: Any, url: str, size: int, args: argparse.Namespace, out: P
             summary["duration_seconds"],
             days=args.days,
             attempt=attempt,
+            phases=summary["phase_seconds"],
         )
     summary = kpi_job.run(spark, one_day)
-    record(size, "spark job, whole run, one day (incremental)", summary["duration_seconds"])
+    record(
+        size,
+        "spark job, whole run, one day (incremental)",
+        summary["duration_seconds"],
+        phases=summary["phase_seconds"],
+    )
 
     jobs = kpi_job.read_jobs(spark, full).cache()
     seconds, rows_read = timed(jobs.count)

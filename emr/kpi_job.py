@@ -210,32 +210,55 @@ def read_jobs(spark, options: JobOptions):  # -> DataFrame
     return jobs.where(F.col("job_date").between(F.lit(options.start), F.lit(options.end)))
 
 
+class PhaseClock:
+    """Wall-clock seconds per phase of a run (read, aggregate, each write), for the summary
+    log: where a slow run spends its time, without a Spark UI."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def mark(self, phase: str) -> None:
+        now = time.monotonic()
+        self.seconds[phase] = round(now - self._last, 3)
+        self._last = now
+
+
 def run(spark, options: JobOptions) -> dict[str, object]:
     """Computes and writes the window's KPIs; returns the run summary."""
     started = time.monotonic()
     assert options.jdbc is not None  # resolve_jdbc ran
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     days = kpi.window_days(options.start, options.end)
+    phases = PhaseClock()
     jobs = read_jobs(spark, options).cache()
     try:
         rows_read = jobs.count()
-        daily = kpi.daily_kpis(jobs, days, spark).orderBy("job_date")
-        models = kpi.model_kpis(jobs).orderBy("job_date", "model")
-        daily_rows = [row.asDict() for row in daily.collect()]
-        model_rows = [row.asDict() for row in models.collect()]
+        phases.mark("read")
+        daily = kpi.daily_kpis(jobs, days, spark)
+        models = kpi.model_kpis(jobs)
+        # Sorted on the driver (a few thousand rows at most): an orderBy would range-partition,
+        # and Spark samples for that by running the whole aggregation an extra time.
+        daily_rows = sorted((r.asDict() for r in daily.collect()), key=lambda r: r["job_date"])
+        model_rows = sorted(
+            (r.asDict() for r in models.collect()),
+            key=lambda r: (r["job_date"], r["model"] or ""),
+        )
         aggregated = time.monotonic()
+        phases.mark("aggregate")
         if not options.dry_run:
             write_postgres(spark, options.jdbc, options.start, options.end, daily_rows, model_rows)
+            phases.mark("postgres_write")
             if options.output_path:
                 # the results are small: written from the collected rows, not recomputed
                 write_parquet(
                     spark,
-                    spark.createDataFrame(daily_rows, daily.schema).coalesce(1),
-                    spark.createDataFrame(model_rows, models.schema).coalesce(1),
+                    {"daily": (daily_rows, daily.schema), "models": (model_rows, models.schema)},
                     options.output_path,
                     days,
                     s3_endpoint_url=options.s3_endpoint_url,
                 )
+                phases.mark("parquet_write")
     finally:
         jobs.unpersist()
     return {
@@ -253,6 +276,7 @@ def run(spark, options: JobOptions) -> dict[str, object]:
         "python_version": platform.python_version(),
         "ansi_mode": spark.conf.get("spark.sql.ansi.enabled"),
         "aggregation_seconds": round(aggregated - started, 3),
+        "phase_seconds": phases.seconds,
         "duration_seconds": round(time.monotonic() - started, 3),
     }
 

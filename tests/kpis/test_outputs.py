@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from fastapi.testclient import TestClient
 from tests.kpis.conftest import add_job, make_user
 from tests.support.handlers import load_handler
 from tests.support.users import register_user
+from videogen.logs import JsonFormatter
 
 pytestmark = pytest.mark.spark
 
@@ -60,6 +62,35 @@ def test_parquet_replaces_only_the_window_partitions(
     assert daily["2026-11-03"]["avg_duration_seconds"] == 30.0
     assert daily["2026-11-01"]["jobs_total"] == 1
     assert spark.read.parquet(str(out / "daily")).count() == 3  # no duplicate rows
+
+
+def test_each_window_partition_is_one_parquet_file_without_checksum_sidecars(
+    spark: Any, database_url: str, jobs, tmp_path: Path
+) -> None:
+    """The write's cost is per file (on file:// each costs Hadoop a `chmod` subprocess):
+    one Parquet file per `job_date`, and no `.crc` sidecar beside it."""
+    out = tmp_path / "kpis"
+    args = ["--start-date", "2026-11-01", "--end-date", "2026-11-03", "--jdbc-url", database_url]
+    assert kpi_job.main([*args, "--output-path", out.as_uri()], spark) == 0
+    for dataset in ("daily", "models"):
+        for partition in (out / dataset).glob("job_date=*"):
+            files = sorted(f.name for f in partition.iterdir())
+            assert len(files) == 1 and files[0].endswith(".parquet"), (partition, files)
+    assert not list(out.rglob("*.crc"))
+
+
+def test_the_summary_times_each_phase_of_the_run(
+    spark: Any, database_url: str, jobs, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="videogen.kpis.job")
+    args = ["--start-date", "2026-11-01", "--end-date", "2026-11-03", "--jdbc-url", database_url]
+    assert kpi_job.main([*args, "--output-path", (tmp_path / "kpis").as_uri()], spark) == 0
+    record = next(r for r in caplog.records if getattr(r, "event", "") == "kpi_run_summary")
+    summary = json.loads(JsonFormatter().format(record))
+    phases = summary["phase_seconds"]
+    assert list(phases) == ["read", "aggregate", "postgres_write", "parquet_write"]
+    assert all(seconds > 0 for seconds in phases.values())
+    assert sum(phases.values()) <= summary["duration_seconds"] + 0.01
 
 
 def test_s3_output_is_uploaded_to_an_s3_compatible_endpoint(
