@@ -27,6 +27,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +60,15 @@ class Lock:
         return f"pyspark=={json.loads(RELEASE.read_text())['spark']}\n"
 
 
+def _dev_python() -> str:
+    """The oldest Python the project supports (pyproject's requires-python, ">=X.Y")."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    match = re.fullmatch(r">=\s*(3\.\d+)", project["requires-python"].strip())
+    if match is None:
+        raise SystemExit(f"pyproject.toml: requires-python {project['requires-python']!r}")
+    return match.group(1)
+
+
 def _emr_python() -> str:
     return str(json.loads(RELEASE.read_text())["python"])
 
@@ -70,7 +80,7 @@ def locks() -> list[Lock]:
     lambda_python = lambda_runtime.runtime_version()
     return [
         Lock(runtime, REQUIREMENTS / "runtime.txt", lambda_python, LAMBDA_PLATFORM),
-        Lock(dev, ROOT / "requirements.txt", "3.11", universal=True, constraints=(runtime,)),
+        Lock(dev, ROOT / "requirements.txt", _dev_python(), universal=True, constraints=(runtime,)),
         Lock(
             REQUIREMENTS / "lambda-tests.lock",
             REQUIREMENTS / "lambda-tests.txt",
