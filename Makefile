@@ -4,20 +4,25 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-REQS   := requirements.txt $(wildcard requirements/*.txt) pyproject.toml
+# Installs read the locks (requirements/*.lock, hashes required); `make lock` compiles them
+# from the human-edited requirements*.txt (infra/locks.py).
+LOCK   := requirements/dev.lock
+REQS   := $(LOCK) pyproject.toml
 STAMP  := $(VENV)/.installed-$(shell cat $(REQS) 2>/dev/null | sha1sum | cut -c1-12)
 
-.PHONY: install run test lint format migrate role fuzz node-tools jdbc kpis clean
+.PHONY: install run test lint format migrate role fuzz node-tools jdbc kpis clean lock
 
 $(STAMP): $(REQS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .  # the project itself: local, nothing to hash
 	rm -f $(VENV)/.installed-*
 	touch $@
 
 install: $(STAMP)
+
+lock: install  ## recompile requirements/*.lock from requirements*.txt (uv, needs the index)
+	$(BIN)/python infra/locks.py compile
 
 run: install jdbc  ## embedded Postgres + migrations + every route on http://127.0.0.1:8000
 	$(BIN)/python -m videogen.local
@@ -95,14 +100,13 @@ EMR_PYTHON    ?= $(lastword $(wildcard $(PYENV_ROOT)/versions/$(EMR_PY_MINOR).*/
 EMR_VENV      := .venv-emr
 EMR_STAMP     := $(EMR_VENV)/.installed-py$(EMR_PY_MINOR)-spark$(EMR_SPARK)-only
 
-$(EMR_STAMP): $(EMR_RELEASE)
+$(EMR_STAMP): $(EMR_RELEASE) requirements/emr-runtime.lock
 	@test -n "$(EMR_PY_MINOR)" -a -n "$(EMR_SPARK)" || { echo "emr-runtime: $(EMR_RELEASE) needs \"python\" and \"spark\""; exit 2; }
 	@test -n "$(EMR_PYTHON)" && test -x "$(EMR_PYTHON)" || { echo "emr-runtime: no Python $(EMR_PY_MINOR) (the EMR release's) under $(PYENV_ROOT)/versions/: run 'pyenv install $(EMR_PY_MINOR)' or set EMR_PYTHON=/path/to/python$(EMR_PY_MINOR)"; exit 2; }
 	@$(EMR_PYTHON) -c 'import sys; v="%d.%d" % sys.version_info[:2]; sys.exit(0 if v == "$(EMR_PY_MINOR)" else "emr-runtime: $(EMR_PYTHON) is Python " + v + ", the EMR release runs $(EMR_PY_MINOR)")'
 	rm -rf $(EMR_VENV)
 	$(EMR_PYTHON) -m venv $(EMR_VENV)
-	$(EMR_VENV)/bin/pip install --quiet --upgrade pip
-	$(EMR_VENV)/bin/pip install --quiet pyspark==$(EMR_SPARK)
+	$(EMR_VENV)/bin/pip install --quiet --require-hashes -r requirements/emr-runtime.lock
 	touch $@
 
 emr-runtime: $(EMR_STAMP)  ## .venv-emr: the EMR release's Python + pyspark, for the EMR-runtime test

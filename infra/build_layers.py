@@ -1,4 +1,4 @@
-"""Builds the dependency layer `layers/deps/` from requirements/runtime.txt for Lambda.
+"""Builds the dependency layer `layers/deps/` from requirements/runtime.lock for Lambda.
 
     python infra/build_layers.py            # rebuild only when the inputs changed
     python infra/build_layers.py --force
@@ -7,7 +7,10 @@
 Lambda runs python3.12 on arm64 (Amazon Linux 2023, glibc 2.34), so pip installs wheels for
 that platform whatever machine builds it: `--platform manylinux_2_{17,28,34}_aarch64
 --implementation cp --python-version 3.12 --only-binary=:all:`. A package without such a
-wheel fails the build instead of shipping something that cannot load.
+wheel fails the build instead of shipping something that cannot load. It installs
+requirements/runtime.lock (compiled from runtime.txt for this target by infra/locks.py) with
+`--require-hashes --no-deps`: every file is checked against the lock, and the lock is the
+complete set (pip would evaluate dependency markers for the build machine's Python, not 3.12).
 
 The result is trimmed: bytecode compiled by the build machine's Python (useless to 3.12),
 console scripts, test folders and the bulky parts of `*.dist-info` go; `METADATA` stays
@@ -17,7 +20,9 @@ license files stay. The exec wrapper that loads secrets at cold start is added a
 
 `--host` builds the same layer, by the same code, for this machine's architecture (x86_64
 here) into `.build/layer-host/`: the Lambda-runtime tests (infra/lambda_runtime.py) import
-exactly the requirement set that ships; only the wheels' architecture differs.
+exactly the requirement set that ships (the same lock: `make lock` checks that an x86_64
+resolution picks the same versions, and it holds the hashes of every platform's wheels);
+only the wheels' architecture differs.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import lambda_runtime
 
 ROOT = Path(__file__).resolve().parents[1]
-REQUIREMENTS = ROOT / "requirements" / "runtime.txt"
+REQUIREMENTS = ROOT / "requirements" / "runtime.lock"
 WRAPPER = ROOT / "infra" / "secrets_wrapper.py"
 LAYER = ROOT / "layers" / "deps"
 HOST_LAYER = lambda_runtime.HOST_LAYER
@@ -120,6 +125,7 @@ def build(
             "--python-version", PYTHON_VERSION,
             "--only-binary=:all:",
             "--no-compile",
+            "--require-hashes", "--no-deps",
             "--target", str(site),
             "-r", str(REQUIREMENTS),
         ]  # fmt: skip

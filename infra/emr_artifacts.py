@@ -9,8 +9,8 @@ Under `s3://<bucket>/emr/` (the EMR_ARTIFACTS_URI the functions get):
 - `videogen.zip`   for `--py-files`: the shared `videogen` package (without the local stack)
                    and the entry script's sibling modules (emr/kpi_io.py, ...);
 - `postgresql.jar` the JDBC driver for `--jars` (Debian: libpostgresql-jdbc-java);
-- `pydeps.tar.gz`  for `spark.archives=…#pydeps`: the pure-Python packages pinned in
-                   requirements/emr-job.txt (boto3 and its dependencies), built for the
+- `pydeps.tar.gz`  for `spark.archives=…#pydeps`: the pure-Python packages locked in
+                   requirements/emr-job.lock (boto3 and its dependencies), built for the
                    Python of emr/release.json; the driver finds them on PYTHONPATH=./pydeps;
 - `manifest.json`  sha256 and size of each, for checking what a run used.
 
@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT / "layers" / "shared" / "python" / "videogen"
 DEFAULT_ENTRY = ROOT / "emr" / "kpi_job.py"
 DEFAULT_JAR = Path("/usr/share/java/postgresql.jar")
-DEFAULT_REQUIREMENTS = ROOT / "requirements" / "emr-job.txt"
+DEFAULT_REQUIREMENTS = ROOT / "requirements" / "emr-job.lock"
 RELEASE = ROOT / "emr" / "release.json"
 PREFIX = "emr"
 STACK = "videogen-{stage}"
@@ -98,7 +98,8 @@ def build_pydeps(requirements: Path, target: Path, python: str) -> Path:
     models from its package directory, which fails from a zip (`DataNotFoundError: Unable to
     load data for: endpoints`). `--abi none --platform any` accepts only pure-Python wheels,
     so the x86-64 build host makes the same files the ARM64 image runs; `--no-deps` because
-    the file is the complete set (pip would evaluate markers for the host's Python).
+    the file is the complete set (pip would evaluate markers for the host's Python);
+    `--require-hashes`: every wheel is checked against the lock (infra/locks.py).
     """
     if not requirements.is_file():
         raise SystemExit(f"pydeps requirements not found: {requirements}")
@@ -107,7 +108,8 @@ def build_pydeps(requirements: Path, target: Path, python: str) -> Path:
         # fmt: off
         command = [
             sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            "--no-deps", "--no-compile", "--only-binary=:all:", "--implementation", "cp",
+            "--no-deps", "--require-hashes", "--no-compile", "--only-binary=:all:",
+            "--implementation", "cp",
             "--python-version", python, "--abi", "none", "--platform", "any",
             "--target", str(folder), "-r", str(requirements),
         ]

@@ -5,9 +5,10 @@ on the path the way Lambda puts it there (`make lambda-runtime`, then part of `m
     python infra/lambda_runtime.py setup [--python P] # .venv-lambda (test tooling only)
     python infra/lambda_runtime.py pytest [ARGS...]   # the marked tests, on that runtime
 
-The venv holds only test tooling (requirements/lambda-tests.txt: pytest, the embedded
+The venv holds only test tooling (requirements/lambda-tests.lock, compiled from
+lambda-tests.txt by infra/locks.py and installed with --require-hashes: pytest, the embedded
 Postgres, moto...). Every runtime package comes from the dependency layer built for this
-machine's architecture (`infra/build_layers.py --host`, same requirements and pip flags as
+machine's architecture (`infra/build_layers.py --host`, same lock and pip flags as
 the arm64 layer that ships) and the shared package from layers/shared/python, both put on
 PYTHONPATH so they come before the venv's site-packages, as /opt/python comes before the
 runtime's own site-packages in Lambda. pip runs with the same PYTHONPATH, so it counts the
@@ -24,7 +25,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from importlib import metadata
 from pathlib import Path
 
@@ -36,9 +36,9 @@ VENV = ROOT / ".venv-lambda"
 STAMP = VENV / ".installed"
 HOST_LAYER = ROOT / ".build" / "layer-host"
 SHARED = ROOT / "layers" / "shared" / "python"
-TEST_REQUIREMENTS = ROOT / "requirements" / "lambda-tests.txt"
-# Where the test tooling's versions are pinned (one place for each pin).
-PINS = [ROOT / "requirements" / name for name in ("runtime.txt", "local.txt", "dev.txt")]
+# The tooling's lock: compiled with the runtime and dev locks as constraints (infra/locks.py),
+# so its versions are the ones the main venv and the layer use.
+TEST_REQUIREMENTS = ROOT / "requirements" / "lambda-tests.lock"
 MARKER = "lambda_runtime"
 TESTS = ROOT / "tests"
 
@@ -94,17 +94,6 @@ def environment(base: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def _pins() -> str:
-    """name==version for every pin in PINS, extras dropped (pip refuses extras in constraints)."""
-    pins = {}
-    for path in PINS:
-        for line in path.read_text().splitlines():
-            match = re.match(r"\s*([A-Za-z0-9._-]+)(\[[^\]]*\])?==([^\s;#]+)", line)
-            if match:
-                pins[match.group(1).lower()] = match.group(3)
-    return "".join(f"{name}=={version}\n" for name, version in sorted(pins.items()))
-
-
 def _venv_site(venv: Path = VENV) -> Path:
     return next(venv.glob("lib/python3*/site-packages"))
 
@@ -140,7 +129,7 @@ def venv_version(venv: Path = VENV) -> str | None:
 
 
 def _digest(python: str, version: str) -> str:
-    digest = hashlib.sha256(f"{python}\n{version}\n{_pins()}".encode())
+    digest = hashlib.sha256(f"{python}\n{version}\n".encode())
     digest.update(TEST_REQUIREMENTS.read_bytes())
     layer_stamp = HOST_LAYER.parent / f".{HOST_LAYER.name}-build-stamp"
     digest.update(layer_stamp.read_bytes() if layer_stamp.is_file() else b"no layer")
@@ -167,21 +156,17 @@ def setup(python_override: str | None = None) -> Path:
         return VENV
     shutil.rmtree(VENV, ignore_errors=True)  # inputs changed: start clean, no stale package
     subprocess.run([python, "-m", "venv", str(VENV)], check=True)  # noqa: S603
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as constraints:
-        constraints.write(_pins())
-    try:
-        install = [str(VENV / "bin" / "python"), "-m", "pip", "install", "-qq"]
-        install += ["-c", constraints.name, "-r", str(TEST_REQUIREMENTS)]
-        subprocess.run(install, check=True, env=environment())  # noqa: S603
-    finally:
-        os.unlink(constraints.name)
+    # The layer is on PYTHONPATH: pip counts its packages as installed and skips them.
+    install = [str(VENV / "bin" / "python"), "-m", "pip", "install", "-qq", "--require-hashes"]
+    install += ["-r", str(TEST_REQUIREMENTS)]
+    subprocess.run(install, check=True, env=environment())  # noqa: S603
     shadows = shadowed(_venv_site(), layer_path())
     if shadows:
         listing = ", ".join(f"{n} (layer {a}, venv {b})" for n, (a, b) in sorted(shadows.items()))
         raise SystemExit(
             f"test tooling installed its own copy of layer packages: {listing}. At run time the "
             "layer's copy wins, so the tooling would run against versions it did not ask for: "
-            "align requirements/runtime.txt or pick tooling versions that accept the layer's."
+            "the lock compile is constrained by requirements/runtime.lock: run `make lock`."
         )
     STAMP.write_text(digest + "\n")
     return VENV

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra import lambda_runtime
+from infra import lambda_runtime, locks
 from tests.support.production import production_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,13 +47,8 @@ def test_host_layer_holds_the_shipped_requirements_for_this_machine() -> None:
     site = lambda_runtime.HOST_LAYER / "python"
     assert site.is_dir(), "no host layer here: run `make lambda-runtime`"
     layer = lambda_runtime._distributions(site)
-    pins = re.findall(
-        r"^([A-Za-z0-9._-]+)(?:\[[^\]]*\])?==(\S+)",
-        (ROOT / "requirements" / "runtime.txt").read_text(),
-        re.MULTILINE,
-    )
-    for name, version in pins:
-        assert layer.get(re.sub(r"[-_.]+", "-", name).lower()) == version, name
+    # every package of the lock the arm64 layer is built from, at its locked version
+    assert layer == locks.pinned(ROOT / "requirements" / "runtime.lock")
     tag = _deployed_runtime().removeprefix("python").replace(".", "")
     binaries = [p.name for p in site.glob("pydantic_core/*.so")]
     assert binaries and all(f"cpython-{tag}-{platform.machine()}" in b for b in binaries)

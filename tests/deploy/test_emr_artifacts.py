@@ -22,13 +22,18 @@ from infra import emr_artifacts
 
 REGION = "eu-west-3"
 ARTIFACTS = {"kpi_job.py", "videogen.zip", "postgresql.jar", "pydeps.tar.gz", "manifest.json"}
+SIX_HASHES = (
+    "--hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274 "
+    "--hash=sha256:ff70335d468e7eb6ec65b95b99d3a2836546063f63acc5171de367e834932a81"
+)
 
 
 @pytest.fixture
 def requirements(tmp_path: Path) -> Path:
-    """One small pure-Python wheel (six), so the build stays quick."""
-    path = tmp_path / "emr-job.txt"
-    path.write_text("six==1.17.0\n")
+    """One small pure-Python wheel (six), so the build stays quick; a lock, with its hashes
+    (copied from requirements/emr-job.lock: pip checks them)."""
+    path = tmp_path / "emr-job.lock"
+    path.write_text(f"six==1.17.0 {SIX_HASHES}\n")
     return path
 
 
@@ -97,9 +102,28 @@ def test_build_is_reproducible(
 
 def test_pydeps_refuses_a_package_without_a_pure_python_wheel(tmp_path: Path) -> None:
     """The build host is x86-64, EMR is ARM64: only `none-any` wheels are the same on both."""
-    requirements = tmp_path / "binary.txt"
-    requirements.write_text("psycopg-binary==3.3.9\n")  # compiled wheels only
+    requirements = tmp_path / "binary.lock"
+    # compiled wheels only (a hash from requirements/runtime.lock, so only the wheel is missing)
+    requirements.write_text(
+        "psycopg-binary==3.3.9 "
+        "--hash=sha256:0793764fac48b5f0bf4d7154e38c60def4fa0cce16caa60b737f770bd29016ac\n"
+    )
     with pytest.raises(SystemExit, match=r"pure-Python wheels for Python 3\.9"):
+        emr_artifacts.build_pydeps(requirements, tmp_path / "pydeps.tar.gz", "3.9")
+
+
+def test_pydeps_refuses_a_requirement_without_its_hash(tmp_path: Path) -> None:
+    """pydeps installs from the lock with --require-hashes: an unhashed pin is not shipped."""
+    requirements = tmp_path / "unhashed.txt"
+    requirements.write_text("six==1.17.0\n")
+    with pytest.raises(SystemExit, match="Hashes are required"):
+        emr_artifacts.build_pydeps(requirements, tmp_path / "pydeps.tar.gz", "3.9")
+
+
+def test_pydeps_refuses_a_wheel_whose_hash_is_not_the_locked_one(tmp_path: Path) -> None:
+    requirements = tmp_path / "tampered.lock"
+    requirements.write_text("six==1.17.0 --hash=sha256:" + "0" * 64 + "\n")
+    with pytest.raises(SystemExit, match="DO NOT MATCH"):
         emr_artifacts.build_pydeps(requirements, tmp_path / "pydeps.tar.gz", "3.9")
 
 
@@ -170,5 +194,5 @@ def test_upload_finds_the_bucket_from_the_stage_stack(
 def test_default_entry_script_and_jar_are_the_projects() -> None:
     assert Path(__file__).resolve().parents[2] / "emr" / "kpi_job.py" == emr_artifacts.DEFAULT_ENTRY
     assert Path("/usr/share/java/postgresql.jar") == emr_artifacts.DEFAULT_JAR
-    assert emr_artifacts.DEFAULT_REQUIREMENTS.name == "emr-job.txt"
+    assert emr_artifacts.DEFAULT_REQUIREMENTS.name == "emr-job.lock"
     assert emr_artifacts.release_python() == "3.9"  # emr/release.json (emr-7.9.0)

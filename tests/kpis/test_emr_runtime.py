@@ -125,7 +125,7 @@ def test_job_imports_only_the_stdlib_pyspark_and_boto3() -> None:
     _, outside = job_imports()
     stdlib = set(sys.stdlib_module_names)
     assert outside - stdlib == THIRD_PARTY, "a new package the EMR image may lack"
-    lock = (ROOT / "requirements" / "emr-job.txt").read_text()
+    lock = (ROOT / "requirements" / "emr-job.lock").read_text()
     shipped = set(re.findall(r"^([A-Za-z0-9_.-]+)==", lock, re.MULTILINE))
     assert THIRD_PARTY - {"pyspark"} <= shipped, "the job imports it: ship it in pydeps"
 
@@ -163,7 +163,7 @@ def test_pydeps_is_a_consistent_set_on_the_release_python(
     )
     assert done.returncode == 0, done.stderr
     boto3_version, urllib3_version, where = done.stdout.split()
-    assert f"boto3=={boto3_version}" in (ROOT / "requirements" / "emr-job.txt").read_text()
+    assert f"boto3=={boto3_version}" in (ROOT / "requirements" / "emr-job.lock").read_text()
     assert urllib3_version.startswith("1.26.")  # botocore's bound on Python < 3.10
     assert where.startswith(str(tmp_path / "pydeps"))
 
