@@ -142,7 +142,7 @@ class Database:
 
         The transaction starts with the statement and idle-in-transaction timeouts set
         locally. A block that commits midway and goes on runs the rest without them: commit
-        only at the end (the finisher and the refresh-token reuse check do).
+        only at the end (the refresh-token reuse check does).
         """
         import psycopg
         from psycopg_pool import PoolTimeout
