@@ -18,6 +18,7 @@ from videogen.db import Database
 from videogen.errors import AppError
 from videogen.generations import repository as repo
 from videogen.generations.models import FINAL_STATUSES
+from videogen.webhooks.events import insert_event
 
 if TYPE_CHECKING:
     import psycopg
@@ -62,7 +63,15 @@ class DeliveryRecorder:
         with self.db.connection() as conn:
             result = self._apply(conn, job_id, outcome)
             if event is not None and result.outcome != "duplicate":
-                _insert_event(conn, job_id, outcome.request_id, result.outcome, event)
+                insert_event(
+                    conn,
+                    request_id=outcome.request_id,
+                    job_id=job_id,
+                    outcome=result.outcome,
+                    gateway_request_id=event.get("gateway_request_id"),
+                    payload_status=event.get("payload_status"),
+                    detail=event.get("detail"),
+                )
         return result
 
     def _apply(self, conn: psycopg.Connection, job_id: UUID, outcome: FalOutcome) -> RecordResult:
@@ -95,21 +104,3 @@ class DeliveryRecorder:
         error = outcome.error if not outcome.ok else "The video service finished without a video."
         repo.fail_and_refund(conn, job_id, error or "The video service reported an error.")
         return RecordResult("failed", False)
-
-
-def _insert_event(
-    conn: psycopg.Connection, job_id: UUID, request_id: str, outcome: str, event: dict[str, Any]
-) -> None:
-    conn.execute(
-        """insert into public.webhook_events
-             (request_id, gateway_request_id, job_id, payload_status, outcome, detail)
-           select %s, %s, (select id from public.jobs where id = %s), %s, %s, %s""",
-        (
-            request_id,
-            event.get("gateway_request_id"),
-            job_id,
-            event.get("payload_status"),
-            outcome,
-            event.get("detail"),
-        ),
-    )
