@@ -66,12 +66,12 @@ class SqliteCopyQueue:
             db.close()
 
     # --- the port ---
-    def send(self, task: CopyTask, *, delay_seconds: float = 0) -> None:
+    def send(self, task: CopyTask) -> None:
         try:
             with self._db() as db:
                 db.execute(
                     "insert into messages (body, visible_at) values (?, ?)",
-                    (task.to_json(), time.time() + delay_seconds),
+                    (task.to_json(), time.time()),
                 )
         except sqlite3.Error as exc:
             raise QueueUnavailable(str(exc)) from exc
