@@ -115,17 +115,20 @@ emr-runtime: $(EMR_STAMP)  ## .venv-emr: the EMR release's Python + pyspark, for
 .PHONY: layers package deploy emr-artifacts
 STAGE  ?=
 REGION ?= eu-west-3
+# serverless.yml `params` to override, e.g. PARAMS="snapStart=true" (docs/performance.md)
+PARAMS ?=
+OSLS_PARAMS := $(foreach p,$(PARAMS),--param=$(p))
 
 layers: install  ## the Lambda dependency layer, built into layers/deps/ (never committed)
 	$(BIN)/python infra/build_layers.py
 
 package: install  ## offline (moto): template + zips in .serverless/, cfn-lint, size table
-	$(BIN)/python infra/package.py --allow-missing --region $(REGION)
+	$(BIN)/python infra/package.py --allow-missing --region $(REGION) $(OSLS_PARAMS)
 
 deploy: install  ## make deploy STAGE=prod [REGION=eu-west-3]: the real deploy (AWS credentials)
 	@test -n "$(STAGE)" || { echo "usage: make deploy STAGE=<stage> [REGION=...]"; exit 2; }
-	$(BIN)/python infra/package.py --aws --stage $(STAGE) --region $(REGION) --out .serverless-preflight
-	SLS_TELEMETRY_DISABLED=1 node_modules/.bin/osls deploy --stage $(STAGE) --region $(REGION) --verbose
+	$(BIN)/python infra/package.py --aws --stage $(STAGE) --region $(REGION) --out .serverless-preflight $(OSLS_PARAMS)
+	SLS_TELEMETRY_DISABLED=1 node_modules/.bin/osls deploy --stage $(STAGE) --region $(REGION) --verbose $(OSLS_PARAMS)
 
 emr-artifacts: install  ## make emr-artifacts STAGE=prod (or BUCKET=...): KPI job code + JDBC jar to S3
 	$(BIN)/python infra/emr_artifacts.py $(if $(BUCKET),--bucket $(BUCKET),--stage $(STAGE)) --region $(REGION)

@@ -308,6 +308,7 @@ def package(
     region: str = DEFAULT_REGION,
     offline: bool = True,
     allow_missing: bool = False,
+    params: dict[str, str] | None = None,
 ) -> list[Artifact]:
     started = time.monotonic()
     ensure_osls()
@@ -343,6 +344,7 @@ def package(
                     region,
                     "--package",
                     str(build),
+                    *(f"--param={key}={value}" for key, value in (params or {}).items()),
                 ],
                 cwd=service,
                 env=env,
@@ -374,6 +376,13 @@ def main() -> None:
         help="package placeholder handlers for declared functions not written yet",
     )
     parser.add_argument("--json", type=Path, help="also write the size table as JSON here")
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an osls parameter (serverless.yml `params`), e.g. snapStart=true",
+    )
     args = parser.parse_args()
     artifacts = package(
         args.out.resolve(),
@@ -381,6 +390,7 @@ def main() -> None:
         args.region,
         offline=not args.aws,
         allow_missing=args.allow_missing,
+        params=dict(item.split("=", 1) for item in args.param),
     )
     if args.json:
         args.json.write_text(json.dumps([a.__dict__ for a in artifacts], indent=2))

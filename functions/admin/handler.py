@@ -4,6 +4,11 @@ from mangum import Mangum
 
 from videogen.admin.router import router as admin_router
 from videogen.api import create_app
+from videogen.settings import require_settings
 
+# What this function is made of: its cold start fails, naming them, if their settings are
+# missing, and it is deployed with these adapters' secrets only (tests/deploy).
+ADAPTERS = ("database", "token_verifier", "storage")
+require_settings(*ADAPTERS)
 app = create_app(admin_router, title="VideoGen admin")
 handler = Mangum(app, lifespan="off")

@@ -12,9 +12,12 @@ from typing import Any
 from videogen.copies.deps import get_copy_queue, get_copy_worker
 from videogen.copies.sqs import SqsCopyQueue, handle_sqs_event
 from videogen.logs import configure_logging
-from videogen.settings import get_settings
+from videogen.settings import get_settings, require_settings
 
-configure_logging(get_settings().log_level)
+# What this function is made of: its cold start fails, naming them, if their settings are
+# missing, and it is deployed with these adapters' secrets only (tests/deploy).
+ADAPTERS = ("database", "storage", "copy_queue", "fal")
+configure_logging(require_settings(*ADAPTERS).log_level)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:

@@ -9,12 +9,14 @@ import logging
 from typing import Any
 
 from videogen.kpis.deps import get_kpi_runner
-from videogen.kpis.runner import check_kpi_settings, daily_window
+from videogen.kpis.runner import daily_window
 from videogen.logs import configure_logging
-from videogen.settings import get_settings
+from videogen.settings import get_settings, require_settings
 
-_settings = get_settings()
-check_kpi_settings(_settings)  # fail at cold start, naming what is missing
+# What this function is made of: its cold start fails, naming them, if their settings are
+# missing, and it is deployed with these adapters' secrets only (tests/deploy): none.
+ADAPTERS = ("kpi_runner",)
+_settings = require_settings(*ADAPTERS)
 configure_logging(_settings.log_level)
 logger = logging.getLogger("videogen.kpis.schedule")
 

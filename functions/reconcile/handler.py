@@ -8,11 +8,14 @@ from videogen.copies.deps import get_copy_queue
 from videogen.db import get_database
 from videogen.generations.deps import get_provider
 from videogen.logs import configure_logging
-from videogen.settings import get_settings
+from videogen.settings import get_settings, require_settings
 from videogen.webhooks.deps import get_delivery_recorder
 from videogen.webhooks.reconcile import Reconciler
 
-configure_logging(get_settings().log_level)
+# What this function is made of: its cold start fails, naming them, if their settings are
+# missing, and it is deployed with these adapters' secrets only (tests/deploy).
+ADAPTERS = ("database", "fal", "copy_queue")
+configure_logging(require_settings(*ADAPTERS).log_level)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:

@@ -18,6 +18,7 @@ from tests.support.apigw import http_api_event, invoke
 from tests.support.handlers import load_handler
 from tests.support.users import User, register_user
 from videogen.kpis import definitions as kpi
+from videogen.settings import SettingsMissing
 
 TODAY = datetime.now(UTC).date()
 
@@ -218,7 +219,7 @@ def test_local_unknown_run_id_is_404(client: TestClient, admin: User, tmp_path, 
 
 def test_emr_backend_without_its_settings_fails_at_start_naming_them(configure) -> None:
     configure(KPI_RUNNER_BACKEND="emr", EMR_APPLICATION_ID="app-1")
-    with pytest.raises(RuntimeError) as caught:
+    with pytest.raises(SettingsMissing) as caught:
         load_handler("kpis")
     message = str(caught.value)
     for name in (

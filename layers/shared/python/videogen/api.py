@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from videogen.errors import AppError
 from videogen.logs import configure_logging
 from videogen.settings import get_settings
+from videogen.snapstart import prepare_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ def create_app(*routers: APIRouter, title: str) -> FastAPI:
     install_error_handlers(app)
     for router in routers:
         app.include_router(router, responses=ERROR_RESPONSES)
+    prepare_snapshot(app)  # only under SnapStart: adapters built before the snapshot
     return app
 
 

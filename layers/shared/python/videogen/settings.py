@@ -5,15 +5,19 @@
 Supabase, fal.ai and S3. Storage is the S3 API in both: only its endpoint differs. Each
 adapter can still be chosen on its own (`IDENTITY_BACKEND`, …), which is how the tests run
 the production adapters against fakes at the HTTP boundary.
-A production adapter whose variables are missing fails at start, naming them.
+Values are checked when read; what each adapter needs only when a function asks for that
+adapter (`require_settings("database", "storage", …)` at its cold start, and each factory for
+its own): a function starts with exactly the variables and secrets of the adapters it uses,
+and fails at start, naming them, when one is missing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, get_args
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 AppEnv = Literal["local", "production"]
@@ -21,6 +25,25 @@ IdentityBackend = Literal["local", "supabase"]
 GenerationBackend = Literal["simulator", "fal"]
 KpiRunnerBackend = Literal["local", "emr"]
 CopyQueueBackend = Literal["local", "sqs"]
+# What a function can be made of; each names the variables it needs (Settings.missing).
+Adapter = Literal[
+    "database",  # Postgres
+    "identity",  # sign-up, sign-in, refresh (Supabase Auth with the anon key)
+    "account_deletion",  # Supabase Auth's admin API (the service-role key)
+    "token_verifier",  # access tokens: Supabase's JWKS, or the legacy HS256 secret
+    "storage",  # the S3 API (Supabase Storage, AWS S3, the local server)
+    "fal",  # fal's queue API (FAL_KEY): submit, status, result, cancel
+    "webhook_urls",  # signs the job token in each webhook URL
+    "fal_webhooks",  # checks a delivery's URL token and fal account
+    "copy_queue",  # copy tasks: SQS, or the local queue file
+    "kpi_runner",  # the KPI Spark job: EMR Serverless, or a local subprocess
+]
+ADAPTERS: tuple[Adapter, ...] = get_args(Adapter)
+
+
+class SettingsMissing(ValueError):
+    """A function started without what one of its adapters needs: it fails at cold start
+    with every missing variable named, never later halfway through a request."""
 
 
 class Settings(BaseSettings):
@@ -239,11 +262,100 @@ class Settings(BaseSettings):
             return self.kpi_runner_backend
         return "emr" if self.app_env == "production" else "local"
 
-    def kpi_missing(self) -> list[str]:
-        """What the KPI runner lacks. Checked at start by the two KPI functions only (the
-        other functions are deployed without the EMR variables)."""
-        if self.kpi_runner != "emr":
-            return []
+    def missing(self, *adapters: Adapter) -> list[str]:
+        """Names of the environment variables the given adapters need but lack."""
+        names: set[str] = set()
+        for adapter in adapters:
+            names.update(_NEEDS[adapter](self))
+        return sorted(names)
+
+    def require(self, *adapters: Adapter) -> Settings:
+        """These settings, if the given adapters have what they need; otherwise the error
+        names every missing variable. Each function calls it at cold start for the adapters
+        it uses (and each adapter's factory for its own), so a function deployed without a
+        secret it needs fails at once, and none needs a secret it does not use."""
+        missing = self.missing(*adapters)
+        if missing:
+            hint = " (`make run` sets them for the local stack)" if self.app_env == "local" else ""
+            raise SettingsMissing(
+                f"Missing required settings for APP_ENV={self.app_env} "
+                f"({', '.join(adapters)}): " + ", ".join(missing) + hint
+            )
+        if "database" in adapters:
+            problems = self.database_tls_problems()
+            if problems:
+                raise SettingsMissing("; ".join(problems))
+        return self
+
+    def _needs_database(self) -> list[str]:
+        url = self.database_url
+        names = [] if url is not None else ["DATABASE_URL"]
+        if (
+            self.app_env == "production"
+            and self.database_ca_cert is None
+            and (url is None or "sslrootcert" not in (_url_query(url.get_secret_value()) or {}))
+        ):
+            names.append("DATABASE_CA_CERT")  # verified TLS: database_tls_problems
+        return names
+
+    def _needs_supabase_url(self) -> list[str]:
+        default = type(self).model_fields["supabase_url"].default
+        return ["SUPABASE_URL"] if self.supabase_url == default else []
+
+    def _needs_identity(self) -> list[str]:
+        if self.identity == "local":
+            return self._needs_local_identity()
+        anon = [] if self.supabase_anon_key is not None else ["SUPABASE_ANON_KEY"]
+        return self._needs_supabase_url() + anon
+
+    def _needs_account_deletion(self) -> list[str]:
+        if self.identity == "local":
+            return self._needs_local_identity()
+        key = self.supabase_service_role_key
+        return self._needs_supabase_url() + (
+            [] if key is not None else ["SUPABASE_SERVICE_ROLE_KEY"]
+        )
+
+    def _needs_local_identity(self) -> list[str]:
+        local = self._needs_database()
+        return local + ([] if self.supabase_jwt_secret is not None else ["SUPABASE_JWT_SECRET"])
+
+    def _needs_token_verifier(self) -> list[str]:
+        url = self._needs_supabase_url() if self.identity == "supabase" else []
+        if not self.jwks_enabled and self.supabase_jwt_secret is None:
+            return [*url, "SUPABASE_JWT_SECRET"]
+        return url
+
+    def _needs_storage(self) -> list[str]:
+        if self.storage_endpoint_url is None:
+            # never AWS by accident from a laptop
+            return ["STORAGE_ENDPOINT_URL"] if self.app_env == "local" else []
+        keys = {
+            "STORAGE_ACCESS_KEY_ID": self.storage_access_key_id,
+            "STORAGE_SECRET_ACCESS_KEY": self.storage_secret_access_key,
+        }
+        return [name for name, value in keys.items() if value is None]
+
+    def _needs_fal(self) -> list[str]:
+        return ["FAL_KEY"] if self.generation == "fal" and self.fal_key is None else []
+
+    def _needs_webhook_urls(self) -> list[str]:
+        return ["WEBHOOK_TOKEN_SECRET"] if self.webhook_token_secret is None else []
+
+    def _needs_fal_webhooks(self) -> list[str]:
+        account = ["FAL_ACCOUNT_ID"] if self.fal_account_id is None else []
+        return account + self._needs_webhook_urls()
+
+    def _needs_copy_queue(self) -> list[str]:
+        if self.copy_queue == "sqs" and self.copy_queue_url is None:
+            return ["COPY_QUEUE_URL"]
+        return []
+
+    def _needs_kpi_runner(self) -> list[str]:
+        if self.kpi_runner == "local":
+            pair = (self.kpi_s3_access_key_id is None) != (self.kpi_s3_secret_access_key is None)
+            keys = ["KPI_S3_ACCESS_KEY_ID", "KPI_S3_SECRET_ACCESS_KEY"] if pair else []
+            return self._needs_database() + keys
         names = {
             "EMR_APPLICATION_ID": self.emr_application_id,
             "EMR_EXECUTION_ROLE_ARN": self.emr_execution_role_arn,
@@ -252,48 +364,7 @@ class Settings(BaseSettings):
             "EMR_DATABASE_URL_SSM_PARAMETER": self.emr_database_url_ssm_parameter,
             "EMR_DATABASE_CA_SSM_PARAMETER": self.emr_database_ca_ssm_parameter,
         }
-        return sorted(name for name, value in names.items() if not value)
-
-    def required_missing(self) -> list[str]:
-        """Names of the environment variables the chosen adapters need but lack."""
-        missing: list[str] = []
-        if self.database_url is None:
-            missing.append("DATABASE_URL")
-        elif (
-            self.app_env == "production"
-            and self.database_ca_cert is None
-            and "sslrootcert" not in (_url_query(self.database_url.get_secret_value()) or {})
-        ):
-            missing.append("DATABASE_CA_CERT")
-        if self.identity == "supabase":
-            if self.supabase_url == type(self).model_fields["supabase_url"].default:
-                missing.append("SUPABASE_URL")
-            if self.supabase_anon_key is None:
-                missing.append("SUPABASE_ANON_KEY")
-        if self.identity == "supabase" and self.supabase_service_role_key is None:
-            missing.append("SUPABASE_SERVICE_ROLE_KEY")
-        if self.app_env == "local" and self.storage_endpoint_url is None:
-            missing.append("STORAGE_ENDPOINT_URL")  # never AWS by accident
-        if self.storage_endpoint_url is not None:
-            if self.storage_access_key_id is None:
-                missing.append("STORAGE_ACCESS_KEY_ID")
-            if self.storage_secret_access_key is None:
-                missing.append("STORAGE_SECRET_ACCESS_KEY")
-        if (self.kpi_s3_access_key_id is None) != (self.kpi_s3_secret_access_key is None):
-            missing += ["KPI_S3_ACCESS_KEY_ID", "KPI_S3_SECRET_ACCESS_KEY"]
-        if self.generation == "fal" and self.fal_key is None:
-            missing.append("FAL_KEY")
-        if self.fal_account_id is None:
-            missing.append("FAL_ACCOUNT_ID")
-        if self.webhook_token_secret is None:
-            missing.append("WEBHOOK_TOKEN_SECRET")
-        if self.copy_queue == "sqs" and self.copy_queue_url is None:
-            missing.append("COPY_QUEUE_URL")
-        if self.identity == "local" and self.supabase_jwt_secret is None:
-            missing.append("SUPABASE_JWT_SECRET")
-        if not self.jwks_enabled and self.supabase_jwt_secret is None:
-            missing.append("SUPABASE_JWT_SECRET")
-        return sorted(set(missing))
+        return [name for name, value in names.items() if not value]
 
     def database_tls_problems(self) -> list[str]:
         """Why the database connection would not be verified TLS. Production only: libpq's
@@ -317,21 +388,6 @@ class Settings(BaseSettings):
             )
         return problems
 
-    @model_validator(mode="after")
-    def _check_required(self) -> Settings:
-        missing = self.required_missing()
-        if missing:
-            hint = " (`make run` sets them for the local stack)" if self.app_env == "local" else ""
-            raise ValueError(
-                f"Missing required settings for APP_ENV={self.app_env}: "
-                + ", ".join(missing)
-                + hint
-            )
-        problems = self.database_tls_problems()
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
 
 _PEM_CERT = "-----BEGIN CERTIFICATE-----"
 
@@ -348,5 +404,25 @@ def _url_query(url: str) -> dict[str, str] | None:
 
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings, read once (cold start) and reused while warm."""
+    """The process-wide settings, read once (cold start) and reused while warm. Values are
+    checked here; what each adapter needs is checked by `Settings.require`."""
     return Settings()
+
+
+def require_settings(*adapters: Adapter) -> Settings:
+    """The process-wide settings, checked for these adapters (a function's cold start)."""
+    return get_settings().require(*adapters)
+
+
+_NEEDS: dict[Adapter, Callable[[Settings], list[str]]] = {
+    "database": Settings._needs_database,
+    "identity": Settings._needs_identity,
+    "account_deletion": Settings._needs_account_deletion,
+    "token_verifier": Settings._needs_token_verifier,
+    "storage": Settings._needs_storage,
+    "fal": Settings._needs_fal,
+    "webhook_urls": Settings._needs_webhook_urls,
+    "fal_webhooks": Settings._needs_fal_webhooks,
+    "copy_queue": Settings._needs_copy_queue,
+    "kpi_runner": Settings._needs_kpi_runner,
+}

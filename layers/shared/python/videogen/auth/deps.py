@@ -15,14 +15,16 @@ from videogen.auth.profiles import get_profile
 from videogen.auth.tokens import AuthenticatedUser, JwksCache, TokenVerifier
 from videogen.db import Database, get_database
 from videogen.errors import Forbidden
-from videogen.settings import get_settings
+from videogen.settings import get_settings, require_settings
 
 _bearer = HTTPBearer(auto_error=False, description="A Supabase access token.")
 
 
 @lru_cache
 def get_identity_provider() -> IdentityProvider:
-    """The configured adapter, built once per process (imports only its own client)."""
+    """The configured adapter, built once per process (imports only its own client). Supabase
+    Auth's keys are checked where used: sign-in needs the anon key, account deletion the
+    service-role key, and a function holds only the one it uses."""
     settings = get_settings()
     if settings.identity == "supabase":
         from videogen.auth.supabase_identity import SupabaseIdentity
@@ -30,7 +32,7 @@ def get_identity_provider() -> IdentityProvider:
         return SupabaseIdentity.from_settings(settings)
     from videogen.auth.local_identity import LocalIdentity
 
-    return LocalIdentity.from_settings(settings, get_database())
+    return LocalIdentity.from_settings(settings.require("identity"), get_database())
 
 
 Identity = Annotated[IdentityProvider, Depends(get_identity_provider)]
@@ -38,7 +40,7 @@ Identity = Annotated[IdentityProvider, Depends(get_identity_provider)]
 
 @lru_cache
 def get_token_verifier() -> TokenVerifier:
-    settings = get_settings()
+    settings = require_settings("token_verifier")
     secret = settings.supabase_jwt_secret
     jwks = (
         JwksCache(

@@ -55,7 +55,7 @@ class LocalIdentity:
 
     @classmethod
     def from_settings(cls, settings: Settings, db: Database) -> LocalIdentity:
-        assert settings.supabase_jwt_secret is not None  # enforced by Settings
+        assert settings.supabase_jwt_secret is not None  # required by get_identity_provider
         return cls(
             db=db,
             secret=settings.supabase_jwt_secret.get_secret_value(),

@@ -13,6 +13,7 @@ from typing import TypeVar
 from uuid import UUID
 
 import httpx
+from pydantic import SecretStr
 from supabase_auth import SyncGoTrueAdminAPI, SyncGoTrueClient
 from supabase_auth.errors import (
     AuthApiError,
@@ -34,7 +35,7 @@ from videogen.auth.errors import (
 )
 from videogen.auth.identity import AuthSession, SignUpResult
 from videogen.errors import AppError
-from videogen.settings import Settings
+from videogen.settings import Settings, SettingsMissing
 
 T = TypeVar("T")
 
@@ -57,32 +58,40 @@ _ALREADY_GONE = "user_not_found"
 
 
 class SupabaseIdentity:
+    """Each key is optional: the auth function signs users in with the anon key only, the
+    generations function deletes accounts with the service-role key only (each function
+    holds just its own secrets; its cold start requires them: `Settings.require`)."""
+
     def __init__(
-        self, url: str, anon_key: str, service_role_key: str, *, timeout: float = 10.0
+        self,
+        url: str,
+        anon_key: str | None,
+        service_role_key: str | None,
+        *,
+        timeout: float = 10.0,
     ) -> None:
         self._auth_url = f"{url.rstrip('/')}/auth/v1"
-        self._headers = {"apikey": anon_key, "Authorization": f"Bearer {anon_key}"}
-        self._admin_headers = {
-            "apikey": service_role_key,
-            "Authorization": f"Bearer {service_role_key}",
-        }
+        self._anon_key = anon_key
+        self._service_role_key = service_role_key
         self._http = httpx.Client(timeout=timeout)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SupabaseIdentity:
-        assert settings.supabase_anon_key is not None  # enforced by Settings
-        assert settings.supabase_service_role_key is not None
+        def secret(value: SecretStr | None) -> str | None:
+            return value.get_secret_value() if value is not None else None
+
         return cls(
             settings.supabase_url,
-            settings.supabase_anon_key.get_secret_value(),
-            settings.supabase_service_role_key.get_secret_value(),
+            secret(settings.supabase_anon_key),
+            secret(settings.supabase_service_role_key),
             timeout=settings.http_timeout_seconds,
         )
 
     def _client(self) -> SyncGoTrueClient:
+        key = _key(self._anon_key, "SUPABASE_ANON_KEY")
         return SyncGoTrueClient(
             url=self._auth_url,
-            headers=dict(self._headers),
+            headers={"apikey": key, "Authorization": f"Bearer {key}"},
             auto_refresh_token=False,
             persist_session=False,
             http_client=self._http,
@@ -117,8 +126,11 @@ class SupabaseIdentity:
 
     def delete_user(self, user_id: UUID) -> None:
         """Auth admin API with the service-role key (server-side only, never sent to clients)."""
+        key = _key(self._service_role_key, "SUPABASE_SERVICE_ROLE_KEY")
         admin = SyncGoTrueAdminAPI(
-            url=self._auth_url, headers=dict(self._admin_headers), http_client=self._http
+            url=self._auth_url,
+            headers={"apikey": key, "Authorization": f"Bearer {key}"},
+            http_client=self._http,
         )
         try:
             admin.delete_user(str(user_id))
@@ -127,6 +139,12 @@ class SupabaseIdentity:
                 raise _translate(exc) from exc
         except (AuthError, httpx.HTTPError) as exc:
             raise _translate(exc) from exc
+
+
+def _key(value: str | None, name: str) -> str:
+    if value is None:  # a function calling what its cold-start check did not require
+        raise SettingsMissing(f"{name} is not set for this function.")
+    return value
 
 
 def _call(action: Callable[[], T]) -> T:

@@ -8,17 +8,17 @@ from videogen.copies.queue import CopyQueue
 from videogen.copies.worker import CopyWorker, MediaPolicy
 from videogen.db import get_database
 from videogen.generations.deps import get_provider
-from videogen.settings import get_settings
+from videogen.settings import get_settings, require_settings
 from videogen.storage.deps import get_object_store
 
 
 @lru_cache
 def get_copy_queue() -> CopyQueue:
-    settings = get_settings()
+    settings = require_settings("copy_queue")
     if settings.copy_queue == "sqs":
         from videogen.copies.sqs import SqsCopyQueue
 
-        assert settings.copy_queue_url is not None  # enforced by Settings
+        assert settings.copy_queue_url is not None  # required above
         return SqsCopyQueue(settings.copy_queue_url, region=settings.copy_queue_region)
     from videogen.copies.sqlite_queue import SqliteCopyQueue
 

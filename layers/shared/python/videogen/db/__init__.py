@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from videogen.errors import AppError, ServiceUnavailable
-from videogen.settings import Settings, get_settings
+from videogen.settings import Settings, require_settings
 
 if TYPE_CHECKING:
     import psycopg
@@ -77,7 +77,7 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
-        assert settings.database_url is not None  # enforced by Settings
+        assert settings.database_url is not None  # required by get_database
         ca_file = None
         if settings.database_ca_cert is not None:
             from videogen.db.tls import write_ca_file
@@ -170,4 +170,4 @@ class Database:
 
 @lru_cache
 def get_database() -> Database:
-    return Database.from_settings(get_settings())
+    return Database.from_settings(require_settings("database"))

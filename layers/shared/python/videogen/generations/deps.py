@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from videogen.db import get_database
 from videogen.generations.provider import GenerationProvider
-from videogen.settings import get_settings
+from videogen.settings import get_settings, require_settings
 from videogen.storage.deps import get_object_store
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def use_local_provider(factory: Callable[[], GenerationProvider]) -> None:
 
 @lru_cache
 def get_provider() -> GenerationProvider:
-    settings = get_settings()
+    settings = require_settings("fal")
     if settings.generation == "fal":
         from videogen.generations.fal_provider import FalProvider
 
@@ -47,13 +47,13 @@ def get_generation_service() -> GenerationService:
     from videogen.generations.service import GenerationService
 
     settings = get_settings()
-    assert settings.webhook_token_secret is not None  # enforced by Settings
+    secret = settings.webhook_token_secret
     return GenerationService(
         db=get_database(),
         provider_factory=get_provider,
         store=get_object_store(),
         public_base_url=settings.public_base_url,
-        webhook_secret=settings.webhook_token_secret.get_secret_value(),
+        webhook_secret=secret.get_secret_value() if secret is not None else None,
         blocked_terms=settings.blocked_terms,
         signed_url_ttl=settings.signed_url_ttl_seconds,
     )

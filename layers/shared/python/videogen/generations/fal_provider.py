@@ -60,7 +60,7 @@ class FalProvider:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FalProvider:
-        assert settings.fal_key is not None  # enforced by Settings
+        assert settings.fal_key is not None  # required by get_provider
         return cls(
             settings.fal_key.get_secret_value(),
             queue_url=settings.fal_queue_url,

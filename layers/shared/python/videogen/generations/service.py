@@ -49,6 +49,7 @@ from videogen.generations.provider import (
     ProviderUnavailable,
     SubmitUnconfirmed,
 )
+from videogen.settings import SettingsMissing
 from videogen.storage.base import ObjectStore
 from videogen.webhooks.job_token import webhook_url
 
@@ -81,7 +82,7 @@ class GenerationService:
     provider_factory: Callable[[], GenerationProvider]  # built on first use: reads need none
     store: ObjectStore
     public_base_url: str
-    webhook_secret: str
+    webhook_secret: str | None  # WEBHOOK_TOKEN_SECRET: submissions only (not admin reads)
     blocked_terms: list[str]
     signed_url_ttl: int
 
@@ -94,6 +95,8 @@ class GenerationService:
         retry_of: UUID | None = None,
     ) -> tuple[GenerationOut, bool]:
         """Returns the job and whether it was created now (False: an idempotent replay)."""
+        if self.webhook_secret is None:
+            raise SettingsMissing("WEBHOOK_TOKEN_SECRET is not set for this function.")
         model = _model(request.model)
         params = _validate_params(model, request.params)
         self._check_prompt(request.prompt)
@@ -173,6 +176,7 @@ class GenerationService:
         the webhook too, and the client is not told that nothing happened."""
         from videogen.db import DatabaseUnavailable
 
+        assert self.webhook_secret is not None  # checked by submit, before anything is written
         webhook = webhook_url(self.public_base_url, self.webhook_secret, job_id)
         arguments = model.arguments(prompt, model.params.model_validate(params))
         log = {"job_id": str(job_id)}

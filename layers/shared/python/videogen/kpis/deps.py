@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from videogen.kpis.runner import KpiRunner, check_kpi_settings
-from videogen.settings import get_settings
+from videogen.kpis.runner import KpiRunner
+from videogen.settings import require_settings
 
 
 @lru_cache
 def get_kpi_runner() -> KpiRunner:
-    settings = get_settings()
-    check_kpi_settings(settings)
+    settings = require_settings("kpi_runner")
     if settings.kpi_runner == "emr":
         from videogen.kpis.emr_runner import EmrServerlessRunner
 

@@ -30,7 +30,7 @@ class EmrServerlessRunner:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EmrServerlessRunner:
-        assert settings.emr_application_id and settings.emr_execution_role_arn
+        assert settings.emr_application_id and settings.emr_execution_role_arn  # required
         assert settings.emr_artifacts_uri and settings.emr_output_uri
         assert settings.emr_database_url_ssm_parameter and settings.emr_database_ca_ssm_parameter
         return cls(

@@ -13,8 +13,6 @@ from itertools import pairwise
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from videogen.settings import Settings
-
 #: States a run reports (EMR Serverless' own names; the local runner uses a subset).
 FINAL_STATES = frozenset({"SUCCESS", "FAILED", "CANCELLED"})
 
@@ -68,16 +66,3 @@ def daily_window(time_zone: str) -> tuple[date, date]:
     """Yesterday and today: today's partial numbers, and yesterday's late finishes."""
     end = today(time_zone)
     return end - timedelta(days=1), end
-
-
-class KpiSettingsMissing(RuntimeError):
-    """A KPI function started without the variables its runner needs."""
-
-
-def check_kpi_settings(settings: Settings) -> None:
-    missing = settings.kpi_missing()
-    if missing:
-        raise KpiSettingsMissing(
-            f"Missing required settings for KPI_RUNNER_BACKEND={settings.kpi_runner}: "
-            + ", ".join(missing)
-        )

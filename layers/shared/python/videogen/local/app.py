@@ -36,14 +36,15 @@ def build_local_app(repo: Path) -> FastAPI:
     from videogen.local.fal_simulator import get_simulator
     from videogen.local.routes import router as local_router
     from videogen.local.web import mount_web_client, origin_of
-    from videogen.settings import get_settings
+    from videogen.settings import ADAPTERS, require_settings
 
+    require_settings(*ADAPTERS)  # the local stack runs every function: all at once
     use_local_provider(get_simulator)  # GENERATION_BACKEND=simulator: the local fal
     app = create_app(local_router, title="VideoGen (local stack)")
     for function_app in load_function_apps(repo / "functions").values():
         app.include_router(function_app.router)
     # after the API routes: API paths win
-    media_origin = origin_of(get_settings().storage_endpoint_url)
+    media_origin = origin_of(require_settings().storage_endpoint_url)
     mount_web_client(app, repo / "web", media_origin=media_origin)
 
     @asynccontextmanager

@@ -166,7 +166,7 @@ class FalSimulator:
 @lru_cache
 def get_simulator() -> FalSimulator:
     settings = get_settings()
-    assert settings.fal_account_id is not None  # enforced by Settings
+    assert settings.fal_account_id is not None  # required by the local stack's start
     return FalSimulator(
         base_url=settings.public_base_url,
         delay_seconds=settings.simulator_delay_seconds,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from videogen.settings import get_settings
+from videogen.settings import require_settings
 from videogen.storage.base import ObjectStore
 
 
@@ -14,4 +14,4 @@ def get_object_store() -> ObjectStore:
     endpoint from settings."""
     from videogen.storage.s3 import S3ObjectStore
 
-    return S3ObjectStore.from_settings(get_settings())
+    return S3ObjectStore.from_settings(require_settings("storage"))

@@ -5,14 +5,14 @@ from __future__ import annotations
 from functools import lru_cache
 
 from videogen.db import get_database
-from videogen.settings import get_settings
+from videogen.settings import require_settings
 from videogen.webhooks.recorder import DeliveryRecorder
 from videogen.webhooks.signature import FalWebhookVerifier
 
 
 @lru_cache
 def get_webhook_verifier() -> FalWebhookVerifier:
-    settings = get_settings()
+    settings = require_settings("fal_webhooks")
     return FalWebhookVerifier(
         settings.fal_webhook_jwks_url,
         tolerance_seconds=settings.webhook_tolerance_seconds,

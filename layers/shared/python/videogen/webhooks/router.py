@@ -94,7 +94,7 @@ async def fal_webhook(
         str | None, Query(max_length=128, description="Binds the URL to the job.")
     ] = None,
 ) -> dict[str, str]:
-    assert settings.webhook_token_secret is not None  # enforced by Settings
+    assert settings.webhook_token_secret is not None  # required by get_webhook_verifier
     secret = settings.webhook_token_secret.get_secret_value()
     if job_id is None or token is None or not token_matches(secret, job_id, token):
         logger.warning("webhook token rejected", extra={"job_id": str(job_id)})
