@@ -5,6 +5,12 @@ Baselines measured in the same run: `python -c pass` and a bare FastAPI + Mangum
 answering one request. The target (issue 8): no function above 1.3x the bare app.
 
     .venv/bin/python bench/cold_start.py [--runs 9]
+    .venv/bin/python bench/cold_start.py --snapstart [--runs 9]
+
+`--snapstart` times, inside each HTTP function's process, the initialisation and the first
+request apart, with and without `AWS_LAMBDA_INITIALIZATION_TYPE=snap-start`: under
+SnapStart the initialisation runs once per published version, off the request path, so a
+restored environment's first request pays only the second figure (plus Lambda's restore).
 
 The first requests need no database (a 401, the model list), so the figure is import and
 app cost, not network. Production settings are used (Supabase, fal, S3 adapters).
@@ -104,6 +110,77 @@ def time_process(code: str, runs: int, env: dict[str, str]) -> list[float]:
     return timings
 
 
+def user_requests(token: str) -> dict[str, str]:
+    """First requests that use the function's adapters without a database: a verified token
+    (generations' price estimate), a token whose signature fails (admin, kpis: refused
+    before their database read), sign-in's identity adapter, the webhook's URL check."""
+    auth = f"{{'authorization': 'Bearer {token}'}}"
+    forged = f"{{'authorization': 'Bearer {token[:-4]}AAAA'}}"
+    estimate = '{"model": "fal-ai/ltx-video", "params": {}}'
+    return {
+        "auth": FIRST_REQUESTS["auth"],
+        "generations": f'event("POST", "/generations/estimate", {estimate}, headers={auth})',
+        "webhooks": FIRST_REQUESTS["webhooks"],
+        "admin": f'event("GET", "/admin/users", headers={forged})',
+        "kpis": f'event("GET", "/admin/kpis", headers={forged})',
+    }
+
+
+def bench_token(env: dict[str, str]) -> str:
+    import uuid
+
+    import jwt
+
+    now = int(time.time())
+    claims = {
+        "sub": str(uuid.uuid4()),
+        "aud": "authenticated",
+        "iss": env["SUPABASE_URL"].rstrip("/") + "/auth/v1",
+        "iat": now,
+        "exp": now + 3600,
+        "role": "authenticated",
+    }
+    return jwt.encode(claims, env["SUPABASE_JWT_SECRET"], algorithm="HS256")
+
+
+def timed_script_for(function: str, request: str) -> str:
+    """Prints the initialisation and first-request seconds of one process."""
+    return (
+        EVENT
+        + "start = time.perf_counter()\n"
+        + script_for(function, import_only=True)
+        + "init = time.perf_counter() - start\n"
+        + f"response = handler({request}, Ctx())\n"
+        + "first = time.perf_counter() - start - init\n"
+        + "assert response['statusCode'] in (200, 401, 422), response\n"
+        + "print(json.dumps({'init': init, 'first': first}))\n"
+    )
+
+
+def snapstart_table(functions: list[str], runs: int, env: dict[str, str]) -> None:
+    modes = {"on-demand": "on-demand", "SnapStart": "snap-start"}
+    requests = user_requests(bench_token(env))
+    print(f"{'function':<14}{'mode':<11}{'init s':>9}{'first request s':>17}")
+    figures: dict[str, dict[str, dict[str, float]]] = {}
+    for function in [f for f in functions if f in FIRST_REQUESTS]:
+        for label, kind in modes.items():
+            samples = []
+            for _ in range(runs):
+                out = subprocess.run(
+                    [sys.executable, "-c", timed_script_for(function, requests[function])],
+                    cwd=ROOT,
+                    env={**env, "AWS_LAMBDA_INITIALIZATION_TYPE": kind},
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout
+                samples.append(json.loads(out.strip().splitlines()[-1]))
+            row = {k: statistics.median(s[k] for s in samples) for k in ("init", "first")}
+            figures.setdefault(function, {})[label] = row
+            print(f"{function:<14}{label:<11}{row['init']:>9.3f}{row['first']:>17.3f}")
+    print(json.dumps(figures))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=9)
@@ -111,11 +188,17 @@ def main() -> None:
     parser.add_argument(
         "--import-only", action="store_true", help="no first request (the bare app answers none)"
     )
+    parser.add_argument(
+        "--snapstart", action="store_true", help="initialisation and first request, apart"
+    )
     args = parser.parse_args()
     env = bench_env()
     functions = args.functions or sorted(
         p.parent.name for p in (ROOT / "functions").glob("*/handler.py")
     )
+    if args.snapstart:
+        snapstart_table(functions, args.runs, env)
+        return
     rows: dict[str, float] = {}
     rows["python -c pass"] = statistics.median(time_process("pass", args.runs, env))
     bare = EVENT + BARE_APP
