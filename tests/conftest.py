@@ -203,3 +203,18 @@ def generations(fal: FakeFal) -> TestClient:
 def webhooks(fal: FakeFal) -> TestClient:
     """The webhooks function's app, verifying deliveries against the fake fal's keys."""
     return TestClient(load_handler("webhooks").app)
+
+
+@pytest.fixture
+def submitted(generations: TestClient, fal: FakeFal, make_user) -> tuple[User, dict, str]:
+    """A user, their submitted job, and the fal request id."""
+    user = make_user()
+    response = generations.post(
+        "/generations",
+        json={"model": "fal-ai/ltx-video", "prompt": "a comet"},
+        headers=user.headers,
+    )
+    assert response.status_code == 201, response.text
+    job = response.json()
+    (request_id,) = fal.requests
+    return user, job, request_id

@@ -15,7 +15,7 @@ from tests.conftest import BOOTSTRAP, MIGRATIONS
 from videogen.db.migrations import discover, migrate
 from videogen.local.postgres import EmbeddedPostgres
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CLI = ROOT / "node_modules" / ".bin" / "supabase"
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.production import production_env
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # Also on the Lambda runtime (make test): the handlers' imports, there from the layer.
 pytestmark = pytest.mark.lambda_runtime
 

@@ -20,7 +20,7 @@ import yaml
 from infra import lambda_runtime, locks
 from tests.support.production import production_env
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/handler.py"))
 IN_LAMBDA_RUNTIME = Path(sys.prefix).resolve() == lambda_runtime.VENV.resolve()
 inside = pytest.mark.skipif(

