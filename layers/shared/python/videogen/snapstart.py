@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 INITIALIZATION_TYPE = "AWS_LAMBDA_INITIALIZATION_TYPE"
 SNAP_START = "snap-start"
 
-#: What the adapters import on first use (tests/test_cold_start_imports.py keeps them out
+#: What the adapters import on first use (tests/functions/test_cold_start_imports.py keeps them out
 #: of a plain cold start): loaded before the snapshot instead.
 LAZY_CLIENT_MODULES = (
     "psycopg",
