@@ -57,9 +57,10 @@ KPI_DAYS ?= 30
 kpis: install jdbc  ## the KPI Spark job on the local database (make run first); KPI_DAYS=30
 	$(BIN)/python -m videogen.local.kpis --days $(KPI_DAYS) --database-url "$(LOCAL_DATABASE_URL)"
 
-lint: install
+lint: install  ## ruff, then mypy --strict over the shared package (pyproject's [tool.mypy])
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix .
@@ -134,4 +135,4 @@ emr-artifacts: install  ## make emr-artifacts STAGE=prod (or BUCKET=...): KPI jo
 	$(BIN)/python infra/emr_artifacts.py $(if $(BUCKET),--bucket $(BUCKET),--stage $(STAGE)) --region $(REGION)
 
 clean:
-	rm -rf $(VENV) .venv-lambda .build .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-lambda .build .pytest_cache .ruff_cache .mypy_cache

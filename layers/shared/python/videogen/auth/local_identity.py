@@ -27,7 +27,7 @@ from videogen.auth.errors import (
     InvalidRefreshToken,
 )
 from videogen.auth.identity import AuthSession, SignUpResult
-from videogen.db import Database
+from videogen.db import Connection, Database
 from videogen.settings import Settings
 
 _USER_COLUMNS = (
@@ -143,7 +143,7 @@ class LocalIdentity:
         except (VerificationError, InvalidHashError):
             return False
 
-    def _new_session(self, conn: psycopg.Connection, user: dict[str, Any]) -> AuthSession:
+    def _new_session(self, conn: Connection, user: dict[str, Any]) -> AuthSession:
         session = conn.execute(
             "insert into auth.sessions (user_id) values (%s) returning id", (user["id"],)
         ).fetchone()
@@ -152,7 +152,7 @@ class LocalIdentity:
 
     def _issue(
         self,
-        conn: psycopg.Connection,
+        conn: Connection,
         user: dict[str, Any],
         session_id: UUID,
         parent: str | None,

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 if TYPE_CHECKING:
-    import psycopg
+    from videogen.db import Connection
 
 PROFILE_SELECT = """
     select p.id, p.email, p.display_name, p.role, p.created_at,
@@ -16,5 +16,5 @@ PROFILE_SELECT = """
 """
 
 
-def get_profile(conn: psycopg.Connection, user_id: UUID) -> dict[str, Any] | None:
+def get_profile(conn: Connection, user_id: UUID) -> dict[str, Any] | None:
     return conn.execute(PROFILE_SELECT + " where p.id = %s", (user_id,)).fetchone()

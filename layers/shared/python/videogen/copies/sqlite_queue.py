@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -164,8 +165,13 @@ class LocalCopyConsumer:
         retry_base_seconds: int,
         poll_seconds: float = 0.5,
     ) -> None:
-        self._args = (queue, worker)
-        self._kwargs = {"max_attempts": max_attempts, "retry_base_seconds": retry_base_seconds}
+        self._consume = partial(
+            consume_once,
+            queue,
+            worker,
+            max_attempts=max_attempts,
+            retry_base_seconds=retry_base_seconds,
+        )
         self._poll = poll_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="copy-worker", daemon=True)
@@ -180,7 +186,7 @@ class LocalCopyConsumer:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                handled = consume_once(*self._args, **self._kwargs)  # type: ignore[arg-type]
+                handled = self._consume()
             except Exception:
                 logger.exception("local copy consumer failed; polling again")
                 handled = 0

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from videogen.errors import AppError, ServiceUnavailable
 from videogen.settings import Settings, require_settings
@@ -25,6 +25,10 @@ from videogen.settings import Settings, require_settings
 if TYPE_CHECKING:
     import psycopg
     from psycopg_pool import ConnectionPool
+
+# What `Database.connection` yields: rows are dicts (`row_factory=dict_row`). A string, so
+# importing it costs no psycopg import.
+Connection: TypeAlias = "psycopg.Connection[dict[str, Any]]"
 
 
 class DatabaseUnavailable(ServiceUnavailable):
@@ -73,7 +77,7 @@ class Database:
             f"'{int(idle_in_transaction_timeout_ms)}', true)"
         )
         self._lock = threading.Lock()
-        self._pool: ConnectionPool | None = None
+        self._pool: ConnectionPool[Connection] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -117,12 +121,12 @@ class Database:
         """
         conn.execute(self._begin_sql)
 
-    def _open_pool(self) -> ConnectionPool:
+    def _open_pool(self) -> ConnectionPool[Connection]:
         with self._lock:
             if self._pool is None:
                 from psycopg_pool import ConnectionPool
 
-                pool = ConnectionPool(
+                pool: ConnectionPool[Connection] = ConnectionPool(
                     self._url,
                     min_size=0,
                     max_size=self._max_size,
@@ -137,7 +141,7 @@ class Database:
             return self._pool
 
     @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
+    def connection(self) -> Iterator[Connection]:
         """A pooled connection; the block runs in one transaction, committed on success.
 
         The transaction starts with the statement and idle-in-transaction timeouts set

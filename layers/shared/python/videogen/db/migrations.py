@@ -57,7 +57,7 @@ def discover(directory: Path) -> list[Migration]:
 
 def apply_sql_file(conn: psycopg.Connection, path: Path) -> None:
     """Runs a whole SQL file (e.g. the local bootstrap) in the current transaction."""
-    conn.execute(path.read_text(encoding="utf-8"))  # type: ignore[arg-type]
+    conn.execute(path.read_text(encoding="utf-8"))
 
 
 def migrate(database_url: str, directory: Path, bootstrap: Path | None = None) -> list[str]:
@@ -79,7 +79,7 @@ def migrate(database_url: str, directory: Path, bootstrap: Path | None = None) -
                     continue
                 sql = migration.sql
                 with conn.transaction():
-                    conn.execute(sql)  # type: ignore[arg-type]
+                    conn.execute(sql)
                     conn.execute(
                         "insert into supabase_migrations.schema_migrations"
                         " (version, name, statements) values (%s, %s, %s)",

@@ -34,11 +34,12 @@ class CancelRefused(AppError):
 
 
 CancelOutcome = Literal["CANCELLATION_REQUESTED", "ALREADY_COMPLETED", "NOT_FOUND"]
+QueueState = Literal["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]
 
 
 @dataclass(frozen=True)
 class ProviderStatus:
-    state: Literal["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]
+    state: QueueState
     error: str | None = None
 
 

@@ -11,7 +11,7 @@ from uuid import UUID
 from videogen.errors import InvalidInput
 
 if TYPE_CHECKING:
-    import psycopg
+    from videogen.db import Connection
 
 JOB_SELECT = """
     select j.id, j.user_id, j.model, j.prompt, j.params, j.status, j.error, j.fal_request_id,
@@ -26,7 +26,7 @@ JOB_SELECT = """
 Row = dict[str, Any]
 
 
-def consume_quota(conn: psycopg.Connection, user_id: UUID, day: date) -> tuple[int | None, bool]:
+def consume_quota(conn: Connection, user_id: UUID, day: date) -> tuple[int | None, bool]:
     """Takes one unit of the user's quota for `day`, atomically; (quota, granted)."""
     row = conn.execute(
         """
@@ -48,7 +48,7 @@ def consume_quota(conn: psycopg.Connection, user_id: UUID, day: date) -> tuple[i
     return row["quota"], row["used"] is not None
 
 
-def refund_for_job(conn: psycopg.Connection, job_id: UUID) -> None:
+def refund_for_job(conn: Connection, job_id: UUID) -> None:
     """Gives back the quota unit a job took on the (UTC) day it was created."""
     conn.execute(
         """update public.quota_usage u set used = u.used - 1
@@ -59,7 +59,7 @@ def refund_for_job(conn: psycopg.Connection, job_id: UUID) -> None:
     )
 
 
-def quota_status(conn: psycopg.Connection, user_id: UUID, day: date) -> Row | None:
+def quota_status(conn: Connection, user_id: UUID, day: date) -> Row | None:
     return conn.execute(
         """select e.daily_quota as quota,
                   coalesce((select used from public.quota_usage
@@ -70,7 +70,7 @@ def quota_status(conn: psycopg.Connection, user_id: UUID, day: date) -> Row | No
     ).fetchone()
 
 
-def release_expired_key(conn: psycopg.Connection, user_id: UUID, key: str) -> None:
+def release_expired_key(conn: Connection, user_id: UUID, key: str) -> None:
     """An Idempotency-Key is remembered 24 hours; after that it may name a new request."""
     conn.execute(
         """update public.jobs set idempotency_key = null
@@ -80,14 +80,14 @@ def release_expired_key(conn: psycopg.Connection, user_id: UUID, key: str) -> No
     )
 
 
-def find_by_idempotency_key(conn: psycopg.Connection, user_id: UUID, key: str) -> Row | None:
+def find_by_idempotency_key(conn: Connection, user_id: UUID, key: str) -> Row | None:
     return conn.execute(
         JOB_SELECT + " where j.user_id = %s and j.idempotency_key = %s", (user_id, key)
     ).fetchone()
 
 
 def insert_job(
-    conn: psycopg.Connection,
+    conn: Connection,
     *,
     user_id: UUID,
     model: str,
@@ -107,10 +107,11 @@ def insert_job(
         (user_id, model, prompt, Jsonb(params), cost, idempotency_key, request_hash, retry_of),
     ).fetchone()
     assert row is not None
-    return row["id"]
+    job_id: UUID = row["id"]
+    return job_id
 
 
-def get_job(conn: psycopg.Connection, job_id: UUID, *, owner: UUID | None = None) -> Row | None:
+def get_job(conn: Connection, job_id: UUID, *, owner: UUID | None = None) -> Row | None:
     """The job; with `owner`, only if that user owns it (another's job is simply not found)."""
     if owner is None:
         return conn.execute(JOB_SELECT + " where j.id = %s", (job_id,)).fetchone()
@@ -125,21 +126,21 @@ _WORK_COLUMNS = """id, user_id, model, status, fal_request_id, result_url, cance
     submit_unconfirmed_at, reconcile_attempts, created_at"""
 
 
-def lock_job(conn: psycopg.Connection, job_id: UUID) -> Row | None:
+def lock_job(conn: Connection, job_id: UUID) -> Row | None:
     """The job row, locked until the transaction ends: deliveries for one job serialize."""
     return conn.execute(
         f"select {_WORK_COLUMNS} from public.jobs where id = %s for update", (job_id,)
     ).fetchone()
 
 
-def work_job(conn: psycopg.Connection, job_id: UUID) -> Row | None:
+def work_job(conn: Connection, job_id: UUID) -> Row | None:
     """The job's processing state (no lock): what the copy worker and reconciliation read."""
     return conn.execute(
         f"select {_WORK_COLUMNS} from public.jobs where id = %s", (job_id,)
     ).fetchone()
 
 
-def request_id_taken(conn: psycopg.Connection, request_id: str, job_id: UUID) -> bool:
+def request_id_taken(conn: Connection, request_id: str, job_id: UUID) -> bool:
     """Whether another job already holds this fal request id."""
     row = conn.execute(
         "select 1 from public.jobs where fal_request_id = %s and id <> %s", (request_id, job_id)
@@ -148,7 +149,7 @@ def request_id_taken(conn: psycopg.Connection, request_id: str, job_id: UUID) ->
 
 
 def fail_and_refund(
-    conn: psycopg.Connection,
+    conn: Connection,
     job_id: UUID,
     error: str,
     *,
@@ -170,7 +171,7 @@ def fail_and_refund(
     return True
 
 
-def stale_jobs(conn: psycopg.Connection, *, older_than_seconds: int, limit: int) -> list[Row]:
+def stale_jobs(conn: Connection, *, older_than_seconds: int, limit: int) -> list[Row]:
     """Unfinished jobs not heard of for a while, least recently checked first: jobs that can
     never finish do not starve the others (each check moves a job to the back)."""
     return conn.execute(
@@ -185,7 +186,7 @@ def stale_jobs(conn: psycopg.Connection, *, older_than_seconds: int, limit: int)
     ).fetchall()
 
 
-def mark_checked(conn: psycopg.Connection, job_id: UUID) -> int:
+def mark_checked(conn: Connection, job_id: UUID) -> int:
     """Records one reconciliation check; returns how many the job has had."""
     row = conn.execute(
         """update public.jobs set reconcile_attempts = reconcile_attempts + 1,
@@ -210,7 +211,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
 
 
 def list_jobs(
-    conn: psycopg.Connection,
+    conn: Connection,
     *,
     owner: UUID | None,
     status: str | None,
@@ -218,7 +219,8 @@ def list_jobs(
     limit: int,
 ) -> tuple[list[Row], str | None]:
     """Newest first, keyset-paginated on (created_at, id)."""
-    clauses, args = ["true"], []
+    clauses: list[str] = ["true"]
+    args: list[object] = []
     if owner is not None:
         clauses.append("j.user_id = %s")
         args.append(owner)
@@ -241,7 +243,7 @@ def list_jobs(
 
 
 def advance(
-    conn: psycopg.Connection,
+    conn: Connection,
     job_id: UUID,
     to_status: str,
     *,
@@ -264,7 +266,7 @@ def advance(
     return updated == 1
 
 
-def request_cancel(conn: psycopg.Connection, job_id: UUID) -> None:
+def request_cancel(conn: Connection, job_id: UUID) -> None:
     """Records that the user asked to cancel (the first time counts)."""
     conn.execute(
         "update public.jobs set cancel_requested_at = coalesce(cancel_requested_at, now())"
@@ -273,7 +275,7 @@ def request_cancel(conn: psycopg.Connection, job_id: UUID) -> None:
     )
 
 
-def mark_submit_unconfirmed(conn: psycopg.Connection, job_id: UUID) -> None:
+def mark_submit_unconfirmed(conn: Connection, job_id: UUID) -> None:
     """The submit was sent but fal's answer lost: wait for the webhook, never resubmit."""
     conn.execute(
         "update public.jobs set submit_unconfirmed_at = now()"
@@ -282,7 +284,7 @@ def mark_submit_unconfirmed(conn: psycopg.Connection, job_id: UUID) -> None:
     )
 
 
-def bind_request(conn: psycopg.Connection, job_id: UUID, request_id: str) -> None:
+def bind_request(conn: Connection, job_id: UUID, request_id: str) -> None:
     """Stores the fal request a webhook (whose URL names the job) reports for it."""
     conn.execute(
         """update public.jobs set fal_request_id = %s, submit_unconfirmed_at = null,
@@ -292,6 +294,6 @@ def bind_request(conn: psycopg.Connection, job_id: UUID, request_id: str) -> Non
     )
 
 
-def mark_started(conn: psycopg.Connection, job_id: UUID) -> bool:
+def mark_started(conn: Connection, job_id: UUID) -> bool:
     """fal reports the request running."""
     return advance(conn, job_id, "in_progress", from_statuses=("submitted",), started_at="now()")

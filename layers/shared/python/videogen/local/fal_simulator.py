@@ -25,7 +25,12 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from videogen.generations.provider import CancelOutcome, ProviderRejected, ProviderStatus
+from videogen.generations.provider import (
+    CancelOutcome,
+    ProviderRejected,
+    ProviderStatus,
+    QueueState,
+)
 from videogen.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -38,7 +43,7 @@ class _Request:
     model: str
     arguments: dict[str, Any]
     webhook_url: str
-    state: str = "IN_QUEUE"
+    state: QueueState = "IN_QUEUE"
     output: dict[str, Any] | None = None
     error: str | None = None
     timer: threading.Timer | None = field(default=None, repr=False)
@@ -68,7 +73,7 @@ class FalSimulator:
 
     def status(self, model: str, request_id: str) -> ProviderStatus:
         request = self._get(request_id)
-        return ProviderStatus(request.state, request.error)  # type: ignore[arg-type]
+        return ProviderStatus(request.state, request.error)
 
     def result(self, model: str, request_id: str) -> dict[str, Any]:
         request = self._get(request_id)

@@ -23,6 +23,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 #: Buckets the local stack uses: videos (STORAGE_BUCKET) and the KPI job's Parquet.
 BUCKETS = ("videos", "kpis")
@@ -211,7 +212,7 @@ class SeaweedS3:
             ]
         }
 
-    def client(self):  # type: ignore[no-untyped-def]
+    def client(self) -> Any:  # boto3 ships no types
         return s3_client(self.endpoint_url, self.access_key_id, self.secret_access_key)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
@@ -300,7 +301,7 @@ class SeaweedS3:
         return None
 
 
-def s3_client(endpoint_url: str, access_key_id: str, secret_access_key: str):  # type: ignore[no-untyped-def]
+def s3_client(endpoint_url: str, access_key_id: str, secret_access_key: str) -> Any:
     """A boto3 S3 client as the storage adapter makes one (path style, SigV4)."""
     import boto3
     from botocore.config import Config
@@ -321,7 +322,7 @@ def s3_client(endpoint_url: str, access_key_id: str, secret_access_key: str):  #
     )
 
 
-def create_bucket(client, bucket: str) -> None:  # type: ignore[no-untyped-def]
+def create_bucket(client: Any, bucket: str) -> None:
     """Creates `bucket`; one that exists already is fine (data persists between runs)."""
     from botocore.exceptions import ClientError
 

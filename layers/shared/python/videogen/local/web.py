@@ -9,12 +9,14 @@ catch-all). Include this router after the API routes: API paths win.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
 from starlette.types import Scope
 
 #: `index.html`'s own CSP (a meta tag, kept in production) lets media come from any https:
@@ -59,20 +61,22 @@ class _Static(StaticFiles):
         super().__init__(directory=directory)
         self._headers = headers
 
-    async def get_response(self, path: str, scope: Scope):  # type: ignore[no-untyped-def]
+    async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
         response.headers.update(self._headers)
         return response
 
 
-def _file_route(path: Path, headers: dict[str, str]):  # type: ignore[no-untyped-def]
+def _file_route(path: Path, headers: dict[str, str]) -> Callable[[], FileResponse]:
     def serve() -> FileResponse:
         return FileResponse(path, headers=headers)
 
     return serve
 
 
-def _index_route(path: Path, headers: dict[str, str], media_origin: str | None):  # type: ignore[no-untyped-def]
+def _index_route(
+    path: Path, headers: dict[str, str], media_origin: str | None
+) -> Callable[[], HTMLResponse]:
     """`index.html` with the object store's origin added to its meta CSP's media-src (both
     policies apply, so the meta tag must allow it too). Read per request, like the files."""
 

@@ -7,6 +7,7 @@ locally (no request), so listing many videos costs nothing.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
@@ -14,6 +15,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from videogen.settings import Settings
 from videogen.storage.base import StorageUnavailable
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
 
 
 class S3ObjectStore:
@@ -44,8 +48,8 @@ class S3ObjectStore:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> S3ObjectStore:
-        def secret(value: object) -> str | None:
-            return value.get_secret_value() if value is not None else None  # type: ignore[attr-defined]
+        def secret(value: SecretStr | None) -> str | None:
+            return value.get_secret_value() if value is not None else None
 
         return cls(
             settings.storage_bucket,
@@ -73,6 +77,7 @@ class S3ObjectStore:
             raise StorageUnavailable() from exc
 
     def signed_url(self, key: str, ttl_seconds: int) -> str:
-        return self._client.generate_presigned_url(
+        url: str = self._client.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=ttl_seconds
         )
+        return url

@@ -9,11 +9,11 @@ from uuid import UUID
 from videogen.db import Database
 
 if TYPE_CHECKING:
-    import psycopg
+    from videogen.db import Connection
 
 
 def insert_event(
-    conn: psycopg.Connection,
+    conn: Connection,
     *,
     request_id: str | None,
     gateway_request_id: str | None,

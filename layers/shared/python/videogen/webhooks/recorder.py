@@ -21,7 +21,7 @@ from videogen.generations.models import FINAL_STATUSES
 from videogen.webhooks.events import insert_event
 
 if TYPE_CHECKING:
-    import psycopg
+    from videogen.db import Connection
 
 Recorded = Literal["finishing", "failed", "cancelled", "duplicate", "unknown_job"]
 
@@ -74,7 +74,7 @@ class DeliveryRecorder:
                 )
         return result
 
-    def _apply(self, conn: psycopg.Connection, job_id: UUID, outcome: FalOutcome) -> RecordResult:
+    def _apply(self, conn: Connection, job_id: UUID, outcome: FalOutcome) -> RecordResult:
         job = repo.lock_job(conn, job_id)
         if job is None:
             return RecordResult("unknown_job", False)

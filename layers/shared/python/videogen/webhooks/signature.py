@@ -15,7 +15,7 @@ import hashlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature as CryptoInvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -68,8 +68,8 @@ def _public_key(jwk: Mapping[str, object]) -> Ed25519PublicKey | None:
         return None
 
 
-def _parse_fal_jwks(document: dict[str, object]) -> list[Ed25519PublicKey]:
-    keys = [_public_key(k) for k in document.get("keys", [])]  # type: ignore[union-attr]
+def _parse_fal_jwks(document: dict[str, Any]) -> list[Ed25519PublicKey]:
+    keys = [_public_key(k) for k in document.get("keys", [])]
     return [k for k in keys if k is not None]
 
 
