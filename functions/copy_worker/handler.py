@@ -11,12 +11,13 @@ from typing import Any
 
 from videogen.copies.deps import get_copy_queue, get_copy_worker
 from videogen.copies.sqs import SqsCopyQueue, handle_sqs_event
-from videogen.logs import configure_logging
+from videogen.logs import configure_logging, lambda_handler
 from videogen.settings import get_settings
 
 configure_logging(get_settings().log_level)
 
 
+@lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
     settings = get_settings()
     queue = get_copy_queue()

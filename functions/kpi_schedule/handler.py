@@ -10,7 +10,7 @@ from typing import Any
 
 from videogen.kpis.deps import get_kpi_runner
 from videogen.kpis.runner import check_kpi_settings, daily_window
-from videogen.logs import configure_logging
+from videogen.logs import configure_logging, lambda_handler
 from videogen.settings import get_settings
 
 _settings = get_settings()
@@ -19,6 +19,7 @@ configure_logging(_settings.log_level)
 logger = logging.getLogger("videogen.kpis.schedule")
 
 
+@lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = get_settings()
     start, end = daily_window(settings.kpi_time_zone)

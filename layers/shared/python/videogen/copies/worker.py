@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID
 
+from videogen import logs
 from videogen.db import Database
 from videogen.errors import AppError, ServiceUnavailable
 from videogen.generations import repository as repo
@@ -54,7 +55,20 @@ class CopyWorker:
     provider_factory: Callable[[], GenerationProvider]
     media_policy: MediaPolicy
 
-    def process(self, job_id: UUID, *, attempt: int = 1, max_attempts: int = 1) -> CopyOutcome:
+    def process(
+        self,
+        job_id: UUID,
+        *,
+        attempt: int = 1,
+        max_attempts: int = 1,
+        origin_request_id: str | None = None,
+    ) -> CopyOutcome:
+        """Copies one task's video; every line logged meanwhile names the job and the
+        request (webhook delivery or reconcile run) that queued the task."""
+        with logs.bind(job_id=job_id, origin_request_id=origin_request_id):
+            return self._process(job_id, attempt, max_attempts)
+
+    def _process(self, job_id: UUID, attempt: int, max_attempts: int) -> CopyOutcome:
         log = {"job_id": str(job_id), "attempt": attempt}
         try:
             return self._copy(job_id)

@@ -20,6 +20,7 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
+from videogen import logs
 from videogen.auth.errors import ProfileNotFound
 from videogen.db import Database
 from videogen.errors import AppError, InvalidInput
@@ -111,15 +112,16 @@ class GenerationService:
             )
         if not created:
             return self.get(user_id, job_id), False
-        self._queue(job_id, model, request.prompt, params)
         from videogen.db import DatabaseUnavailable
 
-        try:
-            return self.get(user_id, job_id), True
-        except DatabaseUnavailable:
-            # The job is recorded and handed to fal; only this read failed. Answer with
-            # what we know rather than "nothing was changed": the status follows shortly.
-            return _as_recorded(job_id, model, request.prompt, params, retry_of), True
+        with logs.bind(job_id=job_id):
+            self._queue(job_id, model, request.prompt, params)
+            try:
+                return self.get(user_id, job_id), True
+            except DatabaseUnavailable:
+                # The job is recorded and handed to fal; only this read failed. Answer with
+                # what we know rather than "nothing was changed": the status follows shortly.
+                return _as_recorded(job_id, model, request.prompt, params, retry_of), True
 
     def _check_prompt(self, prompt: str) -> None:
         lowered = prompt.lower()
@@ -268,6 +270,10 @@ class GenerationService:
         """Cancels what fal has not started. Returns the job and whether the cancellation is
         final (False: asked of fal, or waiting for the submit in flight; the quota comes
         back only once fal confirms that nothing ran)."""
+        with logs.bind(job_id=job_id):
+            return self._cancel(user_id, job_id)
+
+    def _cancel(self, user_id: UUID, job_id: UUID) -> tuple[GenerationOut, bool]:
         with self.db.connection() as conn:
             if repo.get_job(conn, job_id, owner=user_id) is None:
                 raise GenerationNotFound()
@@ -318,15 +324,17 @@ class GenerationService:
                 )
 
     def retry(self, user_id: UUID, job_id: UUID) -> GenerationOut:
-        job = self.get(user_id, job_id)
-        if job.status not in ("failed", "cancelled"):
-            raise CannotRetry()
-        created, _ = self.submit(
-            user_id,
-            GenerationCreate(model=job.model, prompt=job.prompt, params=job.params),
-            retry_of=job.id,
-        )
-        return created
+        """A new job from a failed or cancelled one; its lines name both (`retry_of`)."""
+        with logs.bind(job_id=job_id, retry_of=job_id):
+            job = self.get(user_id, job_id)
+            if job.status not in ("failed", "cancelled"):
+                raise CannotRetry()
+            created, _ = self.submit(
+                user_id,
+                GenerationCreate(model=job.model, prompt=job.prompt, params=job.params),
+                retry_of=job.id,
+            )
+            return created
 
 
 def _as_recorded(

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from videogen import logs
 from videogen.copies.deps import get_copy_queue
 from videogen.copies.queue import CopyQueue, CopyTask, QueueUnavailable
 from videogen.db import Database, get_database
@@ -99,6 +100,19 @@ async def fal_webhook(
     if job_id is None or token is None or not token_matches(secret, job_id, token):
         logger.warning("webhook token rejected", extra={"job_id": str(job_id)})
         raise InvalidWebhookToken()
+    with logs.bind(job_id=job_id):  # the URL's token proved which job this delivery is for
+        return await _deliver(request, settings, verifier, recorder, copy_queue, db, job_id)
+
+
+async def _deliver(
+    request: Request,
+    settings: Settings,
+    verifier: FalWebhookVerifier,
+    recorder: DeliveryRecorder,
+    copy_queue: CopyQueue,
+    db: Database,
+    job_id: UUID,
+) -> dict[str, str]:
     body = await _read_body(request, settings.webhook_max_body_bytes)
     try:
         verified = await run_in_threadpool(verifier.verify, dict(request.headers), body)
@@ -135,7 +149,7 @@ async def fal_webhook(
             raise
         if result.needs_copy:
             try:
-                copy_queue.send(CopyTask(job_id))
+                copy_queue.send(CopyTask(job_id, origin_request_id=logs.request_id()))
             except QueueUnavailable as exc:
                 # The job is `finishing`: fal's retry of this delivery queues the copy again.
                 raise QueueUnavailableError() from exc
