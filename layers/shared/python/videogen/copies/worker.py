@@ -17,10 +17,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from videogen import logs
+from videogen import logs, metrics
 from videogen.db import Database
 from videogen.errors import AppError, ServiceUnavailable
 from videogen.generations import repository as repo
@@ -80,6 +81,7 @@ class CopyWorker:
             logger.warning(
                 "video refused; job failed and refunded", extra={**log, "code": exc.code}
             )
+            metrics.copy_failed("permanent", exc.code)
             return "failed"
         except AppError as exc:  # outages (storage, media host, fal, database) and the rest
             return self._retry(log, exc.code, attempt, max_attempts)
@@ -92,8 +94,10 @@ class CopyWorker:
     ) -> CopyOutcome:
         if attempt >= max_attempts:  # the queue moves the task to its dead-letter queue
             logger.error("copy attempts exhausted", extra={**log, "code": code})
+            metrics.copy_failed("exhausted", code)
         else:
             logger.warning("copy failed; will retry", extra={**log, "code": code})
+            metrics.copy_failed("transient", code)
         return "retry"
 
     def _copy(self, job_id: UUID) -> CopyOutcome:
@@ -107,6 +111,7 @@ class CopyWorker:
             url = video_url_of(output)
             if url is None:
                 self._fail(job_id, "The video service finished without a video.")
+                metrics.copy_failed("permanent", "no_video")
                 return "failed"
         if job["user_id"] is None:  # the account was deleted: keep no video
             with self.db.connection() as conn:
@@ -159,6 +164,10 @@ class CopyWorker:
         except BaseException:
             _delete_quietly(self.store, key)
             raise
+        # From the webhook's recording of the outcome (the job's last change, to
+        # `finishing`) to the file stored: what the user waits for after fal is done.
+        latency = datetime.now(UTC) - current["updated_at"]
+        metrics.copy_succeeded(latency.total_seconds() * 1000)
         logger.info("video stored", extra={"job_id": str(job_id), "size_bytes": video.size_bytes})
         return "completed"
 

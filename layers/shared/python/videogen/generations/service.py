@@ -20,7 +20,7 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
-from videogen import logs
+from videogen import logs, metrics
 from videogen.auth.errors import ProfileNotFound
 from videogen.db import Database
 from videogen.errors import AppError, InvalidInput
@@ -94,7 +94,22 @@ class GenerationService:
         idempotency_key: str | None = None,
         retry_of: UUID | None = None,
     ) -> tuple[GenerationOut, bool]:
-        """Returns the job and whether it was created now (False: an idempotent replay)."""
+        """Returns the job and whether it was created now (False: an idempotent replay).
+        Each new job counts as accepted (with its estimated cost); each refusal by its code."""
+        try:
+            return self._submit(user_id, request, idempotency_key, retry_of)
+        except AppError as exc:
+            job_id = (exc.details or {}).get("job_id")  # refused by fal: the job exists
+            metrics.submission_refused(exc.code, model=request.model[:200], job_id=job_id)
+            raise
+
+    def _submit(
+        self,
+        user_id: UUID,
+        request: GenerationCreate,
+        idempotency_key: str | None,
+        retry_of: UUID | None,
+    ) -> tuple[GenerationOut, bool]:
         model = _model(request.model)
         params = _validate_params(model, request.params)
         self._check_prompt(request.prompt)
@@ -116,6 +131,8 @@ class GenerationService:
 
         with logs.bind(job_id=job_id):
             self._queue(job_id, model, request.prompt, params)
+            cost = model.cost(model.params.model_validate(params))
+            metrics.submission_accepted(model.key, float(cost))
             try:
                 return self.get(user_id, job_id), True
             except DatabaseUnavailable:

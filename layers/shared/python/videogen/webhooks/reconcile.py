@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from videogen import logs
+from videogen import logs, metrics
 from videogen.copies.queue import CopyQueue, CopyTask, QueueUnavailable
 from videogen.copies.worker import video_url_of
 from videogen.db import Database
@@ -55,11 +55,15 @@ class Reconciler:
         for job in stale:
             with logs.bind(job_id=job["id"]):
                 try:
-                    counts[self._reconcile(job)] += 1
+                    result = self._reconcile(job)
                 except (AppError, QueueUnavailable) as exc:  # one job must not stop the others
                     code = exc.code if isinstance(exc, AppError) else "queue_unavailable"
                     logger.warning("reconcile failed", extra={"code": code})
                     counts["error"] += 1
+                    metrics.reconcile_result("error", code=code)
+                    continue
+                counts[result] += 1
+                metrics.reconcile_result(result)
         summary = {"checked": len(stale), **counts}
         logger.info("reconciliation done", extra=summary)
         return summary

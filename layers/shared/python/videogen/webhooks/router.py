@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from videogen import logs
+from videogen import logs, metrics
 from videogen.copies.deps import get_copy_queue
 from videogen.copies.queue import CopyQueue, CopyTask, QueueUnavailable
 from videogen.db import Database, get_database
@@ -99,9 +99,30 @@ async def fal_webhook(
     secret = settings.webhook_token_secret.get_secret_value()
     if job_id is None or token is None or not token_matches(secret, job_id, token):
         logger.warning("webhook token rejected", extra={"job_id": str(job_id)})
+        metrics.webhook_outcome("rejected_token")
         raise InvalidWebhookToken()
     with logs.bind(job_id=job_id):  # the URL's token proved which job this delivery is for
-        return await _deliver(request, settings, verifier, recorder, copy_queue, db, job_id)
+        try:
+            outcome = await _deliver(request, settings, verifier, recorder, copy_queue, db, job_id)
+        except AppError as exc:
+            metrics.webhook_outcome(_rejection(exc), code=exc.code)
+            raise
+        metrics.webhook_outcome(outcome)
+        return {"outcome": outcome}
+
+
+def _rejection(exc: AppError) -> str:
+    """The `Outcome` of a delivery that ended in an error: why it was turned away, or
+    `error` when it could not be handled now (fal delivers it again)."""
+    if isinstance(exc, SignatureRejected):
+        return "rejected_signature"
+    if isinstance(exc, ForeignAccount):
+        return "rejected_account"
+    if isinstance(exc, PayloadTooLarge):
+        return "rejected_size"
+    if isinstance(exc, MalformedDelivery):
+        return "rejected_malformed"
+    return "error"
 
 
 async def _deliver(
@@ -112,7 +133,7 @@ async def _deliver(
     copy_queue: CopyQueue,
     db: Database,
     job_id: UUID,
-) -> dict[str, str]:
+) -> str:
     body = await _read_body(request, settings.webhook_max_body_bytes)
     try:
         verified = await run_in_threadpool(verifier.verify, dict(request.headers), body)
@@ -160,4 +181,4 @@ async def _deliver(
         "webhook recorded",
         extra={"request_id": delivery.request_id, "job_id": str(job_id), "outcome": result},
     )
-    return {"outcome": result}
+    return result
