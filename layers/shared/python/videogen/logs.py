@@ -31,7 +31,6 @@ from contextvars import ContextVar
 from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import Any, TypeVar
-from uuid import UUID
 
 _STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 _REDACTED_KEYS = {
@@ -49,6 +48,7 @@ _REDACTED_KEYS = {
 _context: ContextVar[Mapping[str, Any]] = ContextVar(
     "videogen_log_context", default=MappingProxyType({})
 )
+_PLAIN = (str, int, float, bool)  # kept as they are; anything else (a UUID) as its str()
 _invocations = itertools.count()  # next() is atomic: the first caller alone sees 0
 
 
@@ -131,7 +131,7 @@ def start_invocation(event: Any, context: Any) -> dict[str, Any]:
 def bind(**fields: Any) -> Iterator[None]:
     """Adds fields (e.g. `job_id=...`) to every line logged in the block; nested blocks
     override, and the outer values come back on exit. `None` values are left out."""
-    values = {k: str(v) if isinstance(v, UUID) else v for k, v in fields.items() if v is not None}
+    values = {k: v if isinstance(v, _PLAIN) else str(v) for k, v in fields.items() if v is not None}
     token = _context.set({**_context.get(), **values})
     try:
         yield
