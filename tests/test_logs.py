@@ -10,6 +10,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from tests.support.apigw import LambdaContext, http_api_event, invoke
 from tests.support.copies import run_copy_worker
 from tests.support.fal import FakeFal, webhook_query
@@ -67,6 +69,7 @@ log.info("after")
 """
 
 
+@pytest.mark.lambda_runtime
 def test_plain_handler_lines_name_function_invocation_cold_start_and_bound_job(
     tmp_path: Path,
 ) -> None:
@@ -99,6 +102,7 @@ def test_explicit_fields_win_and_bound_secrets_are_redacted() -> None:
     assert line["job_id"] == "explicit" and line["token"] == "[redacted]"
 
 
+@pytest.mark.lambda_runtime
 def test_http_request_lines_carry_lambda_and_apigw_ids_into_the_threadpool(
     fal: FakeFal, make_user, configure
 ) -> None:
@@ -136,6 +140,7 @@ def test_http_request_lines_carry_lambda_and_apigw_ids_into_the_threadpool(
     assert logs.current().get("apigw_request_id") is None
 
 
+@pytest.mark.lambda_runtime
 def test_errors_carry_the_request_id_header_too(fal: FakeFal) -> None:
     handler = load_handler("generations").handler
     event = http_api_event("POST", "/generations", body={"model": "x", "prompt": "y"})
@@ -150,6 +155,7 @@ def test_without_api_gateway_no_request_id_is_invented(generations) -> None:
     assert response.status_code == 200 and "x-request-id" not in response.headers
 
 
+@pytest.mark.lambda_runtime
 def test_a_delivery_can_be_followed_from_webhook_to_copy_worker(
     fal: FakeFal, make_user, configure
 ) -> None:

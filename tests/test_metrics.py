@@ -8,6 +8,7 @@ import subprocess
 import sys
 from uuid import uuid4
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.support.copies import run_copy_worker
@@ -175,6 +176,7 @@ def test_copy_failures_by_kind(webhooks, generations, fal, make_user, configure,
     }
 
 
+@pytest.mark.lambda_runtime
 def test_reconcile_results_per_job(generations, fal: FakeFal, make_user, db, capsys) -> None:
     user = make_user(role="teacher")
     done, waiting = post(generations, user, "one").json(), post(generations, user, "two").json()
