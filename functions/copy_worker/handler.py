@@ -11,7 +11,7 @@ from typing import Any
 
 from videogen.copies.deps import get_copy_queue, get_copy_worker
 from videogen.copies.sqs import SqsCopyQueue, handle_sqs_event
-from videogen.logs import configure_logging
+from videogen.logs import configure_logging, lambda_handler
 from videogen.settings import get_settings, require_settings
 
 # What this function is made of: its cold start fails, naming them, if their settings are
@@ -20,6 +20,7 @@ ADAPTERS = ("database", "storage", "copy_queue", "fal")
 configure_logging(require_settings(*ADAPTERS).log_level)
 
 
+@lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
     settings = get_settings()
     queue = get_copy_queue()

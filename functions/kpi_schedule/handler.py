@@ -10,7 +10,7 @@ from typing import Any
 
 from videogen.kpis.deps import get_kpi_runner
 from videogen.kpis.runner import daily_window
-from videogen.logs import configure_logging
+from videogen.logs import configure_logging, lambda_handler
 from videogen.settings import get_settings, require_settings
 
 # What this function is made of: its cold start fails, naming them, if their settings are
@@ -21,6 +21,7 @@ configure_logging(_settings.log_level)
 logger = logging.getLogger("videogen.kpis.schedule")
 
 
+@lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = get_settings()
     start, end = daily_window(settings.kpi_time_zone)

@@ -7,7 +7,7 @@ from typing import Any
 from videogen.copies.deps import get_copy_queue
 from videogen.db import get_database
 from videogen.generations.deps import get_provider
-from videogen.logs import configure_logging
+from videogen.logs import configure_logging, lambda_handler
 from videogen.settings import get_settings, require_settings
 from videogen.webhooks.deps import get_delivery_recorder
 from videogen.webhooks.reconcile import Reconciler
@@ -18,6 +18,7 @@ ADAPTERS = ("database", "fal", "copy_queue")
 configure_logging(require_settings(*ADAPTERS).log_level)
 
 
+@lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     settings = get_settings()
     reconciler = Reconciler(

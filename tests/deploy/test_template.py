@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from infra import secrets_wrapper
+from videogen import metrics
 
 from .conftest import Packaged
 
@@ -321,8 +322,10 @@ def test_daily_kpi_schedule_targets_the_start_function(packaged: Packaged) -> No
     ("alarm", "metric"),
     [
         ("Api5xxRateAlarm", "5xx"),
-        ("WebhookSignatureFailuresAlarm", "WebhookSignatureFailures"),
-        ("JobsStuckAlarm", "StuckJobs"),
+        ("WebhookSignatureFailuresAlarm", "WebhookOutcome"),
+        ("JobsStuckAlarm", "ReconcileResult"),
+        ("CopyFailuresAlarm", "CopyFailed"),
+        ("ProviderUnavailableAlarm", "SubmissionRefused"),
         ("KpiJobFailuresAlarm", "FailedJobs"),
         ("KpiStartFailuresAlarm", "Errors"),
         ("CopyDeadLetterAlarm", "ApproximateNumberOfMessagesVisible"),
@@ -340,29 +343,64 @@ def test_alarms_notify_the_topic(packaged: Packaged, alarm: str, metric: str) ->
     assert packaged.resources["AlarmTopic"]["Type"] == "AWS::SNS::Topic"
 
 
-def test_log_metric_filters_feed_the_alarms(packaged: Packaged) -> None:
-    filters: dict[str, list[dict[str, Any]]] = {}
-    for f in packaged.of_type("AWS::Logs::MetricFilter").values():
-        metric = f["Properties"]["MetricTransformations"][0]["MetricName"]
-        filters.setdefault(metric, []).append(f["Properties"])
-    (signature,) = filters["WebhookSignatureFailures"]
-    assert signature["LogGroupName"] == {"Ref": "WebhooksLogGroup"}
-    assert "webhook signature rejected" in signature["FilterPattern"]
-    stuck = filters["StuckJobs"]
-    assert {f["LogGroupName"]["Ref"] for f in stuck} == {"ReconcileLogGroup"}
-    fields = {f["MetricTransformations"][0]["MetricValue"] for f in stuck}
-    assert fields == {"$.in_progress", "$.still_queued", "$.error"}
+SHARED = ROOT / "layers" / "shared" / "python" / "videogen"
 
 
-def test_log_patterns_are_what_the_code_logs() -> None:
-    """The alarms' filters match messages the shared package really logs."""
-    shared = Path(__file__).resolve().parents[2] / "layers" / "shared" / "python" / "videogen"
-    router = (shared / "webhooks" / "router.py").read_text()
-    reconcile = (shared / "webhooks" / "reconcile.py").read_text()
-    assert '"webhook signature rejected"' in router
-    assert '"reconciliation done"' in reconcile
-    for outcome in ("in_progress", "still_queued", "error"):
-        assert f'"{outcome}"' in reconcile, outcome
+def metric_stats(alarm: dict[str, Any]) -> list[dict[str, Any]]:
+    """The metrics an alarm reads: its own, or those of its metric-math expression."""
+    props = alarm["Properties"]
+    if "MetricName" in props:
+        return [props]
+    return [m["MetricStat"]["Metric"] for m in props.get("Metrics", []) if "MetricStat" in m]
+
+
+def test_application_alarms_read_metrics_the_code_emits(packaged: Packaged) -> None:
+    """Alarms on the VideoGen namespace name metrics and dimensions of videogen/metrics.py,
+    with dimension values the code really emits; no log filter is needed any more."""
+    sources = "\n".join(p.read_text() for p in SHARED.rglob("*.py"))
+    dimension_keys = {metrics.MODEL, metrics.REASON, metrics.OUTCOME, metrics.RESULT}
+    alarmed = set()
+    for alarm in packaged.of_type("AWS::CloudWatch::Alarm").values():
+        for metric in metric_stats(alarm):
+            if not str(metric["Namespace"]).startswith("VideoGen"):
+                continue
+            assert metric["Namespace"] == metrics.NAMESPACE
+            assert metric["MetricName"] in metrics.METRIC_NAMES, metric
+            for dimension in metric.get("Dimensions", []):
+                assert dimension["Name"] in dimension_keys, dimension
+                assert f'"{dimension["Value"]}"' in sources, dimension
+            alarmed.add(metric["MetricName"])
+    assert alarmed == {"WebhookOutcome", "ReconcileResult", "CopyFailed", "SubmissionRefused"}
+    assert packaged.of_type("AWS::Logs::MetricFilter") == {}
+
+
+def dashboard_metrics(packaged: Packaged) -> list[tuple[str, str]]:
+    """(namespace, metric name) of every graph on the dashboard, SEARCH expressions too."""
+    (dashboard,) = packaged.of_type("AWS::CloudWatch::Dashboard").values()
+    body = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
+    assert "${HttpApi}" in body and "${AWS::Region}" in body
+    widgets = json.loads(re.sub(r"\$\{[^}]+\}", "substituted", body))["widgets"]
+    found = []
+    for widget in widgets:
+        for line in widget["properties"]["metrics"]:
+            if isinstance(line[0], dict):
+                search = re.fullmatch(
+                    r"(SUM\()?SEARCH\('\{(?P<ns>[^,}]+)[^}]*\} MetricName=\"(?P<name>\w+)\"'.*",
+                    line[0]["expression"],
+                )
+                assert search, line
+                found.append((search["ns"], search["name"]))
+            else:
+                found.append((line[0], line[1]))
+    return found
+
+
+def test_dashboard_shows_every_application_metric_and_the_api(packaged: Packaged) -> None:
+    found = dashboard_metrics(packaged)
+    ours = {name for namespace, name in found if namespace == metrics.NAMESPACE}
+    assert ours == set(metrics.METRIC_NAMES)
+    assert {ns for ns, _ in found} == {metrics.NAMESPACE, "AWS/ApiGateway"}
+    assert {name for ns, name in found if ns == "AWS/ApiGateway"} >= {"5xx", "Latency"}
 
 
 def test_copy_queue_redrives_to_an_alarmed_dead_letter_queue(packaged: Packaged) -> None:

@@ -6,13 +6,14 @@ import pytest
 
 from tests.support.apigw import http_api_event, invoke
 from tests.support.copies import run_copy_worker
+from tests.support.emf import emf_records, named
 from tests.support.fal import FakeFal, webhook_query
 from tests.support.handlers import load_handler
 
 pytestmark = pytest.mark.lambda_runtime
 
 
-def test_generation_loop_through_lambda_events(fal: FakeFal, make_user, db) -> None:
+def test_generation_loop_through_lambda_events(fal: FakeFal, make_user, db, capsys) -> None:
     user = make_user(role="admin")
     generations = load_handler("generations").handler
     webhooks = load_handler("webhooks").handler
@@ -47,6 +48,13 @@ def test_generation_loop_through_lambda_events(fal: FakeFal, make_user, db) -> N
     )
     assert status == 200 and answer == {"outcome": "finishing"}
     assert run_copy_worker() == 1
+    # the loop's metrics, as CloudWatch Logs would read them from stdout, name the job
+    found = emf_records(capsys.readouterr().out)
+    for metric in ("SubmissionAccepted", "WebhookOutcome", "CopySucceeded"):
+        (record,) = [m.record for m in named(found, metric)]
+        assert record["job_id"] == job["id"], metric
+        if metric != "CopySucceeded":  # served through Mangum: the invocation is named too
+            assert record["function"] == "videogen-test" and record["lambda_request_id"]
 
     status, _, page = invoke(
         generations, http_api_event("GET", "/generations", headers=user.headers, query="limit=5")

@@ -81,9 +81,11 @@ class LambdaContext:
         return 30_000
 
 
-def invoke(handler: Any, event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+def invoke(
+    handler: Any, event: dict[str, Any], context: LambdaContext | None = None
+) -> tuple[int, dict[str, str], Any]:
     """Runs the Lambda handler; returns status, headers and the decoded JSON body."""
-    response = handler(event, LambdaContext())
+    response = handler(event, context or LambdaContext())
     body = response.get("body") or ""
     if response.get("isBase64Encoded"):
         body = base64.b64decode(body).decode()

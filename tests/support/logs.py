@@ -4,9 +4,14 @@ test run alone would see nothing; a handler on the logger itself always sees its
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
+
+from videogen.logs import JsonFormatter
 
 
 class _Recorder(logging.Handler):
@@ -28,3 +33,20 @@ def logged(name: str) -> Iterator[list[logging.LogRecord]]:
         yield recorder.records
     finally:
         logger.removeHandler(recorder)
+
+
+@contextmanager
+def json_lines(name: str = "videogen") -> Iterator[list[dict[str, Any]]]:
+    """The lines `name` (and its children) log inside the block, as the production
+    JsonFormatter writes them to stdout, parsed: what CloudWatch Logs would hold."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger(name)
+    logger.addHandler(handler)
+    lines: list[dict[str, Any]] = []
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+        lines.extend(json.loads(line) for line in stream.getvalue().splitlines())

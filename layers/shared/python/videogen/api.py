@@ -1,6 +1,9 @@
 """Builds the small FastAPI app each Lambda function serves, with the one error shape of
 every route: `{"error": {"code", "message", "details"?}}`. `AppError` (or a subclass),
 request validation errors, unknown routes and unexpected errors all answer in that shape.
+
+Each request served through Mangum logs with its Lambda and API Gateway request ids
+(`videogen.logs`), and answers with API Gateway's in `X-Request-Id` so a user can quote it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from videogen import logs
 from videogen.errors import AppError
 from videogen.logs import configure_logging
 from videogen.settings import get_settings
@@ -28,11 +33,53 @@ def create_app(*routers: APIRouter, title: str) -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level)
     app = FastAPI(title=title, version="0.1.0")
+    app.add_middleware(LambdaRequestContext)
     install_error_handlers(app)
     for router in routers:
         app.include_router(router, responses=ERROR_RESPONSES)
     prepare_snapshot(app)  # only under SnapStart: adapters built before the snapshot
     return app
+
+
+REQUEST_ID_HEADER = "X-Request-Id"
+
+
+def apigw_request_id(scope: Scope) -> str | None:
+    """API Gateway's id of the request Mangum is serving (None outside Lambda). Mangum puts
+    the Lambda event and context in the ASGI scope as `aws.event` / `aws.context`:
+    https://github.com/Kludex/mangum/blob/0.22.0/mangum/handlers/api_gateway.py#L186-L187"""
+    event = scope.get("aws.event")
+    request_context = event.get("requestContext") if isinstance(event, dict) else None
+    value = request_context.get("requestId") if isinstance(request_context, dict) else None
+    return str(value) if value else None
+
+
+class LambdaRequestContext:
+    """Pure ASGI middleware: the request's log fields from Mangum's scope, and API Gateway's
+    request id in the `X-Request-Id` response header. (Pure ASGI, not BaseHTTPMiddleware,
+    which would run the endpoint in another task and buffer the response.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or "aws.event" not in scope:
+            await self.app(scope, receive, send)
+            return
+        # No reset: the request's asyncio task, and with it this context, ends with the
+        # request; the unexpected-error handler, outside this middleware, still logs them.
+        logs.start_invocation(scope["aws.event"], scope.get("aws.context"))
+        request_id = apigw_request_id(scope)
+
+        async def send_with_request_id(message: Message) -> None:
+            if message["type"] == "http.response.start" and request_id:
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (REQUEST_ID_HEADER.lower().encode(), request_id.encode()),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_request_id)
 
 
 class ErrorDetail(BaseModel):
@@ -113,9 +160,12 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
 
-async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error")
-    return error_response(500, "internal_error", "An unexpected error occurred.")
+    # Answered from outside the middleware stack: the request id header is added here.
+    request_id = apigw_request_id(request.scope)
+    headers = {REQUEST_ID_HEADER: request_id} if request_id else None
+    return error_response(500, "internal_error", "An unexpected error occurred.", headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -19,13 +19,21 @@ class QueueUnavailable(Exception):
 @dataclass(frozen=True)
 class CopyTask:
     job_id: UUID
+    # The request that queued it (the webhook delivery's API Gateway request id, or the
+    # reconcile invocation's): the worker's log lines name it. Older messages lack it.
+    origin_request_id: str | None = None
 
     def to_json(self) -> str:
-        return json.dumps({"job_id": str(self.job_id)})
+        message = {"job_id": str(self.job_id)}
+        if self.origin_request_id:
+            message["origin_request_id"] = self.origin_request_id
+        return json.dumps(message)
 
     @classmethod
     def from_json(cls, body: str) -> CopyTask:
-        return cls(UUID(json.loads(body)["job_id"]))
+        message = json.loads(body)
+        origin = message.get("origin_request_id")
+        return cls(UUID(message["job_id"]), origin if isinstance(origin, str) else None)
 
 
 class CopyQueue(Protocol):

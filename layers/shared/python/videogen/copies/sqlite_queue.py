@@ -136,11 +136,16 @@ def consume_once(
         try:
             task = CopyTask.from_json(message.body)
         except (ValueError, KeyError, TypeError):
-            logger.error("copy task unreadable, dead-lettered", extra={"message": message.id})
+            logger.error("copy task unreadable, dead-lettered", extra={"message_id": message.id})
             queue.dead_letter(message)
             continue
         attempt = message.receive_count
-        result = worker.process(task.job_id, attempt=attempt, max_attempts=max_attempts)
+        result = worker.process(
+            task.job_id,
+            attempt=attempt,
+            max_attempts=max_attempts,
+            origin_request_id=task.origin_request_id,
+        )
         if result != "retry":
             queue.ack(message)
         elif attempt >= max_attempts:

@@ -61,7 +61,13 @@ def handle_sqs_event(
         except (ValueError, KeyError, TypeError):
             logger.error("copy task unreadable, dropped", extra={"message_id": message_id})
             continue
-        if worker.process(task.job_id, attempt=attempt, max_attempts=max_attempts) != "retry":
+        outcome = worker.process(
+            task.job_id,
+            attempt=attempt,
+            max_attempts=max_attempts,
+            origin_request_id=task.origin_request_id,
+        )
+        if outcome != "retry":
             continue
         failures.append({"itemIdentifier": message_id})
         if attempt < max_attempts:

@@ -17,9 +17,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
+from videogen import logs, metrics
 from videogen.db import Database
 from videogen.errors import AppError, ServiceUnavailable
 from videogen.generations import repository as repo
@@ -54,7 +56,20 @@ class CopyWorker:
     provider_factory: Callable[[], GenerationProvider]
     media_policy: MediaPolicy
 
-    def process(self, job_id: UUID, *, attempt: int = 1, max_attempts: int = 1) -> CopyOutcome:
+    def process(
+        self,
+        job_id: UUID,
+        *,
+        attempt: int = 1,
+        max_attempts: int = 1,
+        origin_request_id: str | None = None,
+    ) -> CopyOutcome:
+        """Copies one task's video; every line logged meanwhile names the job and the
+        request (webhook delivery or reconcile run) that queued the task."""
+        with logs.bind(job_id=job_id, origin_request_id=origin_request_id):
+            return self._process(job_id, attempt, max_attempts)
+
+    def _process(self, job_id: UUID, attempt: int, max_attempts: int) -> CopyOutcome:
         log = {"job_id": str(job_id), "attempt": attempt}
         try:
             return self._copy(job_id)
@@ -66,6 +81,7 @@ class CopyWorker:
             logger.warning(
                 "video refused; job failed and refunded", extra={**log, "code": exc.code}
             )
+            metrics.copy_failed("permanent", exc.code)
             return "failed"
         except AppError as exc:  # outages (storage, media host, fal, database) and the rest
             return self._retry(log, exc.code, attempt, max_attempts)
@@ -78,8 +94,10 @@ class CopyWorker:
     ) -> CopyOutcome:
         if attempt >= max_attempts:  # the queue moves the task to its dead-letter queue
             logger.error("copy attempts exhausted", extra={**log, "code": code})
+            metrics.copy_failed("exhausted", code)
         else:
             logger.warning("copy failed; will retry", extra={**log, "code": code})
+            metrics.copy_failed("transient", code)
         return "retry"
 
     def _copy(self, job_id: UUID) -> CopyOutcome:
@@ -93,6 +111,7 @@ class CopyWorker:
             url = video_url_of(output)
             if url is None:
                 self._fail(job_id, "The video service finished without a video.")
+                metrics.copy_failed("permanent", "no_video")
                 return "failed"
         if job["user_id"] is None:  # the account was deleted: keep no video
             with self.db.connection() as conn:
@@ -145,6 +164,10 @@ class CopyWorker:
         except BaseException:
             _delete_quietly(self.store, key)
             raise
+        # From the webhook's recording of the outcome (the job's last change, to
+        # `finishing`) to the file stored: what the user waits for after fal is done.
+        latency = datetime.now(UTC) - current["updated_at"]
+        metrics.copy_succeeded(latency.total_seconds() * 1000)
         logger.info("video stored", extra={"job_id": str(job_id), "size_bytes": video.size_bytes})
         return "completed"
 

@@ -123,7 +123,7 @@ def get_job(conn: Connection, job_id: UUID, *, owner: UUID | None = None) -> Row
 UNFINISHED = ("queued", "submitted", "in_progress", "finishing")
 
 _WORK_COLUMNS = """id, user_id, model, status, fal_request_id, result_url, cancel_requested_at,
-    submit_unconfirmed_at, reconcile_attempts, created_at"""
+    submit_unconfirmed_at, reconcile_attempts, created_at, updated_at"""
 
 
 def lock_job(conn: Connection, job_id: UUID) -> Row | None:

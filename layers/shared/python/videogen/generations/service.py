@@ -20,6 +20,7 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
+from videogen import logs, metrics
 from videogen.auth.errors import ProfileNotFound
 from videogen.db import Database
 from videogen.errors import AppError, InvalidInput
@@ -94,9 +95,24 @@ class GenerationService:
         idempotency_key: str | None = None,
         retry_of: UUID | None = None,
     ) -> tuple[GenerationOut, bool]:
-        """Returns the job and whether it was created now (False: an idempotent replay)."""
-        if self.webhook_secret is None:
+        """Returns the job and whether it was created now (False: an idempotent replay).
+        Each new job counts as accepted (with its estimated cost); each refusal by its code."""
+        if self.webhook_secret is None:  # before anything is written
             raise SettingsMissing("WEBHOOK_TOKEN_SECRET is not set for this function.")
+        try:
+            return self._submit(user_id, request, idempotency_key, retry_of)
+        except AppError as exc:
+            job_id = (exc.details or {}).get("job_id")  # refused by fal: the job exists
+            metrics.submission_refused(exc.code, model=request.model[:200], job_id=job_id)
+            raise
+
+    def _submit(
+        self,
+        user_id: UUID,
+        request: GenerationCreate,
+        idempotency_key: str | None,
+        retry_of: UUID | None,
+    ) -> tuple[GenerationOut, bool]:
         model = _model(request.model)
         params = _validate_params(model, request.params)
         self._check_prompt(request.prompt)
@@ -114,15 +130,18 @@ class GenerationService:
             )
         if not created:
             return self.get(user_id, job_id), False
-        self._queue(job_id, model, request.prompt, params)
         from videogen.db import DatabaseUnavailable
 
-        try:
-            return self.get(user_id, job_id), True
-        except DatabaseUnavailable:
-            # The job is recorded and handed to fal; only this read failed. Answer with
-            # what we know rather than "nothing was changed": the status follows shortly.
-            return _as_recorded(job_id, model, request.prompt, params, retry_of), True
+        with logs.bind(job_id=job_id):
+            self._queue(job_id, model, request.prompt, params)
+            cost = model.cost(model.params.model_validate(params))
+            metrics.submission_accepted(model.key, float(cost))
+            try:
+                return self.get(user_id, job_id), True
+            except DatabaseUnavailable:
+                # The job is recorded and handed to fal; only this read failed. Answer with
+                # what we know rather than "nothing was changed": the status follows shortly.
+                return _as_recorded(job_id, model, request.prompt, params, retry_of), True
 
     def _check_prompt(self, prompt: str) -> None:
         lowered = prompt.lower()
@@ -272,6 +291,10 @@ class GenerationService:
         """Cancels what fal has not started. Returns the job and whether the cancellation is
         final (False: asked of fal, or waiting for the submit in flight; the quota comes
         back only once fal confirms that nothing ran)."""
+        with logs.bind(job_id=job_id):
+            return self._cancel(user_id, job_id)
+
+    def _cancel(self, user_id: UUID, job_id: UUID) -> tuple[GenerationOut, bool]:
         with self.db.connection() as conn:
             if repo.get_job(conn, job_id, owner=user_id) is None:
                 raise GenerationNotFound()
@@ -322,15 +345,17 @@ class GenerationService:
                 )
 
     def retry(self, user_id: UUID, job_id: UUID) -> GenerationOut:
-        job = self.get(user_id, job_id)
-        if job.status not in ("failed", "cancelled"):
-            raise CannotRetry()
-        created, _ = self.submit(
-            user_id,
-            GenerationCreate(model=job.model, prompt=job.prompt, params=job.params),
-            retry_of=job.id,
-        )
-        return created
+        """A new job from a failed or cancelled one; its lines name both (`retry_of`)."""
+        with logs.bind(job_id=job_id, retry_of=job_id):
+            job = self.get(user_id, job_id)
+            if job.status not in ("failed", "cancelled"):
+                raise CannotRetry()
+            created, _ = self.submit(
+                user_id,
+                GenerationCreate(model=job.model, prompt=job.prompt, params=job.params),
+                retry_of=job.id,
+            )
+            return created
 
 
 def _as_recorded(

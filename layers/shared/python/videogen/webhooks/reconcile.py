@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from videogen import logs, metrics
 from videogen.copies.queue import CopyQueue, CopyTask, QueueUnavailable
 from videogen.copies.worker import video_url_of
 from videogen.db import Database
@@ -52,12 +53,17 @@ class Reconciler:
             )
         counts: Counter[str] = Counter()
         for job in stale:
-            try:
-                counts[self._reconcile(job)] += 1
-            except (AppError, QueueUnavailable) as exc:  # one job must not stop the others
-                code = exc.code if isinstance(exc, AppError) else "queue_unavailable"
-                logger.warning("reconcile failed", extra={"job_id": str(job["id"]), "code": code})
-                counts["error"] += 1
+            with logs.bind(job_id=job["id"]):
+                try:
+                    result = self._reconcile(job)
+                except (AppError, QueueUnavailable) as exc:  # one job must not stop the others
+                    code = exc.code if isinstance(exc, AppError) else "queue_unavailable"
+                    logger.warning("reconcile failed", extra={"code": code})
+                    counts["error"] += 1
+                    metrics.reconcile_result("error", code=code)
+                    continue
+                counts[result] += 1
+                metrics.reconcile_result(result)
         summary = {"checked": len(stale), **counts}
         logger.info("reconciliation done", extra=summary)
         return summary
@@ -68,7 +74,7 @@ class Reconciler:
         if attempts > self.max_attempts:
             return self._give_up(job, "The video service never confirmed the outcome.")
         if job["status"] == "finishing":
-            self.copy_queue.send(CopyTask(job["id"]))
+            self.copy_queue.send(CopyTask(job["id"], origin_request_id=logs.request_id()))
             return "copy_requeued"
         if job["fal_request_id"] is None:
             return self._unsubmitted(job)
@@ -106,7 +112,7 @@ class Reconciler:
             outcome = FalOutcome(ids, ok=True, video_url=url)
         result = self.recorder.record(job["id"], outcome)
         if result.needs_copy:
-            self.copy_queue.send(CopyTask(job["id"]))
+            self.copy_queue.send(CopyTask(job["id"], origin_request_id=logs.request_id()))
         return "finished_" + result.outcome
 
     def _give_up(self, job: dict[str, Any], error: str) -> str:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from videogen import logs, metrics
 from videogen.copies.deps import get_copy_queue
 from videogen.copies.queue import CopyQueue, CopyTask, QueueUnavailable
 from videogen.db import Database, get_database
@@ -98,7 +99,41 @@ async def fal_webhook(
     secret = settings.webhook_token_secret.get_secret_value()
     if job_id is None or token is None or not token_matches(secret, job_id, token):
         logger.warning("webhook token rejected", extra={"job_id": str(job_id)})
+        metrics.webhook_outcome("rejected_token")
         raise InvalidWebhookToken()
+    with logs.bind(job_id=job_id):  # the URL's token proved which job this delivery is for
+        try:
+            outcome = await _deliver(request, settings, verifier, recorder, copy_queue, db, job_id)
+        except AppError as exc:
+            metrics.webhook_outcome(_rejection(exc), code=exc.code)
+            raise
+        metrics.webhook_outcome(outcome)
+        return {"outcome": outcome}
+
+
+def _rejection(exc: AppError) -> str:
+    """The `Outcome` of a delivery that ended in an error: why it was turned away, or
+    `error` when it could not be handled now (fal delivers it again)."""
+    if isinstance(exc, SignatureRejected):
+        return "rejected_signature"
+    if isinstance(exc, ForeignAccount):
+        return "rejected_account"
+    if isinstance(exc, PayloadTooLarge):
+        return "rejected_size"
+    if isinstance(exc, MalformedDelivery):
+        return "rejected_malformed"
+    return "error"
+
+
+async def _deliver(
+    request: Request,
+    settings: Settings,
+    verifier: FalWebhookVerifier,
+    recorder: DeliveryRecorder,
+    copy_queue: CopyQueue,
+    db: Database,
+    job_id: UUID,
+) -> str:
     body = await _read_body(request, settings.webhook_max_body_bytes)
     try:
         verified = await run_in_threadpool(verifier.verify, dict(request.headers), body)
@@ -135,7 +170,7 @@ async def fal_webhook(
             raise
         if result.needs_copy:
             try:
-                copy_queue.send(CopyTask(job_id))
+                copy_queue.send(CopyTask(job_id, origin_request_id=logs.request_id()))
             except QueueUnavailable as exc:
                 # The job is `finishing`: fal's retry of this delivery queues the copy again.
                 raise QueueUnavailableError() from exc
@@ -146,4 +181,4 @@ async def fal_webhook(
         "webhook recorded",
         extra={"request_id": delivery.request_id, "job_id": str(job_id), "outcome": result},
     )
-    return {"outcome": result}
+    return result

@@ -1,0 +1,129 @@
+"""Business and operations metrics as CloudWatch embedded metric format (EMF) records.
+
+One JSON line on stdout per event; in Lambda, CloudWatch Logs turns each into metric data
+points, with no API call and no extra dependency (no Powertools, no boto3). Format:
+https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+— a root object with `_aws: {Timestamp (ms), CloudWatchMetrics: [{Namespace, Dimensions:
+[[keys]], Metrics: [{Name, Unit}]}]}`, every dimension key a string member of the root and
+every metric name a number member of the root.
+
+Dimensions are low-cardinality only (model, reason, outcome): each distinct combination is
+a billed custom metric. Ids (job, request, function) go in the same record as plain
+members, where Logs Insights finds them but CloudWatch makes no metric of them.
+
+The names below are the contract with `infra/resources.yml` (dashboard and alarms read
+them; tests/deploy/test_template.py checks both ways).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from videogen import logs
+
+NAMESPACE = "VideoGen"
+
+# Metric names
+SUBMISSION_ACCEPTED = "SubmissionAccepted"
+SUBMISSION_REFUSED = "SubmissionRefused"
+ESTIMATED_SPEND_USD = "EstimatedSpendUsd"
+WEBHOOK_OUTCOME = "WebhookOutcome"
+COPY_SUCCEEDED = "CopySucceeded"
+COPY_FAILED = "CopyFailed"
+COPY_LATENCY_MS = "CopyLatencyMs"
+RECONCILE_RESULT = "ReconcileResult"
+
+METRIC_NAMES = (
+    SUBMISSION_ACCEPTED,
+    SUBMISSION_REFUSED,
+    ESTIMATED_SPEND_USD,
+    WEBHOOK_OUTCOME,
+    COPY_SUCCEEDED,
+    COPY_FAILED,
+    COPY_LATENCY_MS,
+    RECONCILE_RESULT,
+)
+
+# Dimension keys
+MODEL = "Model"
+REASON = "Reason"
+OUTCOME = "Outcome"
+RESULT = "Result"
+
+Unit = Literal["Count", "Milliseconds", "None"]
+_lock = threading.Lock()  # one whole line at a time, whatever thread emits
+
+
+def emit(
+    values: Mapping[str, tuple[float, Unit]],
+    dimensions: Mapping[str, str] | None = None,
+    **properties: Any,
+) -> dict[str, Any]:
+    """Writes one EMF record: `values` maps metric name -> (value, unit), all under the same
+    dimensions; `properties` (and the log context: function, request ids, job id) ride along
+    unindexed. Returns the record written."""
+    dims = dict(dimensions or {})
+    record: dict[str, Any] = {k: v for k, v in logs.current().items() if v is not None}
+    record.update({k: v for k, v in properties.items() if v is not None})
+    record.update(dims)
+    record.update({name: value for name, (value, _) in values.items()})
+    record["_aws"] = {
+        "Timestamp": int(time.time() * 1000),
+        "CloudWatchMetrics": [
+            {
+                "Namespace": NAMESPACE,
+                "Dimensions": [list(dims)],
+                "Metrics": [{"Name": name, "Unit": unit} for name, (_, unit) in values.items()],
+            }
+        ],
+    }
+    line = json.dumps(record, default=str, separators=(",", ":"))
+    with _lock:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    return record
+
+
+# --- the events -----------------------------------------------------------------------
+
+
+def submission_accepted(model: str, estimated_cost_usd: float) -> None:
+    """A new job handed to fal (or whose hand-over is unconfirmed: it may run and be billed)."""
+    emit(
+        {SUBMISSION_ACCEPTED: (1, "Count"), ESTIMATED_SPEND_USD: (estimated_cost_usd, "None")},
+        {MODEL: model},
+    )
+
+
+def submission_refused(reason: str, **properties: Any) -> None:
+    """A submission (or retry) refused; `reason` is the error code the client got."""
+    emit({SUBMISSION_REFUSED: (1, "Count")}, {REASON: reason}, **properties)
+
+
+def webhook_outcome(outcome: str, **properties: Any) -> None:
+    """What a fal delivery did: the recorder's outcome, or why it was rejected."""
+    emit({WEBHOOK_OUTCOME: (1, "Count")}, {OUTCOME: outcome}, **properties)
+
+
+def copy_succeeded(latency_ms: float | None) -> None:
+    """A video stored; latency from the webhook's recording of the outcome to now."""
+    values: dict[str, tuple[float, Unit]] = {COPY_SUCCEEDED: (1, "Count")}
+    if latency_ms is not None:
+        values[COPY_LATENCY_MS] = (round(latency_ms, 1), "Milliseconds")
+    emit(values)
+
+
+def copy_failed(reason: Literal["permanent", "transient", "exhausted"], code: str) -> None:
+    """A copy that failed: for good (job failed, refunded), for now (retried), or for the
+    last time (to the dead-letter queue). The error code rides along."""
+    emit({COPY_FAILED: (1, "Count")}, {REASON: reason}, code=code)
+
+
+def reconcile_result(result: str, **properties: Any) -> None:
+    """What reconciliation did with one stale job (the categories `Reconciler.run` counts)."""
+    emit({RECONCILE_RESULT: (1, "Count")}, {RESULT: result}, **properties)
