@@ -36,6 +36,14 @@ def test_record_follows_the_spec_and_keeps_ids_out_of_dimensions(capsys) -> None
     assert accepted.record["job_id"] == str(job_id)  # for Logs Insights, not a dimension
 
 
+def test_the_namespace_names_the_stage_when_deployed(capsys, configure) -> None:
+    """serverless.yml sets METRICS_NAMESPACE=VideoGen/<stage>: stages never mix."""
+    configure(METRICS_NAMESPACE="VideoGen/prod")
+    metrics.copy_succeeded(10.0)
+    (m,) = emf_records(capsys.readouterr().out)
+    assert m.namespace == "VideoGen/prod"
+
+
 def test_a_record_without_dimensions_is_valid(capsys) -> None:
     metrics.copy_succeeded(1234.56)
     (m,) = emf_records(capsys.readouterr().out)

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from videogen import logs
 
-NAMESPACE = "VideoGen"
+NAMESPACE = "VideoGen"  # the default; deployed as VideoGen/<stage> (METRICS_NAMESPACE)
 
 # Metric names
 SUBMISSION_ACCEPTED = "SubmissionAccepted"
@@ -72,11 +72,13 @@ def emit(
     record.update({k: v for k, v in properties.items() if v is not None})
     record.update(dims)
     record.update({name: value for name, (value, _) in values.items()})
+    from videogen.settings import get_settings  # already loaded by every function using it
+
     record["_aws"] = {
         "Timestamp": int(time.time() * 1000),
         "CloudWatchMetrics": [
             {
-                "Namespace": NAMESPACE,
+                "Namespace": get_settings().metrics_namespace,
                 "Dimensions": [list(dims)],
                 "Metrics": [{"Name": name, "Unit": unit} for name, (_, unit) in values.items()],
             }

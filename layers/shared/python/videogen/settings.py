@@ -51,6 +51,13 @@ class Settings(BaseSettings):
 
     app_env: AppEnv = "local"
     log_level: str = "INFO"
+    metrics_namespace: str = Field(
+        "VideoGen",
+        min_length=1,
+        max_length=255,
+        description="CloudWatch namespace of the EMF metrics (serverless.yml: VideoGen/<stage>, "
+        "so two stages in one account never add into the same metrics).",
+    )
     public_base_url: str = Field(
         "http://127.0.0.1:8000",
         description="Where this API is reachable from outside (webhook URLs are built on it).",
