@@ -21,6 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 from moto.server import ThreadedMotoServer
 
+from tests.support.aging import age_jobs
 from tests.support.copies import run_copy_worker
 from tests.support.fal import FakeFal
 from tests.support.handlers import load_handler
@@ -41,8 +42,13 @@ def job_row(db, job_id: str) -> dict[str, Any]:
     return dict(zip(names, cur.fetchone(), strict=True))
 
 
-def used_today(client: TestClient, user: User) -> int:
-    return client.get("/generations/quota", headers=user.headers).json()["used_today"]
+def units_held(db, user: User) -> int:
+    """Quota units the user holds, whatever the day they were counted on: the tests move
+    jobs back in time, possibly across midnight (tests/support/aging.py)."""
+    (held,) = db.execute(
+        "select coalesce(sum(used), 0) from public.quota_usage where user_id = %s", (user.id,)
+    ).fetchone()
+    return int(held)
 
 
 def deliver(webhooks: TestClient, fal: FakeFal, request_id: str, **kwargs: Any):
@@ -58,15 +64,13 @@ def run_reconcile() -> dict[str, int]:
 def age(db, *, minutes: int, job_id: str | None = None, checked: bool = False) -> None:
     """Moves jobs back in time (all of them without `job_id`); with `checked`, only their
     last reconciliation check (as if the next scheduled run had come)."""
-    where = "where id = %(job)s" if job_id else ""
     if checked:
+        where = "where id = %(job)s" if job_id else ""
         sql = f"""update public.jobs
                   set last_checked_at = last_checked_at - make_interval(mins => %(m)s) {where}"""
+        db.execute(sql, {"m": minutes, "job": job_id})
     else:
-        sql = f"""update public.jobs
-                  set created_at = created_at - make_interval(mins => %(m)s),
-                      submitted_at = submitted_at - make_interval(mins => %(m)s) {where}"""
-    db.execute(sql, {"m": minutes, "job": job_id})
+        age_jobs(db, minutes, job_id)
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 10.0) -> None:
@@ -104,7 +108,7 @@ def test_submit_is_attempted_once_on_timeout_and_never_resent(
     assert run_copy_worker() == 1
     done = generations.get(f"/generations/{job['id']}", headers=user.headers).json()
     assert done["status"] == "completed" and done["video"] is not None
-    assert len(fal.submits) == 1 and used_today(generations, user) == 1
+    assert len(fal.submits) == 1 and units_held(db, user) == 1
 
 
 def test_submit_429_is_not_retried(fal: FakeFal, generations, make_user, db) -> None:
@@ -118,7 +122,7 @@ def test_submit_429_is_not_retried(fal: FakeFal, generations, make_user, db) -> 
     assert len(fal.submits) == 1 and fal.requests == {}
     assert job_row(db, error["details"]["job_id"])["status"] == "failed"
     assert db.execute("select count(*) from public.jobs").fetchone() == (1,)
-    assert used_today(generations, user) == 0
+    assert units_held(db, user) == 0
 
 
 def test_database_failure_after_fal_accepted_does_not_say_nothing_changed(
@@ -192,14 +196,14 @@ def test_cancel_while_submit_in_flight_never_leaves_an_unknown_fal_request(
             assert cancel.status_code == 202, cancel.text
             assert cancel.json()["cancel_requested"] is True
             assert cancel.json()["status"] == "queued"
-            assert used_today(generations, user) == 1  # not refunded on a wish
+            assert units_held(db, user) == 1  # not refunded on a wish
             submitted = submitting.result()
         assert submitted.status_code == 201, submitted.text
         row = job_row(db, job_id)
         assert row["fal_request_id"] == request_id  # the request is known...
         assert request_id in fal.cancels  # ...and was cancelled at fal
         assert row["status"] == "cancelled"
-        assert used_today(generations, user) == 0  # refunded once fal confirmed
+        assert units_held(db, user) == 0  # refunded once fal confirmed
     held = {r[0] for r in db.execute("select fal_request_id from public.jobs")}
     assert set(fal.requests) <= held  # no fal request we do not know about
     assert all(r.state == "COMPLETED" and r.error for r in fal.requests.values())
@@ -224,7 +228,7 @@ def test_cancel_during_submit_of_a_request_fal_already_started_keeps_the_submit(
     assert submitted.status_code == 201, submitted.text
     assert fal.cancels == []  # a running request is not cancelled: it would run on anyway
     assert job_row(db, job_id)["fal_request_id"] == request_id
-    assert used_today(generations, user) == 1
+    assert units_held(db, user) == 1
     assert deliver(webhooks, fal, request_id).json() == {"outcome": "finishing"}
     run_copy_worker()
     assert job_row(db, job_id)["status"] == "completed"
@@ -243,7 +247,7 @@ def test_cancel_of_running_request_is_refused_and_not_refunded(
     assert response.json()["error"]["code"] == "cannot_cancel"
     assert fal.cancels == []
     job = generations.get(f"/generations/{job_id}", headers=user.headers).json()
-    assert job["status"] == "in_progress" and used_today(generations, user) == 1
+    assert job["status"] == "in_progress" and units_held(db, user) == 1
 
 
 def test_cancel_in_queue_is_confirmed_then_refunded(
@@ -258,7 +262,7 @@ def test_cancel_in_queue_is_confirmed_then_refunded(
     assert cancelled.json()["status"] == "cancelled"
     assert fal.cancels == [request_id]
     assert fal.status_requests == [request_id, request_id]  # before and after the PUT
-    assert used_today(generations, user) == 0
+    assert units_held(db, user) == 0
     again = generations.post(f"/generations/{job_id}/cancel", headers=user.headers)
     assert again.status_code == 409 and again.json()["error"]["code"] == "cannot_cancel"
     assert fal.cancels == [request_id]
@@ -277,12 +281,12 @@ def test_cancel_requested_then_webhook_ok_completes_without_refund(
     assert response.status_code == 202, response.text
     assert response.json()["cancel_requested"] is True
     assert response.json()["status"] == "submitted"
-    assert fal.cancels == [request_id] and used_today(generations, user) == 1
+    assert fal.cancels == [request_id] and units_held(db, user) == 1
     assert deliver(webhooks, fal, request_id).json() == {"outcome": "finishing"}
     assert run_copy_worker() == 1
     done = generations.get(f"/generations/{job_id}", headers=user.headers).json()
     assert done["status"] == "completed" and done["video"] is not None
-    assert used_today(generations, user) == 1
+    assert units_held(db, user) == 1
 
 
 def test_cancel_requested_then_webhook_error_cancels_and_refunds(
@@ -297,7 +301,7 @@ def test_cancel_requested_then_webhook_error_cancels_and_refunds(
     answer = deliver(webhooks, fal, request_id, ok=False, error="Request was cancelled.")
     assert answer.json() == {"outcome": "cancelled"}
     assert job_row(db, job_id)["status"] == "cancelled"
-    assert used_today(generations, user) == 0
+    assert units_held(db, user) == 0
 
 
 # --- reconciliation ---
@@ -343,7 +347,7 @@ def test_reconcile_does_not_starve_behind_jobs_that_never_finish(
         (stuck,),
     ).fetchone()
     assert failed == (50,)
-    assert used_today(generations, user) == 1  # only the good job is paid for
+    assert units_held(db, user) == 1  # only the good job is paid for
     age(db, minutes=16, checked=True)
     assert run_reconcile() == {"checked": 0}
 
@@ -363,7 +367,7 @@ def test_reconcile_4xx_from_fal_is_terminal(fal: FakeFal, generations, make_user
     for job_id in (gone, refused):
         row = job_row(db, job_id)
         assert row["status"] == "failed" and "no result" in row["error"]
-    assert used_today(generations, user) == 0
+    assert units_held(db, user) == 0
     asked = len(fal.status_requests)
     age(db, minutes=16, checked=True)
     assert run_reconcile() == {"checked": 0}
@@ -391,7 +395,7 @@ def test_reconcile_requeues_a_stuck_finishing_job(
     assert run_reconcile() == {"checked": 1, "copy_requeued": 1}
     assert run_copy_worker() == 1
     assert job_row(db, job_id)["status"] == "completed"
-    assert used_today(generations, user) == 1
+    assert units_held(db, user) == 1
 
 
 def test_unconfirmed_submit_is_failed_after_the_grace_window(
@@ -413,7 +417,7 @@ def test_unconfirmed_submit_is_failed_after_the_grace_window(
     assert run_reconcile() == {"checked": 1, "given_up": 1}
     row = job_row(db, job_id)
     assert row["status"] == "failed" and "never confirmed" in row["error"]
-    assert used_today(generations, user) == 0
+    assert units_held(db, user) == 0
     assert len(fal.submits) == 1
 
 

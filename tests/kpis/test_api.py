@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,10 @@ from tests.support.users import User, register_user
 from videogen.kpis import definitions as kpi
 from videogen.settings import SettingsMissing
 
-TODAY = datetime.now(UTC).date()
+
+def today() -> date:
+    """Read when asserted, not at import: a run that crosses midnight stays right."""
+    return datetime.now(UTC).date()
 
 
 @pytest.fixture
@@ -84,8 +87,8 @@ def test_admin_reads_daily_rows_and_models(client: TestClient, admin: User, db) 
 
 def test_default_range_is_the_last_30_days(client: TestClient, admin: User) -> None:
     body = client.get("/admin/kpis", headers=admin.headers).json()
-    assert body["to"] == TODAY.isoformat()
-    assert body["from"] == (TODAY - timedelta(days=29)).isoformat()
+    assert body["to"] == today().isoformat()
+    assert body["from"] == (today() - timedelta(days=29)).isoformat()
 
 
 def test_non_admin_gets_403(client: TestClient, student: User) -> None:
@@ -110,7 +113,7 @@ def test_anonymous_gets_401(client: TestClient) -> None:
     [
         ("from=2026-11-05&to=2026-11-01", "invalid_range"),
         ("from=2024-01-01&to=2026-11-01", "range_too_long"),
-        (f"from=2026-11-01&to={(TODAY + timedelta(days=2)).isoformat()}", "date_in_future"),
+        (f"from=2026-11-01&to={(today() + timedelta(days=2)).isoformat()}", "date_in_future"),
         ("from=yesterday", "validation_error"),
         ("from=2026-02-30", "validation_error"),
     ],
@@ -257,8 +260,8 @@ def test_through_api_gateway_event(admin: User, db) -> None:
 def test_schedule_starts_yesterday_and_today(emr: dict[str, str]) -> None:
     result = load_handler("kpi_schedule").handler({"source": "videogen.scheduler"}, None)
     assert (result["from"], result["to"]) == (
-        (TODAY - timedelta(days=1)).isoformat(),
-        TODAY.isoformat(),
+        (today() - timedelta(days=1)).isoformat(),
+        today().isoformat(),
     )
     job = boto3.client("emr-serverless").get_job_run(
         applicationId=emr["EMR_APPLICATION_ID"], jobRunId=result["run_id"]
