@@ -5,6 +5,7 @@ settings read from the environment."""
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from videogen.local.object_store import (
     SeaweedPorts,
     SeaweedS3,
 )
-from videogen.local.postgres import EmbeddedPostgres, free_port
+from videogen.local.postgres import APP_LOGIN, EmbeddedPostgres, free_port
 from videogen.settings import get_settings
 from videogen.storage.deps import get_object_store
 from videogen.webhooks.deps import get_webhook_verifier
@@ -89,9 +90,19 @@ def empty_bucket(client, bucket: str) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def database_url(postgres: EmbeddedPostgres) -> str:
+    """The superuser's URL: migrations, test setup and assertions (the app never uses it)."""
     url = postgres.create_database("videogen_test")
     migrate(url, MIGRATIONS, BOOTSTRAP)
     return url
+
+
+@pytest.fixture(scope="session")
+def app_database_url(postgres: EmbeddedPostgres, database_url: str) -> str:
+    """What the app connects with (`DATABASE_URL`): a password login that is a member of
+    `videogen_app`, as in production, so every test runs the app under its grants."""
+    password = secrets.token_urlsafe(24)
+    postgres.create_app_login(password)
+    return postgres.url(database_url.rsplit("/", 1)[1], (APP_LOGIN, password))
 
 
 def clear_caches() -> None:
@@ -122,7 +133,12 @@ def local_adapters() -> None:
 
 @pytest.fixture(autouse=True)
 def base_env(
-    database_url: str, s3_endpoint: str, s3, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    database_url: str,
+    app_database_url: str,
+    s3_endpoint: str,
+    s3,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> Iterator[None]:
     for key in list(os.environ):
         if key.startswith(
@@ -130,7 +146,7 @@ def base_env(
         ):
             monkeypatch.delenv(key)
     monkeypatch.setenv("APP_ENV", "local")
-    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("DATABASE_URL", app_database_url)
     monkeypatch.setenv("SUPABASE_JWT_SECRET", TEST_JWT_SECRET)
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
     monkeypatch.setenv("WEBHOOK_TOKEN_SECRET", TEST_WEBHOOK_SECRET)

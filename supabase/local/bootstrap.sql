@@ -17,6 +17,23 @@ begin
 end
 $$;
 
+-- Supabase grants the API roles everything on what `postgres` creates in public, once, when
+-- the project is made. Here too only once per database (while `auth` does not exist yet):
+-- on later starts the migrations have revoked them (20261126000100_least_privilege.sql),
+-- and granting them again would undo that for every table created afterwards.
+do $$
+begin
+  if not exists (select 1 from pg_namespace where nspname = 'auth') then
+    alter default privileges in schema public
+      grant all on tables to anon, authenticated, service_role;
+    alter default privileges in schema public
+      grant all on functions to anon, authenticated, service_role;
+    alter default privileges in schema public
+      grant all on sequences to anon, authenticated, service_role;
+  end if;
+end
+$$;
+
 create schema if not exists auth;
 grant usage on schema auth to anon, authenticated, service_role;
 grant usage on schema public to anon, authenticated, service_role;
@@ -87,7 +104,20 @@ as $$
   )::jsonb
 $$;
 
--- Supabase grants the API roles access to objects created in public.
-alter default privileges in schema public grant all on tables to anon, authenticated, service_role;
-alter default privileges in schema public grant all on functions to anon, authenticated, service_role;
-alter default privileges in schema public grant all on sequences to anon, authenticated, service_role;
+
+-- What Supabase Auth (GoTrue) writes as `supabase_auth_admin`, which owns `auth` there. The
+-- local identity store (videogen.auth.local_identity) stands in for GoTrue, so the local
+-- login (videogen.local.postgres.APP_LOGIN) is a member of this role and of videogen_app;
+-- production's login is a member of videogen_app only and never touches `auth`.
+do $$
+begin
+  if not exists (select 1 from pg_roles where rolname = 'supabase_auth_admin') then
+    create role supabase_auth_admin nologin noinherit;
+  end if;
+end
+$$;
+grant usage on schema auth to supabase_auth_admin;
+grant select, insert, update, delete on auth.users to supabase_auth_admin;
+grant select, insert, delete on auth.sessions to supabase_auth_admin;
+grant select, insert, update on auth.refresh_tokens to supabase_auth_admin;
+grant usage on sequence auth.refresh_tokens_id_seq to supabase_auth_admin;

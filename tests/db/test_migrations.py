@@ -91,7 +91,7 @@ def test_rls_users_see_only_their_own_rows(database_url: str) -> None:
         assert conn.execute("select count(*) from public.jobs").fetchone() == (2,)
         assert conn.execute("select id from public.profiles").fetchall() == [(ada,)]
         assert conn.execute("select count(*) from public.kpi_spark_daily").fetchone() == (0,)
-        assert conn.execute("select count(*) from public.webhook_events").fetchone() == (0,)
+        # webhook_events: no privilege at all now (tests/db/test_privileges.py)
         # the effective-quota view reads through the tables' RLS (security_invoker)
         assert conn.execute(
             "select user_id, daily_quota from public.effective_quotas"

@@ -1,8 +1,11 @@
 """`make run`: embedded Postgres, a local S3 server, migrations, every function's routes.
 
-Data (database, objects, local secret) persists under `.data/`. Ctrl-C stops the API server,
-then the S3 server and Postgres. With STORAGE_ENDPOINT_URL already set, that S3 server is
-used instead of starting SeaweedFS (its buckets are created if missing).
+Data (database, objects, local secrets) persists under `.data/`. Migrations run as the
+superuser; the app connects as `videogen_local` (a member of `videogen_app`, the role
+production's functions use) with a password made on first run (`.data/db-app-password`,
+0600). Ctrl-C stops the API server, then the S3 server and Postgres. With
+STORAGE_ENDPOINT_URL already set, that S3 server is used instead of starting SeaweedFS (its
+buckets are created if missing).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from videogen.local.object_store import (
     SeaweedS3,
     ensure_buckets,
 )
-from videogen.local.postgres import EmbeddedPostgres
+from videogen.local.postgres import APP_LOGIN, EmbeddedPostgres
 from videogen.logs import configure_logging
 
 logger = logging.getLogger("videogen.local")
@@ -89,9 +92,12 @@ def main() -> None:
             repo / "supabase" / "local" / "bootstrap.sql",
         )
         logger.info("migrations applied", extra={"versions": applied})
+        # the app connects as production's role does (videogen_app's grants), with a password
+        password = local_secret(data / "db-app-password")
+        postgres.create_app_login(password)
         base_url = f"http://{args.host}:{args.port}"
         os.environ.setdefault("APP_ENV", "local")
-        os.environ.setdefault("DATABASE_URL", database_url)
+        os.environ.setdefault("DATABASE_URL", postgres.url("videogen", (APP_LOGIN, password)))
         os.environ.setdefault("SUPABASE_JWT_SECRET", local_secret(data / "jwt-secret"))
         os.environ.setdefault("PUBLIC_BASE_URL", base_url)
         os.environ.setdefault("SUPABASE_URL", base_url)

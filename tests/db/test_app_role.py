@@ -1,0 +1,216 @@
+"""`videogen_app`, the role the functions run as (docs/architecture.md, "Database roles"):
+each kind of statement the application runs succeeds through the app's own login, and what
+it never needs (TRUNCATE, DDL, other columns, the audit trail's reads, `auth`) is refused."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from tests.db.test_privileges import DENIED, attempt, public_relations
+from videogen.local.postgres import APP_LOGIN, APP_ROLES
+
+
+@pytest.fixture
+def app(app_database_url: str) -> Iterator[psycopg.Connection]:
+    """A connection as the application's login (password, member of videogen_app); every
+    change is rolled back."""
+    with psycopg.connect(app_database_url) as conn:
+        yield conn
+        conn.rollback()
+
+
+def _user(db: psycopg.Connection, email: str) -> uuid.UUID:
+    (user_id,) = db.execute(
+        "insert into auth.users (email) values (%s) returning id", (email,)
+    ).fetchone()
+    return user_id
+
+
+def refused(conn: psycopg.Connection, statement: str | sql.Composable, *args: object) -> bool:
+    """True if Postgres refuses `statement` for lack of a privilege (or ownership)."""
+    try:
+        with conn.transaction():
+            conn.execute(statement, args or None)
+    except psycopg.errors.InsufficientPrivilege:
+        return True
+    return False
+
+
+def test_app_login_is_a_plain_member_of_videogen_app(db: psycopg.Connection) -> None:
+    """No superuser, no BYPASSRLS, no role or database creation; row-level security applies."""
+    rows = db.execute(
+        """select rolname, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb, rolcanlogin
+           from pg_roles where rolname in ('videogen_app', %s) order by rolname""",
+        (APP_LOGIN,),
+    ).fetchall()
+    assert rows == [
+        ("videogen_app", False, False, False, False, False),
+        (APP_LOGIN, False, False, False, False, True),
+    ]
+    member_of = db.execute(
+        """select array_agg(r.rolname order by r.rolname) from pg_auth_members m
+           join pg_roles r on r.oid = m.roleid join pg_roles u on u.oid = m.member
+           where u.rolname = %s""",
+        (APP_LOGIN,),
+    ).fetchone()
+    assert member_of == (sorted(APP_ROLES),)
+
+
+def test_app_runs_every_kind_of_statement_it_uses(app: psycopg.Connection, db) -> None:
+    """The statements of generations/repository.py, copies/worker.py, webhooks/events.py,
+    account/service.py, admin/service.py, auth/profiles.py, kpis/service.py and the KPI
+    job's upsert (emr/kpi_io.py), in their shapes, as the app's login."""
+    user = _user(db, "ada@school.example")
+    quota = app.execute(
+        "select daily_quota from public.effective_quotas where user_id = %s", (user,)
+    ).fetchone()
+    assert quota == (5,)
+    app.execute(
+        """insert into public.quota_usage as u (user_id, day, used) values (%s, current_date, 1)
+           on conflict (user_id, day) do update set used = u.used + 1""",
+        (user,),
+    )
+    (job,) = app.execute(
+        "insert into public.jobs (user_id, model, prompt) values (%s, 'm', 'p') returning id",
+        (user,),
+    ).fetchone()
+    app.execute("select id from public.jobs where id = %s for update", (job,))
+    app.execute("update public.jobs set status = 'finishing' where id = %s", (job,))
+    app.execute(
+        """update public.quota_usage u set used = u.used - 1 from public.jobs j
+           where j.id = %s and u.user_id = j.user_id""",
+        (job,),
+    )
+    app.execute(
+        """insert into public.files
+             (job_id, user_id, bucket, object_key, content_type, size_bytes, sha256)
+           values (%s, %s, 'videos', 'k', 'video/mp4', 1, repeat('a', 64))""",
+        (job, user),
+    )
+    app.execute(
+        """insert into public.webhook_events (request_id, job_id, outcome)
+           select 'r', (select id from public.jobs where id = %s), 'finishing'""",
+        (job,),
+    )
+    app.execute(
+        "update public.profiles set role = 'teacher', updated_at = now() where id = %s", (user,)
+    )
+    app.execute("update public.profiles set daily_quota = 7 where id = %s", (user,))
+    assert app.execute(
+        """select p.email, e.daily_quota, u.used from public.profiles p
+           join public.effective_quotas e on e.user_id = p.id
+           left join public.quota_usage u on u.user_id = p.id and u.day = current_date
+           where p.id = %s""",
+        (user,),
+    ).fetchone() == ("ada@school.example", 7, 0)
+    app.execute("delete from public.files where user_id = %s", (user,))
+    app.execute(
+        "update public.jobs set user_id = null, prompt = '[deleted]' where user_id = %s", (user,)
+    )
+    app.execute(
+        """insert into public.kpi_spark_daily (job_date, jobs_total, updated_at)
+           select job_date, jobs_total, now()
+           from json_populate_recordset(null::public.kpi_spark_daily, %s::json)
+           on conflict (job_date) do update set jobs_total = excluded.jobs_total""",
+        ('[{"job_date": "2026-11-01", "jobs_total": 3}]',),
+    )
+    app.execute(
+        """insert into public.kpi_spark_daily_models (job_date, model, updated_at)
+           select job_date, model, now()
+           from json_populate_recordset(null::public.kpi_spark_daily_models, %s::json)
+           on conflict (job_date, model) do update set updated_at = now()""",
+        ('[{"job_date": "2026-11-01", "model": "m"}]',),
+    )
+    app.execute(
+        "delete from public.kpi_spark_daily_models where job_date = '2026-11-01'"
+        " and updated_at <> now()"
+    )
+    assert app.execute("select count(*) from public.kpi_spark_daily").fetchone() == (1,)
+
+
+def test_app_role_cannot_truncate_or_change_the_schema(app: psycopg.Connection) -> None:
+    """TRUNCATE ignores row-level security, and DDL is the migrations' job (as the owner)."""
+    for relation in public_relations(app):
+        target = sql.Identifier("public", relation.name)
+        if relation.is_table:
+            assert refused(app, sql.SQL("truncate {} cascade").format(target)), relation.name
+            assert refused(app, sql.SQL("drop table {} cascade").format(target)), relation.name
+            assert refused(app, sql.SQL("alter table {} add column extra int").format(target)), (
+                relation.name
+            )
+            assert refused(
+                app, sql.SQL("alter table {} disable row level security").format(target)
+            ), relation.name
+        else:
+            assert refused(app, sql.SQL("drop view {}").format(target)), relation.name
+    for statement in (
+        "create table public.mine (id int)",
+        "create schema mine",
+        "create function public.mine() returns int language sql as 'select 1'",
+        "create policy mine on public.jobs for select to videogen_app using (true)",
+        "create role mine",
+        "alter role videogen_app bypassrls",
+        "set role postgres",
+    ):
+        assert refused(app, statement), statement
+
+
+def test_app_role_cannot_change_what_the_app_never_changes(
+    app: psycopg.Connection, db: psycopg.Connection
+) -> None:
+    """Identity columns of a profile, role defaults, deleting jobs, rewriting stored files,
+    reading or rewriting the webhook audit trail."""
+    user = _user(db, "ada@school.example")
+    for statement in (
+        "update public.profiles set email = 'eve@evil.example' where id = %s",
+        "update public.profiles set display_name = 'x' where id = %s",
+        "update public.profiles set id = gen_random_uuid() where id = %s",
+        "delete from public.profiles where id = %s",
+        "insert into public.profiles (id, email) values (%s, 'x@y.z')",
+        "delete from public.jobs where user_id = %s",
+        "update public.files set object_key = 'elsewhere' where user_id = %s",
+        "delete from public.quota_usage where user_id = %s",
+    ):
+        assert refused(app, statement, user), statement
+    for statement in (
+        "update public.role_quotas set daily_quota = 100000",
+        "insert into public.role_quotas values ('student', 1)",
+        "select * from public.webhook_events",
+        "update public.webhook_events set outcome = 'x'",
+        "delete from public.webhook_events",
+        "delete from public.kpi_spark_daily",
+        "select public.is_admin()",
+    ):
+        assert refused(app, statement), statement
+
+
+def test_production_app_role_cannot_read_auth_users(db: psycopg.Connection) -> None:
+    """Production's role has nothing in `auth` (Supabase Auth owns it; profiles come from a
+    security-definer trigger). Only the local login adds the local identity store's share."""
+    for table in ("auth.users", "auth.sessions", "auth.refresh_tokens"):
+        for command in ("select", "insert", "update", "delete"):
+            granted = db.execute(
+                "select has_table_privilege('videogen_app', %s, %s)", (table, command)
+            ).fetchone()
+            assert granted == (False,), (table, command)
+    with db.transaction():
+        assert attempt(db, "videogen_app", "select email from auth.users") == DENIED
+        assert attempt(db, "videogen_app", "delete from auth.users") == DENIED
+
+
+def test_signing_up_creates_the_profile_without_the_app_writing_profiles(
+    app: psycopg.Connection,
+) -> None:
+    """The profile comes from the security-definer trigger on auth.users: the app's login
+    needs no INSERT on profiles (and has none, see above)."""
+    (user,) = app.execute(
+        "insert into auth.users (email) values ('new@school.example') returning id"
+    ).fetchone()
+    assert app.execute("select role from public.profiles where id = %s", (user,)).fetchone() == (
+        "student",
+    )

@@ -1,0 +1,328 @@
+"""Who may do what in the database (issue 13, "Database privileges"; docs/security.md).
+
+Every table and view in `public` is found in the catalog, so a new one is tried too: as
+`anon` (the public anon key), as a signed-in student whose neighbour's rows are in reach, as
+an admin, and as `videogen_app`, the role the functions run as. Supabase's Data API sets the
+role and the claims exactly this way (`set local role`, `request.jwt.claims`):
+https://supabase.com/docs/guides/database/postgres/row-level-security#authenticated-and-unauthenticated-roles
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from tests.conftest import BOOTSTRAP
+from videogen.db.migrations import apply_sql_file
+
+DENIED = "denied"
+NOT_UPDATABLE = "view not updatable"
+COMMANDS = ("select", "insert", "update", "delete", "truncate")
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What a signed-in user's SELECT returns: `own` rows (those whose `owner` column is the
+    user), `all` rows, or `none` (allowed, but no row passes the policy)."""
+
+    owner: str | None
+    student: str
+    admin: str
+
+
+#: The SELECT policies; a relation not named here is closed to `anon` and `authenticated`
+#: alike (no privilege at all), which is what a new table gets by default.
+READS = {
+    "profiles": Reads("id", "own", "own"),
+    "jobs": Reads("user_id", "own", "all"),
+    "files": Reads("user_id", "own", "own"),
+    "quota_usage": Reads("user_id", "own", "own"),
+    "effective_quotas": Reads("user_id", "own", "own"),
+    "role_quotas": Reads(None, "all", "all"),
+    "kpi_spark_daily": Reads(None, "none", "all"),
+    "kpi_spark_daily_models": Reads(None, "none", "all"),
+}
+
+
+@dataclass(frozen=True)
+class Relation:
+    name: str
+    kind: str  # pg_class.relkind: r table, p partitioned table, v view, m materialized view
+    first_column: str
+
+    @property
+    def is_table(self) -> bool:
+        return self.kind in ("r", "p")
+
+    def statement(self, command: str) -> sql.Composed:
+        target = sql.Identifier("public", self.name)
+        column = sql.Identifier(self.first_column)
+        return {
+            "select": sql.SQL("select * from {}").format(target),
+            "insert": sql.SQL("insert into {} default values").format(target),
+            "update": sql.SQL("update {} set {} = {}").format(target, column, column),
+            "delete": sql.SQL("delete from {}").format(target),
+            "truncate": sql.SQL("truncate {}").format(target),
+        }[command]
+
+
+def public_relations(conn: psycopg.Connection) -> list[Relation]:
+    rows = conn.execute(
+        """select c.relname, c.relkind::text,
+                  (select a.attname from pg_attribute a
+                   where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+                     and a.attgenerated = '' and a.attidentity <> 'a'
+                   order by a.attnum limit 1)
+           from pg_class c join pg_namespace n on n.oid = c.relnamespace
+           where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm', 'f')
+           order by c.relname"""
+    ).fetchall()
+    return [Relation(*row) for row in rows]
+
+
+def attempt(
+    conn: psycopg.Connection,
+    role: str,
+    statement: sql.Composable | str,
+    claims: dict[str, Any] | None = None,
+) -> Any:
+    """Runs `statement` as `role` in a savepoint that is always rolled back: the rows it
+    returns, the row count, or DENIED when Postgres refuses the privilege."""
+    outcome: Any = None
+    try:
+        with conn.transaction() as savepoint:
+            conn.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
+            if claims is not None:
+                conn.execute(
+                    "select set_config('request.jwt.claims', %s, true)", (json.dumps(claims),)
+                )
+            cursor = conn.execute(statement)
+            outcome = cursor.fetchall() if cursor.description else cursor.rowcount
+            raise psycopg.Rollback(savepoint)
+    except psycopg.errors.InsufficientPrivilege:
+        return DENIED
+    except psycopg.errors.ObjectNotInPrerequisiteState:  # checked before the privilege
+        return NOT_UPDATABLE
+    except psycopg.errors.FeatureNotSupported:  # truncate allowed, stopped by a foreign key
+        return "allowed, stopped by a foreign key"
+    return outcome
+
+
+def claims_of(user_id: uuid.UUID) -> dict[str, Any]:
+    return {"sub": str(user_id), "role": "authenticated", "aud": "authenticated"}
+
+
+@dataclass(frozen=True)
+class World:
+    conn: psycopg.Connection
+    student: uuid.UUID
+    neighbour: uuid.UUID
+    admin: uuid.UUID
+
+
+def _user(conn: psycopg.Connection, email: str, role: str = "student") -> uuid.UUID:
+    (user_id,) = conn.execute(
+        "insert into auth.users (email) values (%s) returning id", (email,)
+    ).fetchone()
+    conn.execute("update public.profiles set role = %s where id = %s", (role, user_id))
+    return user_id
+
+
+@pytest.fixture
+def world(database_url: str) -> Iterator[World]:
+    """Two students and an admin with a row of their own in every per-user table, plus a
+    delivery and the KPIs; all written as the superuser and rolled back afterwards."""
+    with psycopg.connect(database_url) as conn:
+        student = _user(conn, "ada@school.example")
+        neighbour = _user(conn, "bob@school.example")
+        admin = _user(conn, "head@school.example", "admin")
+        for owner in (student, neighbour, admin):
+            (job_id,) = conn.execute(
+                "insert into public.jobs (user_id, model, prompt) values (%s, 'm', 'p')"
+                " returning id",
+                (owner,),
+            ).fetchone()
+            conn.execute(
+                """insert into public.files
+                     (job_id, user_id, bucket, object_key, content_type, size_bytes, sha256)
+                   values (%s, %s, 'videos', %s, 'video/mp4', 1, repeat('a', 64))""",
+                (job_id, owner, f"videos/{owner}/{job_id}.mp4"),
+            )
+            conn.execute(
+                "insert into public.quota_usage (user_id, day, used) values (%s, current_date, 1)",
+                (owner,),
+            )
+        conn.execute("insert into public.webhook_events (outcome) values ('finishing')")
+        conn.execute("insert into public.kpi_spark_daily (job_date) values (current_date)")
+        conn.execute(
+            "insert into public.kpi_spark_daily_models (job_date, model) values (current_date, 'm')"
+        )
+        yield World(conn, student, neighbour, admin)
+        conn.rollback()
+
+
+def _expected_select(world: World, relation: Relation, user: uuid.UUID | None) -> str:
+    reads = READS.get(relation.name)
+    if user is None or reads is None:
+        return DENIED
+    return reads.admin if user == world.admin else reads.student
+
+
+def _check_select(world: World, relation: Relation, user: uuid.UUID | None) -> str | None:
+    """None if the SELECT does what the policies intend, else what went wrong."""
+    role, claims = ("anon", None) if user is None else ("authenticated", claims_of(user))
+    expected = _expected_select(world, relation, user)
+    query = relation.statement("select")
+    got = attempt(world.conn, role, query, claims)
+    if expected == DENIED or got == DENIED:
+        return None if got == expected else f"select as {role}: {got!r}, expected {expected}"
+    every = world.conn.execute(query).fetchall()  # as the superuser
+    if expected == "none":
+        ok = got == [] and every != []
+    elif expected == "all":
+        ok = sorted(map(str, got)) == sorted(map(str, every)) and every != []
+    else:  # own: every row of theirs, no one else's
+        owner = READS[relation.name].owner
+        position = [c.name for c in world.conn.execute(query).description].index(owner)
+        theirs = [row for row in every if row[position] == user]
+        ok = sorted(map(str, got)) == sorted(map(str, theirs)) and theirs != []
+    return None if ok else f"select as {role} ({expected}): {len(got)} of {len(every)} rows"
+
+
+def _matrix_problems(world: World, user: uuid.UUID | None) -> list[str]:
+    role, claims = ("anon", None) if user is None else ("authenticated", claims_of(user))
+    problems = []
+    for relation in public_relations(world.conn):
+        problem = _check_select(world, relation, user)
+        if problem:
+            problems.append(f"{relation.name}: {problem}")
+        for command in COMMANDS[1:]:
+            if command == "truncate" and not relation.is_table:
+                continue  # only tables can be truncated at all
+            got = attempt(world.conn, role, relation.statement(command), claims)
+            if not relation.is_table:  # a join view refuses writes before any privilege check
+                privilege = world.conn.execute(
+                    "select has_table_privilege(%s, %s, %s)",
+                    (role, f"public.{relation.name}", command),
+                ).fetchone()
+                if privilege == (True,):
+                    got = f"{got}, and the {command} privilege"
+                elif got == NOT_UPDATABLE:
+                    got = DENIED
+            if got != DENIED:
+                problems.append(f"{relation.name}: {command} as {role} gave {got!r}")
+    return problems
+
+
+def test_anon_can_do_nothing_with_any_table_or_view(world: World) -> None:
+    """The anon key is public: no relation in `public` is readable or writable with it."""
+    assert len(public_relations(world.conn)) >= len(READS) + 1  # webhook_events too
+    assert _matrix_problems(world, None) == []
+
+
+def test_signed_in_student_reads_only_their_rows_and_writes_nothing(world: World) -> None:
+    """With another student's and an admin's rows in every table: own rows only, role
+    defaults, no KPIs, no deliveries; every insert, update, delete and truncate refused."""
+    assert _matrix_problems(world, world.student) == []
+
+
+def test_admin_reads_every_job_and_the_kpis_and_writes_nothing(world: World) -> None:
+    """Admins' extra reach through the Data API is read-only; changes go through the API."""
+    assert _matrix_problems(world, world.admin) == []
+
+
+def test_anon_cannot_change_role_quotas(world: World) -> None:
+    """The finding: `role_quotas` had no row-level security while `anon` held every
+    privilege, so the public anon key could set every student's daily quota."""
+    for role, claims in (("anon", None), ("authenticated", claims_of(world.student))):
+        for statement in (
+            "update public.role_quotas set daily_quota = 100000",
+            "update public.role_quotas set daily_quota = 0 where role = 'student'",
+            "delete from public.role_quotas",
+            "insert into public.role_quotas (role, daily_quota) values ('student', 9)",
+            "truncate public.role_quotas cascade",
+        ):
+            assert attempt(world.conn, role, statement, claims) == DENIED, (role, statement)
+    quotas = dict(world.conn.execute("select role, daily_quota from public.role_quotas"))
+    assert quotas == {"student": 5, "teacher": 20, "admin": 100}
+
+
+def test_signed_in_user_cannot_make_themselves_admin(world: World) -> None:
+    statement = f"update public.profiles set role = 'admin' where id = '{world.student}'"
+    assert attempt(world.conn, "authenticated", statement, claims_of(world.student)) == DENIED
+    assert attempt(world.conn, "anon", statement) == DENIED
+
+
+def test_every_public_table_has_row_level_security(db: psycopg.Connection) -> None:
+    """A table without it is open to any role the grants let in (role_quotas was)."""
+    open_tables = db.execute(
+        """select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+           where n.nspname = 'public' and c.relkind in ('r', 'p') and not c.relrowsecurity
+           order by 1"""
+    ).fetchall()
+    assert open_tables == []
+
+
+def test_every_public_view_is_security_invoker(db: psycopg.Connection) -> None:
+    """A view runs as its owner unless `security_invoker`: it would bypass the tables' RLS."""
+    views = db.execute(
+        """select c.relname, coalesce(c.reloptions, '{}') from pg_class c
+           join pg_namespace n on n.oid = c.relnamespace
+           where n.nspname = 'public' and c.relkind = 'v' order by 1"""
+    ).fetchall()
+    assert views, "effective_quotas at least"
+    assert [name for name, options in views if "security_invoker=true" not in options] == []
+
+
+def test_api_roles_hold_no_sequence_and_call_only_is_admin(db: psycopg.Connection) -> None:
+    sequences = db.execute(
+        """select c.oid::regclass::text, r from pg_class c
+           join pg_namespace n on n.oid = c.relnamespace,
+           unnest(array['anon', 'authenticated']) r
+           where n.nspname = 'public' and c.relkind = 'S'
+             and (has_sequence_privilege(r, c.oid, 'usage')
+                  or has_sequence_privilege(r, c.oid, 'select')
+                  or has_sequence_privilege(r, c.oid, 'update'))"""
+    ).fetchall()
+    assert sequences == []
+    callable_ = db.execute(
+        """select p.proname, r from pg_proc p join pg_namespace n on n.oid = p.pronamespace,
+           unnest(array['anon', 'authenticated', 'videogen_app']) r
+           where n.nspname = 'public' and has_function_privilege(r, p.oid, 'execute')"""
+    ).fetchall()
+    assert callable_ == [("is_admin", "authenticated")]
+
+
+def test_new_tables_are_not_granted_to_the_api_roles(database_url: str) -> None:
+    """Supabase's default grants would hand a table created by a later migration to `anon`
+    and `authenticated`; the migration revokes them, and a restart of the local stack
+    (which applies the bootstrap again) must not grant them back."""
+    with psycopg.connect(database_url) as conn:
+        apply_sql_file(conn, BOOTSTRAP)  # what every `make run` start does
+        conn.execute("create table public.added_later (id bigserial primary key)")
+        conn.execute(
+            "create function public.added_later_fn() returns int language sql as 'select 1'"
+        )
+        granted = conn.execute(
+            """select r, p from unnest(array['anon', 'authenticated', 'videogen_app']) r,
+               unnest(array['select', 'insert', 'update', 'delete', 'truncate',
+                            'references', 'trigger']) p
+               where has_table_privilege(r, 'public.added_later', p)"""
+        ).fetchall()
+        sequence = conn.execute(
+            """select r from unnest(array['anon', 'authenticated']) r
+               where has_sequence_privilege(r, 'public.added_later_id_seq', 'usage')"""
+        ).fetchall()
+        function = conn.execute(  # a grant to PUBLIC would show for every role
+            """select r from unnest(array['anon', 'authenticated', 'videogen_app']) r
+               where has_function_privilege(r, 'public.added_later_fn()', 'execute')"""
+        ).fetchall()
+        conn.rollback()
+    assert (granted, sequence, function) == ([], [], [])
