@@ -38,8 +38,9 @@ from videogen.logs import configure_logging
 logger = logging.getLogger("videogen.kpis.job")
 
 DEFAULT_JDBC_JAR = "/usr/share/java/postgresql.jar"
-#: `make localfs`: Hadoop's local filesystem without a `chmod` process per file.
-LOCAL_FS_JAR = Path(__file__).resolve().parents[1] / ".build" / "localfs" / "videogen-localfs.jar"
+#: `make localfs`: Hadoop's local filesystem without a `chmod` process per file. (`.parent`
+#: twice, never `parents[1]`: on EMR this script may sit one level under the root.)
+LOCAL_FS_JAR = Path(__file__).resolve().parent.parent / ".build/localfs/videogen-localfs.jar"
 LOCAL_FS_CLASS = "videogen.localfs.NioLocalFileSystem"
 MAX_WINDOW_DAYS = 3660
 
@@ -174,7 +175,10 @@ def local_filesystem_conf(jar: Path = LOCAL_FS_JAR) -> dict[str, str]:
     directory it creates: most of a full-history Parquet write (docs/performance.md, "Write
     phase"). Empty when the jar is not built (`make localfs`): Hadoop's own filesystem then,
     slower, same files. Local mode only: the driver is the executor, so the driver's class
-    path is enough; EMR (spark-submit, output on S3) never gets it."""
+    path is enough. Never on EMR Serverless: it starts the job with spark-submit
+    (https://docs.aws.amazon.com/emr/latest/EMR-Serverless-UserGuide/jobs-spark.html), so
+    `build_session` keeps its settings, and its output is S3 (EMRFS), which has no chmod.
+    The Java file links the Hadoop source that spawns the chmod."""
     if not jar.is_file():
         return {}
     return {"spark.driver.extraClassPath": str(jar), "spark.hadoop.fs.file.impl": LOCAL_FS_CLASS}
