@@ -10,7 +10,7 @@ LOCK   := requirements/dev.lock
 REQS   := $(LOCK) pyproject.toml
 STAMP  := $(VENV)/.installed-$(shell cat $(REQS) 2>/dev/null | sha1sum | cut -c1-12)
 
-.PHONY: install run test lint format migrate role fuzz node-tools jdbc kpis clean lock
+.PHONY: install run test lint format migrate role fuzz node-tools jdbc localfs kpis clean lock
 
 $(STAMP): $(REQS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,10 +24,10 @@ install: $(STAMP)
 lock: install  ## recompile requirements/*.lock from requirements*.txt (uv, needs the index)
 	$(BIN)/python infra/locks.py compile
 
-run: install jdbc  ## embedded Postgres + migrations + every route on http://127.0.0.1:8000
+run: install jdbc localfs  ## embedded Postgres + migrations + every route on http://127.0.0.1:8000
 	$(BIN)/python -m videogen.local
 
-test: install lint chromium node-tools jdbc emr-runtime lambda-runtime  ## lint, the whole suite (KPI job on the EMR runtime too), then the Lambda-runtime run
+test: install lint chromium node-tools jdbc localfs emr-runtime lambda-runtime  ## lint, the whole suite (KPI job on the EMR runtime too), then the Lambda-runtime run
 	$(BIN)/python -m pytest
 	$(BIN)/python infra/lambda_runtime.py pytest
 
@@ -52,9 +52,22 @@ jdbc:  ## Java and Debian's Postgres JDBC driver, for the Spark KPI job (spark.j
 	@command -v java >/dev/null || { apt-get update && apt-get install -y openjdk-17-jre-headless; }
 	@test -f $(JDBC_JAR) || { apt-get update && apt-get install -y libpostgresql-jdbc-java; }
 
+# Hadoop's local filesystem with chmod as a system call, not a process per file, for local
+# runs of the KPI job (emr/localfs/NioLocalFileSystem.java; docs/performance.md, "Write
+# phase"). Compiled against the venv's pyspark jars; EMR never loads it.
+LOCALFS_JAR := .build/localfs/videogen-localfs.jar
+
+$(LOCALFS_JAR): emr/localfs/NioLocalFileSystem.java $(STAMP)
+	@command -v javac >/dev/null || { apt-get update && apt-get install -y openjdk-17-jdk-headless; }
+	rm -rf $(dir $@) && mkdir -p $(dir $@)classes
+	javac --release 17 -nowarn -d $(dir $@)classes -cp "$$($(BIN)/python -c 'import os, pyspark; print(os.path.join(os.path.dirname(pyspark.__file__), "jars"))')/*" $<
+	jar cf $@ -C $(dir $@)classes .
+
+localfs: $(LOCALFS_JAR)  ## the KPI job's local filesystem without a chmod process per file
+
 KPI_DAYS ?= 30
 
-kpis: install jdbc  ## the KPI Spark job on the local database (make run first); KPI_DAYS=30
+kpis: install jdbc localfs  ## the KPI Spark job on the local database (make run first); KPI_DAYS=30
 	$(BIN)/python -m videogen.local.kpis --days $(KPI_DAYS) --database-url "$(LOCAL_DATABASE_URL)"
 
 lint: install  ## ruff, then mypy --strict over the shared package (pyproject's [tool.mypy])

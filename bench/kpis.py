@@ -4,7 +4,8 @@
 
 For each size: generates that many jobs (over `--days` days, `--users` users) in a fresh
 embedded Postgres, then times
-- the Spark job's whole run over all history (read, aggregate, write Postgres + Parquet);
+- the Spark job's whole run over all history (read, aggregate, write Postgres + Parquet),
+  each next to a dry run of the same job (read + aggregate only), `--rounds` times;
 - the Spark aggregation alone, on the jobs already cached in memory;
 - `--naive`: the single-groupBy version (countDistinct next to percentile_approx);
 - the same KPIs as one SQL query in Postgres, and in DuckDB (after a CSV export, timed apart);
@@ -15,7 +16,9 @@ Prints one JSON object per measurement and a Markdown table at the end (docs/per
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -132,11 +135,17 @@ def generate(url: str, size: int, days: int, users: int) -> None:
         conn.execute("vacuum analyze public.jobs")
 
 
-def spark_session() -> Any:
+def spark_session(local_fs: str) -> Any:
     from pyspark.sql import SparkSession
 
+    builder = SparkSession.builder
+    if local_fs == "nio":
+        if not kpi_job.LOCAL_FS_JAR.is_file():
+            raise SystemExit(f"{kpi_job.LOCAL_FS_JAR} is missing: run `make localfs`")
+        for key, value in kpi_job.local_filesystem_conf().items():
+            builder = builder.config(key, value)
     session = (
-        SparkSession.builder.master("local[*]")
+        builder.master("local[*]")
         .appName("videogen-kpi-bench")
         .config("spark.jars", "/usr/share/java/postgresql.jar")
         .config("spark.sql.shuffle.partitions", "8")
@@ -181,16 +190,33 @@ def bench_size(spark: Any, url: str, size: int, args: argparse.Namespace, out: P
         start=LAST_DAY, end=LAST_DAY, jdbc=jdbc, output_path=full.output_path
     )
 
-    for attempt in (1, 2):  # the first run of a session also warms the JVM up
-        summary = kpi_job.run(spark, full)
+    # Whole run and dry run (the same job's read + aggregate, nothing written) side by side,
+    # round after round: on a shared machine the load moves, so each ratio compares two runs
+    # a few seconds apart. Round 1 also warms the JVM up.
+    dry = dataclasses.replace(full, dry_run=True)
+    ratios = []
+    for attempt in range(1, args.rounds + 1):
+        whole = kpi_job.run(spark, full)
         record(
             size,
             "spark job, whole run, full history",
-            summary["duration_seconds"],
+            whole["duration_seconds"],
             days=args.days,
             attempt=attempt,
-            phases=summary["phase_seconds"],
+            phases=whole["phase_seconds"],
         )
+        bare = kpi_job.run(spark, dry)
+        record(
+            size,
+            "spark job, dry run (read + aggregate, no write)",
+            bare["duration_seconds"],
+            attempt=attempt,
+            phases=bare["phase_seconds"],
+        )
+        if attempt > 1:
+            ratios.append(whole["duration_seconds"] / bare["duration_seconds"])
+    if ratios:
+        record(size, "whole run / dry run, median of rounds 2+", statistics.median(ratios))
     summary = kpi_job.run(spark, one_day)
     record(
         size,
@@ -252,11 +278,21 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--users", type=int, default=5_000)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="whole run + dry run pairs (the first warms up)"
+    )
     parser.add_argument("--partitions", type=int, default=4, help="JDBC numPartitions")
     parser.add_argument("--naive", action="store_true", help="also time the slow groupBy")
     parser.add_argument("--naive-max-rows", type=int, default=1_000_000)
     parser.add_argument("--skip-duckdb", action="store_true")
     parser.add_argument("--database-url", help="use this Postgres (it is truncated!)")
+    parser.add_argument(
+        "--local-fs",
+        choices=("nio", "hadoop"),
+        default="nio",
+        help="file:// as the job runs locally (nio, `make localfs`) or Hadoop's own "
+        "(a chmod process per file and directory)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="kpi-bench-", dir="/tmp") as tmp:
@@ -272,7 +308,8 @@ def main() -> None:
                 ROOT / "supabase" / "migrations",
                 ROOT / "supabase" / "local" / "bootstrap.sql",
             )
-        spark = spark_session()
+        spark = spark_session(args.local_fs)
+        print(json.dumps({"local_fs": args.local_fs}), flush=True)
         try:
             for size in args.sizes:
                 bench_size(spark, url, size, args, out)

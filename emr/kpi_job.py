@@ -38,6 +38,10 @@ from videogen.logs import configure_logging
 logger = logging.getLogger("videogen.kpis.job")
 
 DEFAULT_JDBC_JAR = "/usr/share/java/postgresql.jar"
+#: `make localfs`: Hadoop's local filesystem without a `chmod` process per file. (`.parent`
+#: twice, never `parents[1]`: on EMR this script may sit one level under the root.)
+LOCAL_FS_JAR = Path(__file__).resolve().parent.parent / ".build/localfs/videogen-localfs.jar"
+LOCAL_FS_CLASS = "videogen.localfs.NioLocalFileSystem"
 MAX_WINDOW_DAYS = 3660
 
 
@@ -164,9 +168,26 @@ def submitted_by_spark_submit() -> bool:
     return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
+def local_filesystem_conf(jar: Path = LOCAL_FS_JAR) -> dict[str, str]:
+    """Spark settings for `file://` in a local run: Hadoop's local filesystem with its
+    permissions set in-process (emr/localfs/NioLocalFileSystem.java). Without Hadoop's native
+    library, which pip's pyspark lacks, Hadoop runs a `chmod` process for every file and
+    directory it creates: most of a full-history Parquet write (docs/performance.md, "Write
+    phase"). Empty when the jar is not built (`make localfs`): Hadoop's own filesystem then,
+    slower, same files. Local mode only: the driver is the executor, so the driver's class
+    path is enough. Never on EMR Serverless: it starts the job with spark-submit
+    (https://docs.aws.amazon.com/emr/latest/EMR-Serverless-UserGuide/jobs-spark.html), so
+    `build_session` keeps its settings, and its output is S3 (EMRFS), which has no chmod.
+    The Java file links the Hadoop source that spawns the chmod."""
+    if not jar.is_file():
+        return {}
+    return {"spark.driver.extraClassPath": str(jar), "spark.hadoop.fs.file.impl": LOCAL_FS_CLASS}
+
+
 def build_session():  # -> SparkSession
-    """Plain `python kpi_job.py`: `local[*]` with Debian's JDBC jar. Under spark-submit (EMR,
-    the EMR-runtime test) its master and jars stand."""
+    """Plain `python kpi_job.py`: `local[*]` with Debian's JDBC jar and the local filesystem
+    above. Under spark-submit (EMR, the EMR-runtime test) its master, jars and filesystems
+    stand."""
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.appName("videogen-kpis")
@@ -174,6 +195,8 @@ def build_session():  # -> SparkSession
         builder = builder.master("local[*]")
         if Path(DEFAULT_JDBC_JAR).exists():
             builder = builder.config("spark.jars", DEFAULT_JDBC_JAR)
+        for key, value in local_filesystem_conf().items():
+            builder = builder.config(key, value)
     builder = builder.config("spark.sql.shuffle.partitions", "8")
     return builder.getOrCreate()
 

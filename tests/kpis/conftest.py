@@ -29,10 +29,14 @@ sys.path.insert(0, str(ROOT / "emr"))
 def spark() -> Iterator[Any]:
     if not JDBC_JAR.exists():
         pytest.fail(f"{JDBC_JAR} is missing: `make test` installs libpostgresql-jdbc-java")
+    import kpi_job
     from pyspark.sql import SparkSession
 
+    builder = SparkSession.builder
+    for key, value in kpi_job.local_filesystem_conf().items():  # file:// as local runs have it
+        builder = builder.config(key, value)
     session = (
-        SparkSession.builder.master("local[2]")
+        builder.master("local[2]")
         .appName("videogen-kpi-tests")
         .config("spark.jars", str(JDBC_JAR))
         .config("spark.sql.shuffle.partitions", "2")
