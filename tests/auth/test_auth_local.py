@@ -162,3 +162,14 @@ def test_missing_and_unknown_fields_are_named(client: TestClient) -> None:
 
 def test_unknown_route_uses_the_error_shape(client: TestClient) -> None:
     assert_error(client.get("/nope"), 404, "not_found")
+
+
+def test_local_identity_accepts_and_ignores_a_captcha_token(client: TestClient) -> None:
+    """The web client may send a captcha answer to any deployment; the local stack has no
+    captcha provider, so the field is accepted (not an unknown-field 422) and ignored."""
+    assert register(client, captcha_token="any-answer").status_code == 201
+    login = client.post(
+        "/auth/login",
+        json={"email": "ada@school.example", "password": PASSWORD, "captcha_token": "x"},
+    )
+    assert login.status_code == 200, login.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -137,3 +138,41 @@ def test_account_deletion_uses_the_admin_api_with_the_service_key(
     assert db.execute("select count(*) from public.profiles").fetchone() == (0,)
     # deleting again (a retried request) finds the user gone and still succeeds
     get_identity_provider().delete_user(login.json()["user"]["id"])
+
+
+def test_captcha_token_is_passed_through_to_supabase_auth(
+    client: TestClient, gotrue: FakeGoTrue
+) -> None:
+    """Issue 13, "Abuse limits": scripted registrations. With captcha protection on in the
+    Supabase project, the client's hCaptcha/Turnstile answer reaches GoTrue, and a missing
+    or wrong one is a clear 400 (GoTrue's `captcha_failed`)."""
+    gotrue.captcha_tokens = {"solved-captcha"}
+    credentials = {"email": "ada@school.example", "password": PASSWORD}
+    missing = client.post("/auth/register", json={**credentials, "display_name": "Ada"})
+    assert error_code(missing) == (400, "captcha_failed")
+    wrong = client.post(
+        "/auth/register", json={**credentials, "display_name": "Ada", "captcha_token": "bot"}
+    )
+    assert error_code(wrong) == (400, "captcha_failed")
+    solved = client.post(
+        "/auth/register",
+        json={**credentials, "display_name": "Ada", "captcha_token": "solved-captcha"},
+    )
+    assert solved.status_code == 201, solved.text
+    body = json.loads(gotrue.requests[-1].content)
+    assert body["gotrue_meta_security"] == {"captcha_token": "solved-captcha"}
+
+    assert error_code(client.post("/auth/login", json=credentials)) == (400, "captcha_failed")
+    login = client.post("/auth/login", json={**credentials, "captcha_token": "solved-captcha"})
+    assert login.status_code == 200, login.text
+    body = json.loads(gotrue.requests[-1].content)
+    assert body["gotrue_meta_security"] == {"captcha_token": "solved-captcha"}
+
+
+def test_empty_captcha_token_is_a_validation_error(client: TestClient, gotrue: FakeGoTrue) -> None:
+    response = client.post(
+        "/auth/login",
+        json={"email": "ada@school.example", "password": PASSWORD, "captcha_token": ""},
+    )
+    assert response.status_code == 422
+    assert not gotrue.requests

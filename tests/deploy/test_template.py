@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from infra import package as packaging
 from infra import secrets_wrapper
 from videogen import metrics
 
@@ -128,6 +129,62 @@ def test_jwt_authorizer_on_every_route_but_the_public_ones(packaged: Packaged) -
         else:
             assert props["AuthorizationType"] == "JWT", props["RouteKey"]
             assert props["AuthorizerId"] == {"Ref": authorizer_id}, props["RouteKey"]
+
+
+# Issue 13, "Abuse limits": 60 scripted registrations in 6 s all succeeded. Route key ->
+# serverless.yml params (rate per second, burst) and their defaults.
+THROTTLED_ROUTES = {
+    "POST /auth/register": ("registerRate", "registerBurst", 1, 5),
+    "POST /auth/login": ("loginRate", "loginBurst", 10, 30),
+    "POST /auth/refresh": ("refreshRate", "refreshBurst", 10, 30),
+    "POST /generations": ("submitRate", "submitBurst", 5, 10),
+}
+
+
+def stage(p: Packaged) -> dict[str, Any]:
+    (found,) = p.of_type("AWS::ApiGatewayV2::Stage").values()
+    return found
+
+
+def test_scripted_registrations_are_throttled_per_route(packaged: Packaged) -> None:
+    s = stage(packaged)
+    settings = s["Properties"]["RouteSettings"]
+    assert set(settings) == set(THROTTLED_ROUTES)
+    for key, (_, _, rate, burst) in THROTTLED_ROUTES.items():
+        assert float(settings[key]["ThrottlingRateLimit"]) == rate, key
+        assert int(settings[key]["ThrottlingBurstLimit"]) == burst, key
+        assert settings[key]["DetailedMetricsEnabled"] is True, key
+    # 60 registrations in 6 s: at most the burst plus 6 s of the rate get through.
+    register = settings["POST /auth/register"]
+    assert int(register["ThrottlingBurstLimit"]) + 6 * float(register["ThrottlingRateLimit"]) < 60
+    default = s["Properties"]["DefaultRouteSettings"]
+    assert (default["ThrottlingRateLimit"], default["ThrottlingBurstLimit"]) == (100, 200)
+    # A stage's RouteSettings may only name routes that already exist.
+    routes = {
+        logical: route["Properties"]["RouteKey"]
+        for logical, route in packaged.of_type("AWS::ApiGatewayV2::Route").items()
+    }
+    depends = set(as_list(s["DependsOn"]))
+    assert {routes[logical] for logical in depends if logical in routes} == set(THROTTLED_ROUTES)
+
+
+@pytest.fixture(scope="module")
+def throttle_override(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
+    """`make package PARAMS="registerRate=2 registerBurst=7"`: a stage's own values."""
+    out = tmp_path_factory.mktemp("sls-throttles") / "package"
+    params = {"registerRate": "2", "registerBurst": "7", "submitRate": "0.5"}
+    artifacts = packaging.package(out, stage="ci", allow_missing=True, params=params)
+    template = json.loads((out / packaging.TEMPLATE).read_text())
+    return Packaged(out, artifacts, template)
+
+
+def test_throttles_are_per_stage_params(throttle_override: Packaged) -> None:
+    settings = stage(throttle_override)["Properties"]["RouteSettings"]
+    register = settings["POST /auth/register"]
+    assert float(register["ThrottlingRateLimit"]) == 2
+    assert int(register["ThrottlingBurstLimit"]) == 7
+    assert float(settings["POST /generations"]["ThrottlingRateLimit"]) == 0.5
+    assert float(settings["POST /auth/login"]["ThrottlingRateLimit"]) == 10  # untouched
 
 
 def test_webhook_route_is_public(packaged: Packaged) -> None:

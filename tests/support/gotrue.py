@@ -39,6 +39,13 @@ class FakeGoTrue:
     reject_passwords: set[str] = field(default_factory=set)
     kid: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     down: bool = False
+    # Captcha protection on (None = off): the hCaptcha/Turnstile answers the provider would
+    # accept. GoTrue reads `gotrue_meta_security.captcha_token` from the body of /signup and
+    # /token?grant_type=password and refuses with 400 `captcha_failed` when it is missing or
+    # wrong: https://supabase.com/docs/guides/auth/auth-captcha,
+    # https://supabase.com/docs/guides/auth/debugging/error-codes (captcha_failed), source
+    # https://github.com/supabase/auth/blob/master/internal/api/middleware.go (verifyCaptcha).
+    captcha_tokens: set[str] | None = None
 
     def __post_init__(self) -> None:
         self.private_key = ec.generate_private_key(ec.SECP256R1())
@@ -72,6 +79,8 @@ class FakeGoTrue:
         if self.down:
             return httpx.Response(503, text="upstream unavailable")
         body = json.loads(request.content)
+        if (refused := self._captcha_refusal(body)) is not None:
+            return refused
         email, password = body["email"], body["password"]
         if password in self.reject_passwords:
             return _error(
@@ -94,6 +103,8 @@ class FakeGoTrue:
         body = json.loads(request.content)
         grant = request.url.params.get("grant_type")
         if grant == "password":
+            if (refused := self._captcha_refusal(body)) is not None:
+                return refused
             user = self.users.get(body.get("email", ""))
             if user is None or user["_password"] != body.get("password"):
                 return _error(400, "invalid_credentials", "Invalid login credentials")
@@ -121,6 +132,18 @@ class FakeGoTrue:
         with psycopg.connect(self.database_url) as conn:
             conn.execute("delete from auth.users where id = %s", (user_id,))
         return httpx.Response(200, json={}, headers=API_VERSION)
+
+    def _captcha_refusal(self, body: dict[str, Any]) -> httpx.Response | None:
+        if self.captcha_tokens is None:
+            return None
+        token = (body.get("gotrue_meta_security") or {}).get("captcha_token")
+        if not token:
+            reason = "no captcha_token found"
+        elif token not in self.captcha_tokens:
+            reason = "invalid-input-response"
+        else:
+            return None
+        return _error(400, "captcha_failed", f"captcha protection: request disallowed ({reason})")
 
     # --- state ---
     def _create_user(self, email: str, password: str, data: dict[str, Any]) -> dict[str, Any]:

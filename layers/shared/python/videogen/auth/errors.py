@@ -50,6 +50,12 @@ class SignupDisabled(AppError):
     message = "Registration is closed."
 
 
+class CaptchaFailed(AppError):
+    status_code = 400
+    code = "captcha_failed"
+    message = "The security check (captcha) failed; solve it again and retry."
+
+
 class RateLimited(AppError):
     status_code = 429
     code = "rate_limited"

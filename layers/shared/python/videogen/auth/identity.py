@@ -30,9 +30,14 @@ class SignUpResult:
 
 
 class IdentityProvider(Protocol):
-    def sign_up(self, email: str, password: str, display_name: str) -> SignUpResult: ...
+    # `captcha_token`: the client's hCaptcha/Turnstile answer, for services that check one.
+    def sign_up(
+        self, email: str, password: str, display_name: str, captcha_token: str | None = None
+    ) -> SignUpResult: ...
 
-    def sign_in(self, email: str, password: str) -> AuthSession: ...
+    def sign_in(
+        self, email: str, password: str, captcha_token: str | None = None
+    ) -> AuthSession: ...
 
     def refresh(self, refresh_token: str) -> AuthSession: ...
 

@@ -65,7 +65,10 @@ class LocalIdentity:
             autoconfirm=settings.local_auth_autoconfirm,
         )
 
-    def sign_up(self, email: str, password: str, display_name: str) -> SignUpResult:
+    def sign_up(
+        self, email: str, password: str, display_name: str, captcha_token: str | None = None
+    ) -> SignUpResult:
+        """`captcha_token` is ignored: the local stack has no captcha provider to ask."""
         app_meta = {"provider": "email", "providers": ["email"]}
         with self.db.connection() as conn:
             try:
@@ -89,7 +92,8 @@ class LocalIdentity:
             session = self._new_session(conn, user) if user["email_confirmed_at"] else None
         return SignUpResult(user_id=user["id"], email=user["email"], session=session)
 
-    def sign_in(self, email: str, password: str) -> AuthSession:
+    def sign_in(self, email: str, password: str, captcha_token: str | None = None) -> AuthSession:
+        """`captcha_token` is ignored (no captcha provider locally)."""
         with self.db.connection() as conn:
             user = conn.execute(
                 f"select {_USER_COLUMNS} from auth.users where email = %s", (email,)

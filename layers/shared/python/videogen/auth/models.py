@@ -11,6 +11,11 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+CAPTCHA = (
+    "hCaptcha or Turnstile response, passed to Supabase Auth when the project has captcha "
+    "protection on (open deployments); ignored otherwise."
+)
+
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -20,11 +25,17 @@ class RegisterRequest(_Request):
     email: str = Field(min_length=3, max_length=254, examples=["ada@school.example"])
     password: str = Field(min_length=1, max_length=256)
     display_name: str = Field(min_length=1, max_length=100, examples=["Ada"])
+    captcha_token: str | None = Field(
+        default=None, min_length=1, max_length=4096, description=CAPTCHA
+    )
 
 
 class LoginRequest(_Request):
     email: str = Field(min_length=3, max_length=254)
     password: str = Field(min_length=1, max_length=256)
+    captcha_token: str | None = Field(
+        default=None, min_length=1, max_length=4096, description=CAPTCHA
+    )
 
 
 class RefreshRequest(_Request):

@@ -42,7 +42,9 @@ class AuthService:
     def register(self, request: RegisterRequest) -> RegisterResponse:
         email = normalize_email(request.email)
         check_password(request.password, self.password_min_length)
-        result = self.identity.sign_up(email, request.password, request.display_name)
+        result = self.identity.sign_up(
+            email, request.password, request.display_name, request.captcha_token
+        )
         logger.info(
             "user registered",
             extra={"user_id": str(result.user_id), "confirmed": result.session is not None},
@@ -58,7 +60,7 @@ class AuthService:
             email = normalize_email(request.email)
         except InvalidEmail as exc:
             raise InvalidCredentials() from exc  # do not teach which emails are well-formed
-        session = self.identity.sign_in(email, request.password)
+        session = self.identity.sign_in(email, request.password, request.captcha_token)
         logger.info("user signed in", extra={"user_id": str(session.user_id)})
         return session_out(session)
 

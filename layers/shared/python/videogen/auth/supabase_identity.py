@@ -20,9 +20,15 @@ from supabase_auth.errors import (
     AuthError,
     AuthWeakPasswordError,
 )
-from supabase_auth.types import AuthResponse, Session
+from supabase_auth.types import (
+    AuthResponse,
+    Session,
+    SignInWithEmailAndPasswordCredentials,
+    SignUpWithEmailAndPasswordCredentialsOptions,
+)
 
 from videogen.auth.errors import (
+    CaptchaFailed,
     EmailNotConfirmed,
     EmailTaken,
     IdentityUnavailable,
@@ -49,6 +55,9 @@ _ERRORS_BY_CODE: dict[str, type[AppError]] = {
     "email_provider_disabled": SignupDisabled,
     "over_email_send_rate_limit": RateLimited,
     "over_request_rate_limit": RateLimited,
+    # captcha protection on and the token missing, expired or wrong:
+    # https://supabase.com/docs/guides/auth/debugging/error-codes
+    "captcha_failed": CaptchaFailed,
     "refresh_token_not_found": InvalidRefreshToken,
     "refresh_token_already_used": InvalidRefreshToken,
     "session_not_found": InvalidRefreshToken,
@@ -97,14 +106,17 @@ class SupabaseIdentity:
             http_client=self._http,
         )
 
-    def sign_up(self, email: str, password: str, display_name: str) -> SignUpResult:
+    def sign_up(
+        self, email: str, password: str, display_name: str, captcha_token: str | None = None
+    ) -> SignUpResult:
+        options: SignUpWithEmailAndPasswordCredentialsOptions = {
+            "data": {"display_name": display_name}
+        }
+        if captcha_token is not None:
+            options["captcha_token"] = captcha_token  # sent as gotrue_meta_security
         response = _call(
             lambda: self._client().sign_up(
-                {
-                    "email": email,
-                    "password": password,
-                    "options": {"data": {"display_name": display_name}},
-                }
+                {"email": email, "password": password, "options": options}
             )
         )
         if response.user is None:
@@ -114,10 +126,11 @@ class SupabaseIdentity:
             user_id=UUID(response.user.id), email=response.user.email or email, session=session
         )
 
-    def sign_in(self, email: str, password: str) -> AuthSession:
-        response = _call(
-            lambda: self._client().sign_in_with_password({"email": email, "password": password})
-        )
+    def sign_in(self, email: str, password: str, captcha_token: str | None = None) -> AuthSession:
+        credentials: SignInWithEmailAndPasswordCredentials = {"email": email, "password": password}
+        if captcha_token is not None:
+            credentials["options"] = {"captcha_token": captcha_token}
+        response = _call(lambda: self._client().sign_in_with_password(credentials))
         return _require_session(response)
 
     def refresh(self, refresh_token: str) -> AuthSession:
