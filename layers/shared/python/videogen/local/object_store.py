@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from videogen.local.private_files import PRIVATE_UMASK, make_private, open_private, write_private
+
 #: Buckets the local stack uses: videos (STORAGE_BUCKET) and the KPI job's Parquet.
 BUCKETS = ("videos", "kpis")
 #: Local-only credentials, like the embedded Postgres's trust login: the server listens on
@@ -175,7 +177,7 @@ class SeaweedS3:
         """Starts the process and returns at once (`wait_ready` waits for it), so a caller
         can start Postgres meanwhile."""
         command = self.command()  # fails first, with the clear message, if weed is missing
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private(self.data_dir)  # stored videos are the owner's alone (issue 13)
         stale = self._stop_stale()
         deadline = time.monotonic() + (5.0 if stale else 0.0)  # a killed one lets go late
         while busy := [port for port in self.ports.all() if not _port_is_free(port)]:
@@ -185,10 +187,8 @@ class SeaweedS3:
                     f"{self.ports.all()} (`make run`: LOCAL_S3_PORT and the 7 after it)"
                 )
             time.sleep(0.1)
-        identities = self.data_dir / "s3-identities.json"
-        identities.write_text(json.dumps(self._identities()))
-        identities.chmod(0o600)
-        with open(self.log_file, "wb") as log:  # the last run's log only
+        write_private(self.data_dir / "s3-identities.json", json.dumps(self._identities()).encode())
+        with open_private(self.log_file) as log:  # the last run's log only
             self._process = subprocess.Popen(  # noqa: S603 - our own binary and flags
                 command,
                 cwd=self.data_dir,  # anything written relative lands in the data folder
@@ -196,8 +196,9 @@ class SeaweedS3:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
+                umask=PRIVATE_UMASK,  # what weed writes (volumes, filer store) is 0600 / 0700
             )
-        self._pid_file.write_text(str(self._process.pid))
+        write_private(self._pid_file, str(self._process.pid).encode())
 
     def _identities(self) -> dict[str, object]:
         return {

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import pwd
 import socket
+import stat
 import subprocess
 import time
 import warnings
@@ -48,6 +49,16 @@ host    all       all       ::1/128       scram-sha-256
 """
 
 
+def _ensure_traversable(folder: Path) -> None:
+    """Lets the system user reach the data folder: x (not r, as the wheel's
+    `ensure_prefix_permissions` adds) on each parent, so `.data` stays unlistable (0711)."""
+    traverse = stat.S_IXGRP | stat.S_IXOTH
+    for parent in (folder, *folder.parents):
+        mode = parent.stat().st_mode
+        if mode & traverse != traverse:
+            parent.chmod(mode | traverse)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -76,7 +87,7 @@ class EmbeddedPostgres:
         if self._run_as is None:
             return
         pg_utils.ensure_user_exists(SYSTEM_USER)
-        pg_utils.ensure_prefix_permissions(self.data_dir)
+        _ensure_traversable(self.data_dir.parent)
         bin_dir = POSTGRES_BIN_PATH
         pg_utils.ensure_prefix_permissions(bin_dir)
         pg_utils.ensure_folder_permissions(bin_dir, 0o055)

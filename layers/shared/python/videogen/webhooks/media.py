@@ -37,14 +37,30 @@ class DownloadedVideo:
     content_type: str
 
 
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
 def check_url(url: str, allowed_hosts: list[str], *, allow_http: bool) -> None:
+    """`allowed_hosts` are host patterns (`*.fal.media`: any port) or `host:port` (that port
+    only, e.g. the local stack's own address: nothing else on that host is reachable)."""
     parts = urlsplit(url)
     schemes = ("https", "http") if allow_http else ("https",)
     host = (parts.hostname or "").lower()
     if parts.scheme not in schemes or not host or parts.username or parts.password:
         raise MediaRefused()
-    if not any(fnmatch.fnmatchcase(host, pattern) for pattern in allowed_hosts):
+    try:
+        port = parts.port or _DEFAULT_PORTS[parts.scheme]
+    except ValueError as exc:  # a port that is not a number, or out of range
+        raise MediaRefused() from exc
+    if not any(_allows(pattern, host, port) for pattern in allowed_hosts):
         raise MediaRefused()
+
+
+def _allows(pattern: str, host: str, port: int) -> bool:
+    pattern_host, colon, pattern_port = pattern.rpartition(":")
+    if not colon:
+        return fnmatch.fnmatchcase(host, pattern)
+    return fnmatch.fnmatchcase(host, pattern_host) and pattern_port == str(port)
 
 
 def download(
