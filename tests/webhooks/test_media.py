@@ -69,6 +69,7 @@ def test_plain_http_is_refused_unless_allowed() -> None:
     with pytest.raises(MediaRefused):
         check_url("http://v3.fal.media/v.mp4", HOSTS, allow_http=False)
     check_url("http://v3.fal.media/v.mp4", HOSTS, allow_http=True)
+    check_url("https://v3.fal.media/v.mp4", HOSTS, allow_http=True)  # https stays allowed
     with pytest.raises(MediaRefused):  # allowing http allows no other scheme
         check_url("ftp://v3.fal.media/v.mp4", HOSTS, allow_http=True)
 
