@@ -10,7 +10,7 @@ LOCK   := requirements/dev.lock
 REQS   := $(LOCK) pyproject.toml
 STAMP  := $(VENV)/.installed-$(shell cat $(REQS) 2>/dev/null | sha1sum | cut -c1-12)
 
-.PHONY: install run test lint format migrate role fuzz node-tools jdbc localfs kpis clean lock
+.PHONY: install run test lint format migrate role fuzz node-tools jdbc localfs kpis clean lock mutate
 
 $(STAMP): $(REQS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ test: install lint chromium node-tools jdbc localfs emr-runtime lambda-runtime  
 
 fuzz: install  ## Schemathesis against every function's OpenAPI, many examples per operation
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest -q tests/test_fuzz_api.py
+
+mutate: install  ## mutmut over the signature, media, tokens, quota SQL and recorder modules (slow; not in make test; docs/security.md)
+	bash infra/mutate.sh
 
 NODE_TOOLS := node_modules/.package-lock.json
 

@@ -7,11 +7,15 @@ schema (status codes, content type, body).
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 
 import pytest
 import schemathesis
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.support.handlers import load_handler
@@ -53,3 +57,41 @@ def fuzz(function: str, headers: dict[str, str]) -> list[str]:
 def test_function_survives_fuzzing(function: str, fal, make_user) -> None:
     user = make_user(role="admin")
     assert fuzz(function, user.headers)
+
+
+# Any JSON value, as a client could base64 it into a cursor: Schemathesis's own strings
+# never decode to JSON, so the list cursors get a strategy of their own.
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=6,
+)
+_CURSOR_LIKE = st.tuples(
+    st.sampled_from(["2020-01-01", "2020-01-01T00:00:00+00:00", "9999-12-31T23:59:59-23:59"]),
+    st.sampled_from(["00000000-0000-0000-0000-000000000000", "x", ""]) | _JSON,
+).map(list)
+
+
+@pytest.mark.parametrize(
+    ("function", "path"), [("generations", "/generations"), ("admin", "/admin/jobs")]
+)
+def test_list_cursors_of_any_json_shape_are_refused_not_500(
+    function: str, path: str, fal, make_user
+) -> None:
+    """Issue 13: `["2020-01-01", 1]` as a cursor was a 500 (AttributeError)."""
+    client = TestClient(load_handler(function).app)
+    headers = make_user(role="admin").headers
+
+    @given(value=_JSON | _CURSOR_LIKE | st.lists(_JSON, min_size=2, max_size=2))
+    @settings(max_examples=EXAMPLES * 5, deadline=None, database=None)
+    def run(value: object) -> None:
+        raw = json.dumps(value).encode()
+        cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        if len(cursor) > 200:  # the routes' max_length, checked before decoding
+            return
+        response = client.get(path, params={"cursor": cursor}, headers=headers)
+        assert response.status_code in (200, 422), (value, response.text)
+        if response.status_code == 422:
+            assert response.json()["error"]["details"]["fields"][0]["field"] == "cursor"
+
+    run()

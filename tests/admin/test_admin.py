@@ -112,3 +112,16 @@ def test_nul_character_in_search_is_422_not_500(admin_api: TestClient, make_user
     admin = make_user(role="admin")
     response = admin_api.get("/admin/users?q=%00", headers=admin.headers)
     assert error_code(response, 422) == "invalid_data"
+
+
+def test_admin_cursor_with_a_number_in_place_of_the_id_is_422_not_500(
+    admin_api: TestClient, make_user
+) -> None:
+    """Found by the issue-13 review: `["2020-01-01", 1]` raised AttributeError (a 500)."""
+    import base64
+
+    cursor = base64.urlsafe_b64encode(b'["2020-01-01", 1]').decode().rstrip("=")
+    admin = make_user(role="admin")
+    response = admin_api.get(f"/admin/jobs?cursor={cursor}", headers=admin.headers)
+    assert error_code(response, 422) == "validation_error"
+    assert response.json()["error"]["details"]["fields"][0]["field"] == "cursor"

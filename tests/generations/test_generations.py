@@ -338,3 +338,43 @@ def test_nul_character_in_prompt_is_422_and_nothing_is_kept(
     assert error["code"] == "invalid_data"
     assert db.execute("select count(*) from public.jobs").fetchone() == (0,)
     assert used_today(client, user) == 0 and fal.submits == []
+
+
+def test_user_whose_quota_is_zero_is_refused_a_submission(
+    client: TestClient, fal: FakeFal, make_user, db
+) -> None:
+    """Issue 13 (test strength): `q.quota > 0` -> `>= 0` in the quota SQL granted the first
+    submission of a day to a user whose effective quota is 0."""
+    student = make_user()
+    db.execute("update public.profiles set daily_quota = 0 where id = %s", (student.id,))
+    error = error_of(submit(client, student), 429)
+    assert error["code"] == "quota_exceeded" and error["details"]["daily_quota"] == 0
+    assert used_today(client, student) == 0 and fal.submits == []
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        ["2020-01-01", 1],  # the review's finding: AttributeError in UUID(1)
+        [1, "00000000-0000-0000-0000-000000000000"],
+        {"created": "2020-01-01", "id": "00000000-0000-0000-0000-000000000000"},
+        ["2020-01-01T00:00:00+00:00"],
+        ["2020-01-01T00:00:00+00:00", "00000000-0000-0000-0000-000000000000", "x"],
+        ["2020-01-01T00:00:00", "00000000-0000-0000-0000-000000000000"],  # no offset
+        [None, None],
+        "2020-01-01",
+        42,
+    ],
+)
+def test_cursor_with_a_number_in_place_of_the_id_is_422_not_500(
+    client: TestClient, make_user, shape: object
+) -> None:
+    """Well-formed JSON of the wrong shape is refused like any other foreign cursor."""
+    import base64
+    import json
+
+    cursor = base64.urlsafe_b64encode(json.dumps(shape).encode()).decode().rstrip("=")
+    response = client.get(f"/generations?cursor={cursor}", headers=make_user().headers)
+    assert error_of(response, 422)["details"]["fields"] == [
+        {"field": "cursor", "message": "Not a cursor this API returned."}
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -363,4 +364,62 @@ def test_signed_but_malformed_payload_is_400(webhooks, fal, submitted, db) -> No
         response = deliver(webhooks, job["id"], body, fal.sign(request_id, body))
         assert response.status_code == 400, body
         assert response.json()["error"]["code"] == "malformed_delivery"
+    assert job_status(db, job["id"]) == "submitted"
+
+
+def test_client_disconnecting_mid_webhook_body_is_a_quiet_close(fal, submitted, db) -> None:
+    """Found by the issue-13 review: a sender hanging up mid-body (starlette's
+    ClientDisconnect) was logged as an unhandled error with a 500. Driven as raw ASGI,
+    since an HTTP client cannot hang up half-way on purpose."""
+    import asyncio
+
+    _, job, request_id = submitted
+    body, headers = fal.delivery(request_id)
+    app = load_handler("webhooks").app
+    messages = iter(
+        [
+            {"type": "http.request", "body": body[:10], "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return next(messages)
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/webhooks/fal",
+        "raw_path": b"/webhooks/fal",
+        "root_path": "",
+        "query_string": webhook_query(job["id"]).encode(),
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        + [(b"content-length", str(len(body)).encode())],
+        "client": ("127.0.0.1", 1234),
+        "server": ("testserver", 80),
+    }
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("videogen")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)  # the tests' LOG_LEVEL is WARNING
+    try:
+        asyncio.run(app(scope, receive, send))
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    assert start["status"] == 400
+    seen = [(r.getMessage(), r.levelname) for r in records]
+    assert ("webhook sender disconnected mid-body", "INFO") in seen
+    assert all(r.levelno < logging.ERROR and r.exc_info is None for r in records), seen
     assert job_status(db, job["id"]) == "submitted"

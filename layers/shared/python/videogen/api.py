@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from videogen import logs
-from videogen.errors import AppError
+from videogen.errors import AppError, field_errors
 from videogen.logs import configure_logging
 from videogen.settings import get_settings
 from videogen.snapstart import prepare_snapshot
@@ -101,7 +101,8 @@ _ERROR_DESCRIPTIONS = {
     404: "Not found (another user's object is not found either)",
     409: "Conflict with the current state",
     413: "Body too large",
-    422: "Invalid input; `details.fields` names the fields",
+    422: "Invalid input; `details.fields` names the fields (the first 20; `details.total` "
+    "counts them all when `details.truncated`)",
     429: "Quota or rate limit reached",
     502: "An outside service refused the request",
     503: "A dependency is unavailable; retry later (Retry-After)",
@@ -140,9 +141,10 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return error_response(422, "malformed_json", "The request body is not valid JSON.")
-    fields = [{"field": _field_name(tuple(e.get("loc", ()))), "message": e["msg"]} for e in errors]
-    names = ", ".join(dict.fromkeys(f["field"] for f in fields))
-    return error_response(422, "validation_error", f"Invalid request: {names}.", {"fields": fields})
+    message, details = field_errors(
+        [(_field_name(tuple(e.get("loc", ()))), e["msg"]) for e in errors]
+    )
+    return error_response(422, "validation_error", message, details)
 
 
 _HTTP_CODES = {

@@ -45,6 +45,23 @@ class Forbidden(AppError):
     message = "You are not allowed to do this."
 
 
+MAX_LISTED_FIELDS = 20
+"""Validation errors listed in one answer: a body with 100 000 unknown fields must not
+answer with megabytes (Lambda refuses responses over 6 MB)."""
+
+
+def field_errors(fields: list[tuple[str, str]]) -> tuple[str, dict[str, Any]]:
+    """The message and `details` of a validation error: the first `MAX_LISTED_FIELDS`
+    fields, with `total` and `truncated` saying how many there were."""
+    listed = fields[:MAX_LISTED_FIELDS]
+    names = ", ".join(dict.fromkeys(name for name, _ in listed))
+    details: dict[str, Any] = {"fields": [{"field": name, "message": msg} for name, msg in listed]}
+    if len(fields) > len(listed):
+        names += ", ..."
+        details.update(total=len(fields), truncated=True)
+    return f"Invalid request: {names}.", details
+
+
 class InvalidInput(AppError):
     """Input the request schema accepted but the rules refuse, named field by field."""
 
@@ -52,12 +69,8 @@ class InvalidInput(AppError):
     code = "validation_error"
 
     def __init__(self, fields: list[tuple[str, str]], *, code: str | None = None) -> None:
-        names = ", ".join(dict.fromkeys(name for name, _ in fields))
-        super().__init__(
-            f"Invalid request: {names}.",
-            code=code,
-            details={"fields": [{"field": name, "message": msg} for name, msg in fields]},
-        )
+        message, details = field_errors(fields)
+        super().__init__(message, code=code, details=details)
 
 
 class ServiceUnavailable(AppError):

@@ -203,11 +203,25 @@ def encode_cursor(row: Row) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    """The (created_at, id) an `encode_cursor` cursor holds. Anything else, including
+    well-formed JSON of another shape (`["2020-01-01", 1]`, `{}`), is a 422 naming
+    `cursor`, never a crash."""
+    refused = InvalidInput([("cursor", "Not a cursor this API returned.")])
     try:
-        created, job_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(created), UUID(job_id)
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput([("cursor", "Not a cursor this API returned.")]) from exc
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError as exc:  # not base64, not UTF-8, or not JSON
+        raise refused from exc
+    if not (
+        isinstance(decoded, list) and len(decoded) == 2 and all(isinstance(v, str) for v in decoded)
+    ):
+        raise refused
+    try:
+        created, job_id = datetime.fromisoformat(decoded[0]), UUID(decoded[1])
+    except ValueError as exc:
+        raise refused from exc
+    if created.tzinfo is None:  # ours carry the offset; a naive one would compare as local time
+        raise refused
+    return created, job_id
 
 
 def list_jobs(

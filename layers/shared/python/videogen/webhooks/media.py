@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -38,16 +39,26 @@ class DownloadedVideo:
 
 
 _DEFAULT_PORTS = {"https": 443, "http": 80}
+# A DNS name or an IPv4 address, nothing else: no whitespace, control or percent signs.
+_HOST = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)*\.?")
 
 
 def check_url(url: str, allowed_hosts: list[str], *, allow_http: bool) -> None:
-    """`allowed_hosts` are host patterns (`*.fal.media`: any port) or `host:port` (that port
-    only, e.g. the local stack's own address: nothing else on that host is reachable)."""
+    """Refuses, before any connection, a URL we would not fetch. `allowed_hosts` are host
+    patterns (`*.fal.media`: any port) or `host:port` (that port only, e.g. the local stack's
+    own address: nothing else on that host is reachable). `urlsplit` silently drops tabs and
+    newlines (https://docs.python.org/3/library/urllib.parse.html#url-parsing-security) so a
+    host with a tab passed the host check, then broke the HTTP client: a URL with any
+    whitespace or control character is refused outright."""
+    if not url.isascii() or any(c <= " " or c == "\x7f" for c in url):
+        raise MediaRefused()
     parts = urlsplit(url)
     schemes = ("https", "http") if allow_http else ("https",)
     host = (parts.hostname or "").lower()
-    if parts.scheme not in schemes or not host or parts.username or parts.password:
+    if parts.scheme not in schemes or not _HOST.fullmatch(host):
         raise MediaRefused()
+    if parts.username is not None or parts.password is not None:
+        raise MediaRefused()  # credentials have no place in a media URL
     try:
         port = parts.port or _DEFAULT_PORTS[parts.scheme]
     except ValueError as exc:  # a port that is not a number, or out of range
@@ -102,6 +113,9 @@ def download(
                 digest.update(chunk)
                 handle.write(chunk)
             content_type = response.headers.get("content-type", "video/mp4").split(";")[0]
+    except httpx.InvalidURL as exc:  # check_url should have refused it already
+        path.unlink(missing_ok=True)
+        raise MediaRefused() from exc
     except httpx.HTTPError as exc:
         path.unlink(missing_ok=True)
         raise MediaUnavailable() from exc

@@ -10,6 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from videogen import logs, metrics
 from videogen.copies.deps import get_copy_queue
@@ -40,15 +41,28 @@ class MalformedDelivery(AppError):
     message = "The webhook body is not a fal delivery."
 
 
+class ClientGone(AppError):
+    """The sender hung up before its body arrived: nobody reads the answer, and fal
+    delivers again, so this is no server error (nor a stack trace in the logs)."""
+
+    status_code = 400
+    code = "client_disconnected"
+    message = "The connection closed before the webhook body arrived."
+
+
 async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge()
     body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            raise PayloadTooLarge()
+    try:
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > limit:
+                raise PayloadTooLarge()
+    except ClientDisconnect as exc:
+        logger.info("webhook sender disconnected mid-body", extra={"received_bytes": len(body)})
+        raise ClientGone() from exc
     return bytes(body)
 
 
