@@ -8,18 +8,12 @@ to the dead-letter queue (alarmed). After each batch, a bounded sweep removes or
 
 from __future__ import annotations
 
-import logging
-from datetime import timedelta
 from typing import Any
 
-from videogen.copies.deps import get_copy_queue, get_copy_worker
+from videogen.copies.deps import get_copy_queue, get_copy_worker, sweep_orphan_videos
 from videogen.copies.sqs import SqsCopyQueue, handle_sqs_event
-from videogen.db import get_database
-from videogen.errors import AppError
 from videogen.logs import configure_logging, lambda_handler
 from videogen.settings import get_settings, require_settings
-from videogen.storage.deps import get_object_store
-from videogen.storage.sweep import sweep_orphans
 
 # What this function is made of: its cold start fails, naming them, if their settings are
 # missing, and it is deployed with these adapters' secrets only (tests/deploy).
@@ -39,13 +33,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str
         max_attempts=settings.copy_max_attempts,
         retry_base_seconds=settings.copy_retry_base_seconds,
     )
-    try:
-        sweep_orphans(
-            get_database(),
-            get_object_store(),
-            older_than=timedelta(seconds=settings.orphan_sweep_after_seconds),
-            max_keys=settings.orphan_sweep_max_keys,
-        )
-    except AppError as exc:  # the batch's outcome stands; the next batch sweeps again
-        logging.getLogger(__name__).warning("orphan sweep failed", extra={"code": exc.code})
+    sweep_orphan_videos()  # the batch's outcome stands whatever the sweep meets
     return failures

@@ -78,3 +78,20 @@ def test_object_store_lists_a_prefix_after_a_key(s3) -> None:
     assert [o.key for o in store.list_objects(VIDEOS_PREFIX, start_after=keys[0])] == keys[1:]
     assert [o.key for o in store.list_objects(VIDEOS_PREFIX, limit=1)] == keys[:1]
     assert store.list_objects("videos/nobody/") == []
+
+
+def test_copy_batch_sweep_keeps_young_objects_and_survives_storage_down(s3, configure) -> None:
+    """What runs after each copy batch (Lambda and the local consumer): the grace period
+    from settings protects a copy between its phases; storage down is logged, not raised."""
+    from videogen.copies.deps import sweep_orphan_videos
+
+    orphan = _orphan(s3)
+    configure(ORPHAN_SWEEP_AFTER_SECONDS="60", ORPHAN_SWEEP_MAX_KEYS="10")
+    assert sweep_orphan_videos() == 0
+    assert _keys(s3) == [orphan]
+    configure(
+        STORAGE_ENDPOINT_URL="http://127.0.0.1:9",
+        STORAGE_ACCESS_KEY_ID="a",
+        STORAGE_SECRET_ACCESS_KEY="b",
+    )
+    assert sweep_orphan_videos() == 0
