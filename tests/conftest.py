@@ -42,6 +42,8 @@ TEST_WEBHOOK_SECRET = "test-webhook-token-secret"
 
 TABLES = [
     "auth.users",
+    "public.account_erasures",
+    "public.erased_usage",
     "public.jobs",
     "public.webhook_events",
     "public.kpi_spark_daily",

@@ -2,14 +2,15 @@
 
 Fed by the copy queue's event source mapping with ReportBatchItemFailures: a task that
 failed transiently is retried after a back-off; after the queue's maxReceiveCount it goes
-to the dead-letter queue (alarmed).
+to the dead-letter queue (alarmed). After each batch, a bounded sweep removes orphan videos
+(videogen/storage/sweep.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from videogen.copies.deps import get_copy_queue, get_copy_worker
+from videogen.copies.deps import get_copy_queue, get_copy_worker, sweep_orphan_videos
 from videogen.copies.sqs import SqsCopyQueue, handle_sqs_event
 from videogen.logs import configure_logging, lambda_handler
 from videogen.settings import get_settings, require_settings
@@ -25,10 +26,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str
     settings = get_settings()
     queue = get_copy_queue()
     assert isinstance(queue, SqsCopyQueue), "the copy worker Lambda consumes SQS"
-    return handle_sqs_event(
+    failures = handle_sqs_event(
         event,
         get_copy_worker(),
         queue,
         max_attempts=settings.copy_max_attempts,
         retry_base_seconds=settings.copy_retry_base_seconds,
     )
+    sweep_orphan_videos()  # the batch's outcome stands whatever the sweep meets
+    return failures

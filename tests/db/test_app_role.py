@@ -133,6 +133,40 @@ def test_app_runs_every_kind_of_statement_it_uses(app: psycopg.Connection, db) -
     assert app.execute("select count(*) from public.kpi_spark_daily").fetchone() == (1,)
 
 
+def test_app_runs_the_erasure_statements(app: psycopg.Connection, db) -> None:
+    """Issue 13, "Erasure": account/erasure.py and account/usage.py as the app's login; it
+    never rewrites a marker, and `anon`/`authenticated` see neither table (test_privileges)."""
+    user = _user(db, "ada@school.example")
+    app.execute(
+        "insert into public.account_erasures (user_id) values (%s) on conflict do nothing", (user,)
+    )
+    app.execute("select id from public.jobs where user_id = %s for update", (user,))
+    assert app.execute(
+        "select 1 from public.account_erasures where user_id = %s", (user,)
+    ).fetchone() == (1,)
+    assert refused(app, "update public.account_erasures set started_at = now()")
+    app.execute("delete from public.erased_usage where day < current_date")
+    for used in (2, 1):
+        app.execute(
+            """insert into public.erased_usage as e (email_hash, day, used)
+               values (repeat('a', 64), current_date, %s)
+               on conflict (email_hash, day)
+               do update set used = greatest(e.used, excluded.used)""",
+            (used,),
+        )
+    app.execute(
+        """insert into public.quota_usage (user_id, day, used)
+           select %s, e.day, e.used from public.erased_usage e
+           where e.email_hash = repeat('a', 64) and e.day = current_date
+           on conflict (user_id, day) do nothing""",
+        (user,),
+    )
+    assert app.execute(
+        "select used from public.quota_usage where user_id = %s", (user,)
+    ).fetchone() == (2,)
+    app.execute("delete from public.account_erasures where user_id = %s", (user,))
+
+
 def test_app_role_cannot_truncate_or_change_the_schema(app: psycopg.Connection) -> None:
     """TRUNCATE ignores row-level security, and DDL is the migrations' job (as the owner)."""
     for relation in public_relations(app):

@@ -186,6 +186,15 @@ class Settings(BaseSettings):
         5, ge=1, le=20, description="Tries of one copy task before the dead-letter queue."
     )
     copy_retry_base_seconds: int = Field(15, ge=0, description="First retry delay; doubles.")
+    orphan_sweep_after_seconds: int = Field(
+        3600,
+        ge=60,
+        description="Age after which a stored video no `files` row names is removed as an "
+        "orphan by the copy worker's sweep (storage/sweep.py).",
+    )
+    orphan_sweep_max_keys: int = Field(
+        100, ge=1, le=1000, description="Objects the sweep looks at per copy worker batch."
+    )
 
     # --- KPIs: the Spark job, on EMR Serverless or in a local subprocess (docs/kpis.md) ---
     kpi_runner_backend: KpiRunnerBackend | None = None

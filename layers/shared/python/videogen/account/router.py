@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Response, status
 from videogen.account.service import delete_account
 from videogen.auth.deps import CurrentUser, Identity
 from videogen.db import Database, get_database
+from videogen.settings import require_settings
 from videogen.storage.base import ObjectStore
 from videogen.storage.deps import get_object_store
 
@@ -27,5 +28,8 @@ def delete_me(
     store: Store,
     identity: Identity,
 ) -> Response:
-    delete_account(db, store, identity, user.id)
+    # The key of the email hash that keeps today's usage (account/usage.py).
+    secret = require_settings("webhook_urls").webhook_token_secret
+    assert secret is not None  # required above
+    delete_account(db, store, identity, user.id, usage_secret=secret.get_secret_value())
     return Response(status_code=status.HTTP_204_NO_CONTENT)

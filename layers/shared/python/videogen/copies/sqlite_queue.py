@@ -13,7 +13,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -169,6 +169,7 @@ class LocalCopyConsumer:
         max_attempts: int,
         retry_base_seconds: int,
         poll_seconds: float = 0.5,
+        after_batch: Callable[[], object] = lambda: None,
     ) -> None:
         self._consume = partial(
             consume_once,
@@ -178,6 +179,7 @@ class LocalCopyConsumer:
             retry_base_seconds=retry_base_seconds,
         )
         self._poll = poll_seconds
+        self._after_batch = after_batch  # the orphan sweep, as after each Lambda batch
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="copy-worker", daemon=True)
 
@@ -192,6 +194,8 @@ class LocalCopyConsumer:
         while not self._stop.is_set():
             try:
                 handled = self._consume()
+                if handled:
+                    self._after_batch()
             except Exception:
                 logger.exception("local copy consumer failed; polling again")
                 handled = 0

@@ -3,8 +3,10 @@
 Nothing is held while bytes move: the job is read in one short transaction, the video is
 downloaded and uploaded with no transaction open and no pooled connection taken, and the
 `files` row and the status change are written together in a second short transaction
-under the job's row lock. A job no longer `finishing` by then (account deleted, already
-completed by a duplicate task) keeps nothing: the upload is removed.
+under the job's row lock. A job no longer `finishing` by then (already completed by a
+duplicate task), or whose account is being erased or is gone (account/erasure.py), keeps
+nothing: the upload is removed, and an upload this fails to remove is left to the orphan
+sweep (storage/sweep.py).
 
 Outcomes: `completed`; `failed` (a permanent refusal — host not allowed, not a video, too
 large, fal refusing the result — fails the job and refunds the user at once); `skipped`
@@ -22,6 +24,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from videogen import logs, metrics
+from videogen.account import erasure
 from videogen.db import Database
 from videogen.errors import AppError, ServiceUnavailable
 from videogen.generations import repository as repo
@@ -32,6 +35,13 @@ from videogen.webhooks import media
 logger = logging.getLogger(__name__)
 
 CopyOutcome = Literal["completed", "failed", "skipped", "retry"]
+#: Where the copy stands when `CopyWorker.checkpoint` is called: the video `uploaded` (no
+#: transaction open), then `storing` (the job locked, the `files` row written, not committed).
+CopyStage = Literal["uploaded", "storing"]
+
+
+def _no_checkpoint(stage: CopyStage, job_id: UUID) -> None:
+    return None
 
 
 @dataclass
@@ -55,6 +65,9 @@ class CopyWorker:
     store: ObjectStore
     provider_factory: Callable[[], GenerationProvider]
     media_policy: MediaPolicy
+    #: Called at each `CopyStage`: the seam through which tests interleave an account
+    #: deletion with a copy at an exact point (tests/account/test_erasure_race.py).
+    checkpoint: Callable[[CopyStage, UUID], None] = _no_checkpoint
 
     def process(
         self,
@@ -103,6 +116,8 @@ class CopyWorker:
     def _copy(self, job_id: UUID) -> CopyOutcome:
         with self.db.connection() as conn:
             job = repo.work_job(conn, job_id)
+            owner = job["user_id"] if job is not None else None
+            erasing = owner is not None and erasure.is_erasing(conn, owner)
         if job is None or job["status"] != "finishing":
             return "skipped"  # a duplicate task, or the job ended meanwhile
         url = job["result_url"]
@@ -113,7 +128,7 @@ class CopyWorker:
                 self._fail(job_id, "The video service finished without a video.")
                 metrics.copy_failed("permanent", "no_video")
                 return "failed"
-        if job["user_id"] is None:  # the account was deleted: keep no video
+        if owner is None or erasing:  # the account is deleted or being deleted: no video
             with self.db.connection() as conn:
                 repo.advance(
                     conn, job_id, "completed", from_statuses=("finishing",), finished_at="now()"
@@ -133,9 +148,17 @@ class CopyWorker:
         finally:
             video.path.unlink(missing_ok=True)
         try:
+            self.checkpoint("uploaded", job_id)
             with self.db.connection() as conn:
                 current = repo.lock_job(conn, job_id)
-                if current is None or current["status"] != "finishing" or not current["user_id"]:
+                # Under the lock: a deletion that began has marked the account (it locks
+                # the account's jobs to do so, so it waits for this transaction otherwise).
+                if (
+                    current is None
+                    or current["status"] != "finishing"
+                    or not current["user_id"]
+                    or erasure.is_erasing(conn, current["user_id"])
+                ):
                     conn.rollback()
                     _delete_quietly(self.store, key)
                     return "skipped"
@@ -161,6 +184,7 @@ class CopyWorker:
                     error=None,
                     finished_at="now()",
                 )
+                self.checkpoint("storing", job_id)
         except BaseException:
             _delete_quietly(self.store, key)
             raise

@@ -21,8 +21,9 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from videogen import logs, metrics
+from videogen.account import usage
 from videogen.auth.errors import ProfileNotFound
-from videogen.db import Database
+from videogen.db import Connection, Database
 from videogen.errors import AppError, InvalidInput
 from videogen.generations import repository as repo
 from videogen.generations.catalog import MODELS, VideoModel, model_for
@@ -168,6 +169,7 @@ class GenerationService:
                     if existing["request_hash"] != request_hash:
                         raise IdempotencyConflict()
                     return existing["id"], False
+            self._restore_usage(conn, user_id, day_start)
             quota, granted = repo.consume_quota(conn, user_id, day_start.date())
             if quota is None:
                 raise ProfileNotFound()
@@ -240,6 +242,12 @@ class GenerationService:
                 # the job is submitted all the same; its webhook ends it (ERROR: cancelled).
                 logger.warning("deferred cancel not done", extra={**log, "code": exc.code})
 
+    def _restore_usage(self, conn: Connection, user_id: UUID, day_start: datetime) -> None:
+        """A same-day account with the email of an erased one starts from its usage
+        (account/usage.py; keyed with the webhook secret, which every deployment has)."""
+        if self.webhook_secret is not None:
+            usage.restore(conn, user_id, self.webhook_secret, day_start)
+
     # --- reads ---
     def get(self, user_id: UUID, job_id: UUID) -> GenerationOut:
         with self.db.connection() as conn:
@@ -260,6 +268,7 @@ class GenerationService:
     def quota(self, user_id: UUID) -> QuotaOut:
         day_start, resets_at = utc_day()
         with self.db.connection() as conn:
+            self._restore_usage(conn, user_id, day_start)
             row = repo.quota_status(conn, user_id, day_start.date())
         if row is None:
             raise ProfileNotFound()

@@ -65,7 +65,7 @@ def build_local_app(repo: Path) -> FastAPI:
 
 def local_copy_consumer() -> LocalCopyConsumer:
     """The copy worker fed by the local queue, as Lambda feeds it from SQS in production."""
-    from videogen.copies.deps import get_copy_queue, get_copy_worker
+    from videogen.copies.deps import get_copy_queue, get_copy_worker, sweep_orphan_videos
 
     settings = get_settings()
     queue = get_copy_queue()
@@ -75,4 +75,5 @@ def local_copy_consumer() -> LocalCopyConsumer:
         get_copy_worker(),
         max_attempts=settings.copy_max_attempts,
         retry_base_seconds=settings.copy_retry_base_seconds,
+        after_batch=sweep_orphan_videos,
     )

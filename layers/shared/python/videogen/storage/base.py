@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -11,6 +13,12 @@ from videogen.errors import ServiceUnavailable
 class StorageUnavailable(ServiceUnavailable):
     code = "storage_unavailable"
     message = "Video storage is unavailable; try again shortly."
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    last_modified: datetime
 
 
 class ObjectStore(Protocol):
@@ -25,7 +33,21 @@ class ObjectStore(Protocol):
     def signed_url(self, key: str, ttl_seconds: int) -> str:
         """A URL anyone holding it can GET the object with, until it expires."""
 
+    def list_objects(
+        self, prefix: str, *, start_after: str | None = None, limit: int | None = None
+    ) -> list[StoredObject]:
+        """Objects whose key starts with `prefix`, in key order, after `start_after`;
+        at most `limit` of them (all with None). For erasure and the orphan sweep."""
+
+
+VIDEOS_PREFIX = "videos/"
+
+
+def user_prefix(user_id: object) -> str:
+    """Where every video of one account lives."""
+    return f"{VIDEOS_PREFIX}{user_id}/"
+
 
 def video_key(user_id: object, job_id: object) -> str:
     """One deterministic key per job: a repeated copy overwrites, never duplicates."""
-    return f"videos/{user_id}/{job_id}.mp4"
+    return f"{user_prefix(user_id)}{job_id}.mp4"

@@ -14,7 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from videogen.settings import Settings
-from videogen.storage.base import StorageUnavailable
+from videogen.storage.base import StorageUnavailable, StoredObject
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -81,3 +81,20 @@ class S3ObjectStore:
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=ttl_seconds
         )
         return url
+
+    def list_objects(
+        self, prefix: str, *, start_after: str | None = None, limit: int | None = None
+    ) -> list[StoredObject]:
+        found: list[StoredObject] = []
+        args: dict[str, str] = {"Bucket": self.bucket, "Prefix": prefix}
+        if start_after is not None:
+            args["StartAfter"] = start_after
+        try:
+            for page in self._client.get_paginator("list_objects_v2").paginate(**args):
+                for item in page.get("Contents", []):
+                    found.append(StoredObject(item["Key"], item["LastModified"]))
+                    if limit is not None and len(found) >= limit:
+                        return found
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailable() from exc
+        return found
