@@ -413,7 +413,9 @@ def test_client_disconnecting_mid_webhook_body_is_a_quiet_close(fal, submitted, 
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)  # the tests' LOG_LEVEL is WARNING
     try:
-        asyncio.run(app(scope, receive, send))
+        # in a thread of its own: another test may have left this thread's loop running
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, app(scope, receive, send)).result()
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
