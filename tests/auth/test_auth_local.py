@@ -30,19 +30,29 @@ def assert_error(response, status: int, code: str) -> dict:
     return error
 
 
-def test_register_creates_account_profile_and_session(client: TestClient, db) -> None:
+def sign_in(client: TestClient, email: str = "ada@school.example") -> dict:
+    response = client.post("/auth/login", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_register_creates_account_and_profile_then_sign_in(client: TestClient, db) -> None:
     response = register(client, email="  Ada@School.example ")
-    assert response.status_code == 201, response.text
-    body = response.json()
-    assert body["confirmation_required"] is False
-    assert body["user"]["email"] == "ada@school.example"
-    token = body["session"]["access_token"]
+    assert response.status_code == 202, response.text
+    assert response.json() == {
+        "status": "accepted",
+        "confirmation_required": False,
+        "message": "If this email is new, its account is ready: sign in with your password.",
+    }
+    session = sign_in(client)
+    assert session["user"]["email"] == "ada@school.example"
+    token = session["access_token"]
 
     me = client.get("/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200, me.text
     profile = me.json()
     assert profile == {
-        "id": body["user"]["id"],
+        "id": session["user"]["id"],
         "email": "ada@school.example",
         "display_name": "Ada",
         "role": "student",
@@ -72,7 +82,8 @@ def test_login_and_refresh_rotate_tokens(client: TestClient) -> None:
 
 
 def test_reused_refresh_token_ends_the_session(client: TestClient) -> None:
-    session = register(client).json()["session"]
+    register(client)
+    session = sign_in(client)
     rotated = client.post("/auth/refresh", json={"refresh_token": session["refresh_token"]}).json()
     reuse = client.post("/auth/refresh", json={"refresh_token": session["refresh_token"]})
     assert_error(reuse, 401, "invalid_refresh_token")
@@ -109,10 +120,30 @@ def test_register_rejects_weak_password_saying_why(
     assert error["details"]["reasons"] == reasons
 
 
-def test_register_twice_is_a_conflict(client: TestClient, db) -> None:
-    assert register(client).status_code == 201
-    assert_error(register(client, email="ADA@school.example"), 409, "email_taken")
-    assert db.execute("select count(*) from public.profiles").fetchone()[0] == 1
+@pytest.mark.parametrize("autoconfirm", ["true", "false"])
+def test_register_is_not_an_account_enumeration_oracle(
+    configure: Callable[..., None], db, autoconfirm: str
+) -> None:
+    """Finding (issue 13): /auth/register answered 409 `email_taken` for a registered email
+    (case variants too), telling anyone which emails have accounts."""
+    configure(LOCAL_AUTH_AUTOCONFIRM=autoconfirm)
+    client = TestClient(load_handler("auth").app)
+    first = register(client)
+    if autoconfirm == "false":
+        db.execute("update auth.users set email_confirmed_at = now()")  # a confirmed account
+    again = register(client, email="ADA@school.example", password="other-pass-99", display_name="X")
+    fresh = register(client, email="bob@school.example")
+    assert first.status_code == again.status_code == fresh.status_code == 202
+    assert first.json() == again.json() == fresh.json()
+    assert first.json()["confirmation_required"] is (autoconfirm == "false")
+    # the existing account is unchanged: its password and name stay, the new one gets in
+    rows = db.execute("select email, display_name from public.profiles order by email").fetchall()
+    assert rows == [("ada@school.example", "Ada"), ("bob@school.example", "Ada")]
+    assert sign_in(client)["user"]["email"] == "ada@school.example"
+    other = client.post(
+        "/auth/login", json={"email": "ada@school.example", "password": "other-pass-99"}
+    )
+    assert_error(other, 401, "invalid_credentials")
 
 
 def test_wrong_password_and_unknown_email_look_the_same(client: TestClient) -> None:
@@ -135,7 +166,7 @@ def test_unconfirmed_email_cannot_sign_in(
     configure(LOCAL_AUTH_AUTOCONFIRM="false")
     client = TestClient(load_handler("auth").app)
     body = register(client).json()
-    assert body["confirmation_required"] is True and body["session"] is None
+    assert body["confirmation_required"] is True and "session" not in body
     login = client.post("/auth/login", json={"email": "ada@school.example", "password": PASSWORD})
     assert_error(login, 403, "email_not_confirmed")
 

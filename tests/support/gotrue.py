@@ -81,11 +81,34 @@ class FakeGoTrue:
                 weak_password={"reasons": ["pwned"]},
             )
         if email in self.users:
-            return _error(422, "user_already_exists", "User already registered")
+            return self._repeated_signup(self.users[email])
         user = self._create_user(email, password, body.get("data") or {})
         if self.confirm_email:
             return httpx.Response(200, json=user, headers=API_VERSION)
         return httpx.Response(200, json=self._session(user), headers=API_VERSION)
+
+    def _repeated_signup(self, user: dict[str, Any]) -> httpx.Response:
+        """An email that already has an account (signup.go, `UserExistsError` branch):
+        https://github.com/supabase/auth/blob/master/internal/api/signup.go
+        with autoconfirm, 422 `user_already_exists`; with confirmation on, a confirmed user
+        comes back obfuscated by `sanitizeUser` (a fresh random id, no identities, 200) and
+        an unconfirmed one as itself (its confirmation is sent again). Nothing is changed."""
+        if not self.confirm_email:
+            return _error(422, "user_already_exists", "User already registered")
+        if user["email_confirmed_at"] is None:
+            return httpx.Response(200, json=self._public(user), headers=API_VERSION)
+        now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+        obfuscated = {
+            **self._public(user),
+            "id": str(uuid.uuid4()),
+            "role": "",
+            "email_confirmed_at": None,
+            "confirmation_sent_at": now,
+            "identities": [],
+            "created_at": now,
+            "updated_at": now,
+        }
+        return httpx.Response(200, json=obfuscated, headers=API_VERSION)
 
     def _token(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)

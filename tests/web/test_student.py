@@ -203,3 +203,24 @@ def test_layout_fits_a_phone(open_ui) -> None:
     overflow = ui.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     ui.shot("generate-phone")
+
+
+def test_registering_a_taken_email_sends_to_sign_in_without_changing_the_account(
+    open_ui,
+) -> None:
+    """Finding (issue 13): /auth/register told who had an account (409 email_taken); it now
+    answers the same for every email, and the client learns only by trying to sign in."""
+    ui = open_ui()
+    ui.register("Ada", "ada@school.example")
+    ui.sign_out()
+    ui.open("/register")
+    ui.page.get_by_label("Display name").fill("Mallory")
+    ui.page.get_by_label("Email", exact=True).fill("ada@school.example")
+    ui.page.get_by_label("Password", exact=True).fill("other-pass-99")
+    ui.page.get_by_role("button", name="Create account").click()
+    ui.heading("Sign in")
+    expect(ui.page.get_by_role("status")).to_have_text(
+        "This email already has an account: sign in with its password."
+    )
+    ui.sign_in("ada@school.example")  # the original password still works
+    expect(ui.page.locator(".who")).to_contain_text("Ada")

@@ -24,13 +24,16 @@ class AuthSession:
 
 @dataclass(frozen=True)
 class SignUpResult:
-    user_id: UUID
-    email: str
-    session: AuthSession | None  # None while the email awaits confirmation
+    """The same for a new and an already registered email (no account enumeration): the
+    caller learns only whether this deployment makes new accounts confirm their email."""
+
+    confirmation_required: bool
 
 
 class IdentityProvider(Protocol):
-    def sign_up(self, email: str, password: str, display_name: str) -> SignUpResult: ...
+    def sign_up(self, email: str, password: str, display_name: str) -> SignUpResult:
+        """Creates the account if the email is new; an existing account is left unchanged
+        and the answer is the same."""
 
     def sign_in(self, email: str, password: str) -> AuthSession: ...
 

@@ -16,13 +16,11 @@ from typing import Any
 from uuid import UUID
 
 import jwt
-import psycopg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from videogen.auth.errors import (
     EmailNotConfirmed,
-    EmailTaken,
     InvalidCredentials,
     InvalidRefreshToken,
 )
@@ -66,28 +64,28 @@ class LocalIdentity:
         )
 
     def sign_up(self, email: str, password: str, display_name: str) -> SignUpResult:
+        """A taken email changes nothing and answers like a new one (GoTrue's behaviour with
+        confirmation on: https://github.com/supabase/auth/blob/master/internal/api/signup.go,
+        `sanitizeUser`); the password is hashed on both paths, so timing tells nothing either.
+        No session: the client signs in with /auth/login."""
         app_meta = {"provider": "email", "providers": ["email"]}
+        password_hash = self._hasher.hash(password)
         with self.db.connection() as conn:
-            try:
-                user = conn.execute(
-                    f"""insert into auth.users
-                          (email, encrypted_password, email_confirmed_at,
-                           raw_app_meta_data, raw_user_meta_data)
-                        values (%s, %s, case when %s then now() end, %s, %s)
-                        returning {_USER_COLUMNS}""",
-                    (
-                        email,
-                        self._hasher.hash(password),
-                        self.autoconfirm,
-                        json.dumps(app_meta),
-                        json.dumps({"display_name": display_name}),
-                    ),
-                ).fetchone()
-            except psycopg.errors.UniqueViolation as exc:
-                raise EmailTaken() from exc
-            assert user is not None
-            session = self._new_session(conn, user) if user["email_confirmed_at"] else None
-        return SignUpResult(user_id=user["id"], email=user["email"], session=session)
+            conn.execute(
+                """insert into auth.users
+                     (email, encrypted_password, email_confirmed_at,
+                      raw_app_meta_data, raw_user_meta_data)
+                   values (%s, %s, case when %s then now() end, %s, %s)
+                   on conflict (email) do nothing""",
+                (
+                    email,
+                    password_hash,
+                    self.autoconfirm,
+                    json.dumps(app_meta),
+                    json.dumps({"display_name": display_name}),
+                ),
+            )
+        return SignUpResult(confirmation_required=not self.autoconfirm)
 
     def sign_in(self, email: str, password: str) -> AuthSession:
         with self.db.connection() as conn:

@@ -33,9 +33,11 @@ Service = Annotated[AuthService, Depends(get_auth_service)]
 
 @router.post(
     "/auth/register",
-    status_code=status.HTTP_201_CREATED,
+    status_code=status.HTTP_202_ACCEPTED,
     response_model=RegisterResponse,
     summary="Create an account (a student profile with the default quota)",
+    description="Answers the same whether or not the email already has an account; "
+    "sign in with /auth/login afterwards.",
 )
 def register(body: RegisterRequest, service: Service) -> RegisterResponse:
     return service.register(body)

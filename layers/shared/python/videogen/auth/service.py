@@ -23,6 +23,9 @@ from videogen.db import Database
 
 logger = logging.getLogger(__name__)
 
+CHECK_EMAIL = "If this email is new, we sent a link to confirm it; then sign in."
+SIGN_IN = "If this email is new, its account is ready: sign in with your password."
+
 
 def session_out(session: AuthSession) -> SessionOut:
     return SessionOut(
@@ -44,13 +47,11 @@ class AuthService:
         check_password(request.password, self.password_min_length)
         result = self.identity.sign_up(email, request.password, request.display_name)
         logger.info(
-            "user registered",
-            extra={"user_id": str(result.user_id), "confirmed": result.session is not None},
+            "sign-up accepted", extra={"confirmation_required": result.confirmation_required}
         )
         return RegisterResponse(
-            user=UserOut(id=result.user_id, email=result.email),
-            session=session_out(result.session) if result.session else None,
-            confirmation_required=result.session is None,
+            confirmation_required=result.confirmation_required,
+            message=CHECK_EMAIL if result.confirmation_required else SIGN_IN,
         )
 
     def login(self, request: LoginRequest) -> SessionOut:

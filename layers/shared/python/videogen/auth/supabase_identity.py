@@ -24,7 +24,6 @@ from supabase_auth.types import AuthResponse, Session
 
 from videogen.auth.errors import (
     EmailNotConfirmed,
-    EmailTaken,
     IdentityUnavailable,
     InvalidCredentials,
     InvalidEmail,
@@ -40,8 +39,6 @@ from videogen.settings import Settings, SettingsMissing
 T = TypeVar("T")
 
 _ERRORS_BY_CODE: dict[str, type[AppError]] = {
-    "user_already_exists": EmailTaken,
-    "email_exists": EmailTaken,
     "email_address_invalid": InvalidEmail,
     "invalid_credentials": InvalidCredentials,
     "email_not_confirmed": EmailNotConfirmed,
@@ -55,6 +52,10 @@ _ERRORS_BY_CODE: dict[str, type[AppError]] = {
     "session_expired": InvalidRefreshToken,
 }
 _ALREADY_GONE = "user_not_found"
+# GoTrue answers these for a confirmed email only when it autoconfirms sign-ups; with
+# confirmation on it answers an obfuscated user instead (`sanitizeUser`):
+# https://github.com/supabase/auth/blob/master/internal/api/signup.go
+_ALREADY_REGISTERED = ("user_already_exists", "email_exists")
 
 
 class SupabaseIdentity:
@@ -98,21 +99,26 @@ class SupabaseIdentity:
         )
 
     def sign_up(self, email: str, password: str, display_name: str) -> SignUpResult:
-        response = _call(
-            lambda: self._client().sign_up(
+        """A taken email answers like a new one: GoTrue's `user_already_exists` (it sends
+        that only when it autoconfirms) becomes "no confirmation needed, sign in"."""
+        try:
+            response = self._client().sign_up(
                 {
                     "email": email,
                     "password": password,
                     "options": {"data": {"display_name": display_name}},
                 }
             )
-        )
+        except AuthApiError as exc:
+            if exc.code in _ALREADY_REGISTERED:
+                return SignUpResult(confirmation_required=False)
+            raise _translate(exc) from exc
+        except (AuthError, httpx.HTTPError) as exc:
+            raise _translate(exc) from exc
         if response.user is None:
             raise IdentityUnavailable("Supabase Auth answered the sign-up without a user.")
-        session = _session(response.session) if response.session else None
-        return SignUpResult(
-            user_id=UUID(response.user.id), email=response.user.email or email, session=session
-        )
+        # with autoconfirm GoTrue signs the new user in; the client signs in with /auth/login
+        return SignUpResult(confirmation_required=response.session is None)
 
     def sign_in(self, email: str, password: str) -> AuthSession:
         response = _call(
