@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
@@ -81,15 +83,71 @@ def test_login_and_refresh_rotate_tokens(client: TestClient) -> None:
     ).is_success
 
 
-def test_reused_refresh_token_ends_the_session(client: TestClient) -> None:
+def refresh_all_at_once(token: str, count: int = 4) -> list:
+    """`count` refreshes with one token at the same moment (tabs, retries), each its own client."""
+    clients = [TestClient(load_handler("auth").app) for _ in range(count)]
+    start = threading.Barrier(count)
+
+    def refresh(client: TestClient):
+        start.wait()
+        return client.post("/auth/refresh", json={"refresh_token": token})
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(refresh, clients))
+
+
+def test_concurrent_refreshes_with_one_token_do_not_sign_the_user_out(client: TestClient) -> None:
+    """Finding (issue 13): two refreshes with one token (two tabs, a retry) ended the session.
+    Within the reuse interval every one of them gets the same child session."""
+    register(client)
+    session = sign_in(client)
+    answers = refresh_all_at_once(session["refresh_token"])
+    assert [a.status_code for a in answers] == [200] * 4, [a.text for a in answers]
+    children = {a.json()["refresh_token"] for a in answers}
+    assert len(children) == 1 and session["refresh_token"] not in children
+    for answer in answers:
+        me = client.get("/me", headers={"Authorization": f"Bearer {answer.json()['access_token']}"})
+        assert me.is_success
+    # the child is live: it rotates once more, and the session goes on
+    (child,) = children
+    assert client.post("/auth/refresh", json={"refresh_token": child}).status_code == 200
+
+
+def test_reuse_within_the_interval_returns_the_current_token_after_further_rotations(
+    client: TestClient,
+) -> None:
+    register(client)
+    first = sign_in(client)["refresh_token"]
+    second = client.post("/auth/refresh", json={"refresh_token": first}).json()["refresh_token"]
+    third = client.post("/auth/refresh", json={"refresh_token": second}).json()["refresh_token"]
+    again = client.post("/auth/refresh", json={"refresh_token": first})
+    assert again.status_code == 200 and again.json()["refresh_token"] == third
+
+
+def test_reused_refresh_token_after_the_interval_ends_the_session(client: TestClient, db) -> None:
     register(client)
     session = sign_in(client)
     rotated = client.post("/auth/refresh", json={"refresh_token": session["refresh_token"]}).json()
-    reuse = client.post("/auth/refresh", json={"refresh_token": session["refresh_token"]})
-    assert_error(reuse, 401, "invalid_refresh_token")
+    # the rotation happened longer ago than the reuse interval (10 s)
+    db.execute(
+        "update auth.refresh_tokens set updated_at = updated_at - interval '11 seconds'"
+        " where revoked"
+    )
+    for reuse in refresh_all_at_once(session["refresh_token"]):
+        assert_error(reuse, 401, "invalid_refresh_token")
     # the token minted by the rotation died with its session
     after = client.post("/auth/refresh", json={"refresh_token": rotated["refresh_token"]})
     assert_error(after, 401, "invalid_refresh_token")
+    assert db.execute("select count(*) from auth.sessions").fetchone() == (0,)
+
+
+def test_refresh_token_expires_when_unused_for_its_lifetime(client: TestClient, db) -> None:
+    """Finding (issue 13): local refresh tokens never expired."""
+    register(client)
+    session = sign_in(client)
+    db.execute("update auth.refresh_tokens set created_at = now() - interval '30 days 1 second'")
+    expired = client.post("/auth/refresh", json={"refresh_token": session["refresh_token"]})
+    assert_error(expired, 401, "invalid_refresh_token")
 
 
 def test_unknown_refresh_token(client: TestClient) -> None:
