@@ -46,6 +46,7 @@ TABLES = [
     "public.webhook_events",
     "public.kpi_spark_daily",
     "public.kpi_spark_daily_models",
+    "public.revoked_sessions",
 ]
 
 

@@ -39,5 +39,9 @@ class IdentityProvider(Protocol):
 
     def refresh(self, refresh_token: str) -> AuthSession: ...
 
+    def sign_out(self, access_token: str, session_id: UUID) -> None:
+        """Revokes this session's refresh tokens (the user's other sessions stay). Signing
+        out a session that is already gone succeeds."""
+
     def delete_user(self, user_id: UUID) -> None:
         """Removes the account; its profile goes with it (foreign key cascade)."""

@@ -160,17 +160,12 @@ class LocalIdentity:
                 conn, user, row["session_id"], self._child_token(refresh_token), refresh_token
             )
 
-    def sign_out(self, session_id: UUID) -> None:
-        """Ends the session: its refresh tokens go with it (foreign key cascade)."""
+    def sign_out(self, access_token: str, session_id: UUID) -> None:
+        """Ends the session: its refresh tokens go with it (foreign key cascade). GoTrue's
+        `scope=local` logout: https://github.com/supabase/auth/blob/master/internal/api/logout.go
+        """
         with self.db.connection() as conn:
             conn.execute("delete from auth.sessions where id = %s", (session_id,))
-
-    def session_active(self, session_id: UUID) -> bool:
-        with self.db.connection() as conn:
-            row = conn.execute(
-                "select 1 from auth.sessions where id = %s", (session_id,)
-            ).fetchone()
-        return row is not None
 
     def _child_token(self, parent: str) -> str:
         """The token a rotation of `parent` issues. Derived (keyed with the server's secret)

@@ -19,6 +19,8 @@ from videogen.auth.models import (
     UserOut,
 )
 from videogen.auth.profiles import get_profile
+from videogen.auth.sessions import record_revoked, session_of
+from videogen.auth.tokens import AuthenticatedUser
 from videogen.db import Database
 
 logger = logging.getLogger(__name__)
@@ -65,6 +67,14 @@ class AuthService:
 
     def refresh(self, request: RefreshRequest) -> SessionOut:
         return session_out(self.identity.refresh(request.refresh_token))
+
+    def logout(self, db: Database, user: AuthenticatedUser, access_token: str) -> None:
+        """Recorded first, so that a failure at the identity service (the client retries)
+        never leaves a signed-out token able to spend."""
+        session_id = session_of(user)
+        record_revoked(db, session_id, user.id, int(user.claims["exp"]))
+        self.identity.sign_out(access_token, session_id)
+        logger.info("user signed out", extra={"user_id": str(user.id)})
 
 
 def read_profile(db: Database, user_id: UUID) -> ProfileOut:

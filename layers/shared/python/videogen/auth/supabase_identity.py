@@ -52,6 +52,7 @@ _ERRORS_BY_CODE: dict[str, type[AppError]] = {
     "session_expired": InvalidRefreshToken,
 }
 _ALREADY_GONE = "user_not_found"
+_ALREADY_SIGNED_OUT = (401, 403, 404)
 # GoTrue answers these for a confirmed email only when it autoconfirms sign-ups; with
 # confirmation on it answers an obfuscated user instead (`sanitizeUser`):
 # https://github.com/supabase/auth/blob/master/internal/api/signup.go
@@ -129,6 +130,25 @@ class SupabaseIdentity:
     def refresh(self, refresh_token: str) -> AuthSession:
         response = _call(lambda: self._client().refresh_session(refresh_token))
         return _require_session(response)
+
+    def sign_out(self, access_token: str, session_id: UUID) -> None:
+        """GoTrue's `POST /logout?scope=local` with the user's own access token:
+        https://github.com/supabase/auth/blob/master/internal/api/logout.go. A 401, 403
+        (`session_not_found`) or 404 means the session is already gone, as supabase_auth's
+        own `sign_out` counts them."""
+        key = _key(self._anon_key, "SUPABASE_ANON_KEY")
+        api = SyncGoTrueAdminAPI(
+            url=self._auth_url,
+            headers={"apikey": key, "Authorization": f"Bearer {key}"},
+            http_client=self._http,
+        )
+        try:
+            api.sign_out(access_token, "local")
+        except AuthApiError as exc:
+            if exc.status not in _ALREADY_SIGNED_OUT:
+                raise _translate(exc) from exc
+        except (AuthError, httpx.HTTPError) as exc:
+            raise _translate(exc) from exc
 
     def delete_user(self, user_id: UUID) -> None:
         """Auth admin API with the service-role key (server-side only, never sent to clients)."""
