@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import jwt
 from playwright.sync_api import expect
 
@@ -224,3 +225,24 @@ def test_registering_a_taken_email_sends_to_sign_in_without_changing_the_account
     )
     ui.sign_in("ada@school.example")  # the original password still works
     expect(ui.page.locator(".who")).to_contain_text("Ada")
+
+
+def test_sign_out_revokes_the_session_on_the_server(open_ui) -> None:
+    """Finding (issue 13): "Sign out" only forgot the tokens in the tab; a copy of them kept
+    working. The client now calls POST /auth/logout."""
+    ui = open_ui()
+    ui.register("Ada", "ada@school.example")
+    session = ui.page.evaluate("JSON.parse(sessionStorage.getItem('videogen.session'))")
+    ui.sign_out()
+    assert ui.page.evaluate("sessionStorage.getItem('videogen.session')") is None
+    headers = {"Authorization": f"Bearer {session['access_token']}"}
+    submit = httpx.post(
+        f"{ui.base}/generations",
+        json={"model": "fal-ai/ltx-video", "prompt": "a comet"},
+        headers=headers,
+    )
+    assert submit.status_code == 401 and submit.json()["error"]["code"] == "session_revoked"
+    refresh = httpx.post(
+        f"{ui.base}/auth/refresh", json={"refresh_token": session["refresh_token"]}
+    )
+    assert refresh.status_code == 401
