@@ -33,8 +33,17 @@ def main() -> None:
                 body={"email": "b@school.example", "password": "bench-pass-1", "display_name": "B"},
             ),
         )
-        assert status == 201, body
-        headers = {"Authorization": f"Bearer {body['session']['access_token']}"}
+        assert status == 202, body
+        status, _, body = invoke(
+            auth,
+            http_api_event(
+                "POST",
+                "/auth/login",
+                body={"email": "b@school.example", "password": "bench-pass-1"},
+            ),
+        )
+        assert status == 200, body
+        headers = {"Authorization": f"Bearer {body['access_token']}"}
         with psycopg.connect(url) as conn:
             conn.execute("update public.profiles set daily_quota = 1000000")
         handler = load_handler("generations").handler

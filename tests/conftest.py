@@ -48,6 +48,7 @@ TABLES = [
     "public.webhook_events",
     "public.kpi_spark_daily",
     "public.kpi_spark_daily_models",
+    "public.revoked_sessions",
 ]
 
 

@@ -47,8 +47,9 @@ def error_code(response) -> tuple[int, str]:
 
 
 def test_register_login_refresh_and_me(client: TestClient, gotrue: FakeGoTrue) -> None:
-    body = register(client).json()
-    assert body["confirmation_required"] is False
+    response = register(client)
+    assert response.status_code == 202, response.text
+    assert response.json()["confirmation_required"] is False
     signup = gotrue.requests[0]
     assert signup.headers["apikey"] == "anon-key"
     assert signup.headers["authorization"] == "Bearer anon-key"
@@ -78,7 +79,7 @@ def test_clients_do_not_share_sessions(client: TestClient, gotrue: FakeGoTrue) -
 def test_confirmation_on_returns_no_session(client: TestClient, gotrue: FakeGoTrue) -> None:
     gotrue.confirm_email = True
     body = register(client).json()
-    assert body["confirmation_required"] is True and body["session"] is None
+    assert body["confirmation_required"] is True and "session" not in body
     login = client.post("/auth/login", json={"email": "ada@school.example", "password": PASSWORD})
     assert error_code(login) == (403, "email_not_confirmed")
     gotrue.confirm("ada@school.example")
@@ -86,9 +87,22 @@ def test_confirmation_on_returns_no_session(client: TestClient, gotrue: FakeGoTr
     assert login.status_code == 200
 
 
-def test_already_registered(client: TestClient) -> None:
-    register(client)
-    assert error_code(register(client)) == (409, "email_taken")
+@pytest.mark.parametrize("confirm_email", [False, True])
+def test_register_is_not_an_account_enumeration_oracle(
+    client: TestClient, gotrue: FakeGoTrue, confirm_email: bool
+) -> None:
+    """Finding (issue 13): GoTrue's `user_already_exists` came back as 409 `email_taken`,
+    telling anyone which emails have accounts."""
+    gotrue.confirm_email = confirm_email
+    first = register(client)
+    if confirm_email:
+        gotrue.confirm("ada@school.example")  # a confirmed account: GoTrue obfuscates it
+    again = register(client, "ada@school.example", password="other-pass-99")
+    fresh = register(client, "bob@school.example")
+    assert first.status_code == again.status_code == fresh.status_code == 202
+    assert first.json() == again.json() == fresh.json()
+    assert first.json()["confirmation_required"] is confirm_email
+    assert gotrue.users["ada@school.example"]["_password"] == PASSWORD  # unchanged
 
 
 def test_weak_password_from_supabase_keeps_its_reasons(
@@ -158,7 +172,7 @@ def test_captcha_token_is_passed_through_to_supabase_auth(
         "/auth/register",
         json={**credentials, "display_name": "Ada", "captcha_token": "solved-captcha"},
     )
-    assert solved.status_code == 201, solved.text
+    assert solved.status_code == 202, solved.text
     body = json.loads(gotrue.requests[-1].content)
     assert body["gotrue_meta_security"] == {"captcha_token": "solved-captcha"}
 

@@ -11,10 +11,13 @@ from videogen.auth.roles import set_role
 
 def test_set_role_changes_the_profile_and_me_shows_it(database_url: str) -> None:
     client = TestClient(load_handler("auth").app)
-    session = client.post(
+    client.post(
         "/auth/register",
         json={"email": "ada@school.example", "password": "correct-horse-42", "display_name": "A"},
-    ).json()["session"]
+    )
+    session = client.post(
+        "/auth/login", json={"email": "ada@school.example", "password": "correct-horse-42"}
+    ).json()
     assert set_role(database_url, "ADA@school.example", "admin") is True
     me = client.get("/me", headers={"Authorization": f"Bearer {session['access_token']}"}).json()
     assert me["role"] == "admin" and me["daily_quota"] == 100

@@ -34,6 +34,7 @@ ROUTES = {
     "POST /auth/register": ("Auth", True),
     "POST /auth/login": ("Auth", True),
     "POST /auth/refresh": ("Auth", True),
+    "POST /auth/logout": ("Auth", False),
     "GET /me": ("Auth", False),
     "GET /models": ("Generations", True),
     "POST /generations": ("Generations", False),

@@ -10,7 +10,7 @@ from tests.support.handlers import load_handler
 pytestmark = pytest.mark.lambda_runtime
 
 
-def test_register_then_me_through_mangum() -> None:
+def test_register_sign_in_then_me_through_mangum() -> None:
     handler = load_handler("auth").handler
     status, headers, body = invoke(
         handler,
@@ -24,9 +24,18 @@ def test_register_then_me_through_mangum() -> None:
             },
         ),
     )
-    assert status == 201, body
+    assert status == 202, body
     assert headers["content-type"] == "application/json"
-    token = body["session"]["access_token"]
+    status, _, body = invoke(
+        handler,
+        http_api_event(
+            "POST",
+            "/auth/login",
+            body={"email": "ada@school.example", "password": "correct-horse-42"},
+        ),
+    )
+    assert status == 200, body
+    token = body["access_token"]
 
     status, _, profile = invoke(
         handler, http_api_event("GET", "/me", headers={"Authorization": f"Bearer {token}"})

@@ -41,10 +41,14 @@ def test_whole_loop_on_the_local_stack(local_server: str, s3_endpoint: str, s3) 
         assert path in paths
     assert http.get("/docs").status_code == 200
 
-    session = http.post(
+    registered = http.post(
         "/auth/register",
         json={"email": "ada@school.example", "password": PASSWORD, "display_name": "Ada"},
-    ).json()["session"]
+    )
+    assert registered.status_code == 202, registered.text
+    session = http.post(
+        "/auth/login", json={"email": "ada@school.example", "password": PASSWORD}
+    ).json()
     auth = {"Authorization": f"Bearer {session['access_token']}"}
     job = http.post(
         "/generations", json={"model": "fal-ai/ltx-video", "prompt": "a rainbow"}, headers=auth

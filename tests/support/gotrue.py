@@ -50,7 +50,8 @@ class FakeGoTrue:
     def __post_init__(self) -> None:
         self.private_key = ec.generate_private_key(ec.SECP256R1())
         self.users: dict[str, dict[str, Any]] = {}
-        self.refresh_tokens: dict[str, str] = {}
+        self.refresh_tokens: dict[str, tuple[str, str]] = {}  # token -> (email, session id)
+        self.sessions: dict[str, str] = {}  # session id -> email
         self.requests: list[httpx.Request] = []
 
     @property
@@ -66,6 +67,7 @@ class FakeGoTrue:
     def mount(self, router: respx.Router) -> None:
         router.post(f"{self.issuer}/signup").mock(side_effect=self._signup)
         router.post(f"{self.issuer}/token").mock(side_effect=self._token)
+        router.post(f"{self.issuer}/logout").mock(side_effect=self._logout)
         router.delete(url__regex=rf"{self.issuer}/admin/users/.+").mock(
             side_effect=self._delete_user
         )
@@ -90,11 +92,34 @@ class FakeGoTrue:
                 weak_password={"reasons": ["pwned"]},
             )
         if email in self.users:
-            return _error(422, "user_already_exists", "User already registered")
+            return self._repeated_signup(self.users[email])
         user = self._create_user(email, password, body.get("data") or {})
         if self.confirm_email:
             return httpx.Response(200, json=user, headers=API_VERSION)
         return httpx.Response(200, json=self._session(user), headers=API_VERSION)
+
+    def _repeated_signup(self, user: dict[str, Any]) -> httpx.Response:
+        """An email that already has an account (signup.go, `UserExistsError` branch):
+        https://github.com/supabase/auth/blob/master/internal/api/signup.go
+        with autoconfirm, 422 `user_already_exists`; with confirmation on, a confirmed user
+        comes back obfuscated by `sanitizeUser` (a fresh random id, no identities, 200) and
+        an unconfirmed one as itself (its confirmation is sent again). Nothing is changed."""
+        if not self.confirm_email:
+            return _error(422, "user_already_exists", "User already registered")
+        if user["email_confirmed_at"] is None:
+            return httpx.Response(200, json=self._public(user), headers=API_VERSION)
+        now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+        obfuscated = {
+            **self._public(user),
+            "id": str(uuid.uuid4()),
+            "role": "",
+            "email_confirmed_at": None,
+            "confirmation_sent_at": now,
+            "identities": [],
+            "created_at": now,
+            "updated_at": now,
+        }
+        return httpx.Response(200, json=obfuscated, headers=API_VERSION)
 
     def _token(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -112,13 +137,56 @@ class FakeGoTrue:
                 return _error(400, "email_not_confirmed", "Email not confirmed")
             return httpx.Response(200, json=self._session(user), headers=API_VERSION)
         if grant == "refresh_token":
-            email = self.refresh_tokens.pop(body.get("refresh_token", ""), None)
-            if email is None:
+            found = self.refresh_tokens.pop(body.get("refresh_token", ""), None)
+            if found is None:
                 return _error(
                     400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found"
                 )
-            return httpx.Response(200, json=self._session(self.users[email]), headers=API_VERSION)
+            email, session_id = found
+            return httpx.Response(
+                200, json=self._session(self.users[email], session_id), headers=API_VERSION
+            )
         return _error(400, "validation_failed", "Unsupported grant type")
+
+    def _logout(self, request: httpx.Request) -> httpx.Response:
+        """`POST /logout` behind `requireAuthentication` (api.go), with the user's JWT:
+        https://github.com/supabase/auth/blob/master/internal/api/logout.go
+        a session that no longer exists is 403 `session_not_found` (auth.go,
+        maybeLoadUserOrSession); `scope` local ends this session, global (the default) all
+        of the user's, others all but this one; 204 with no body."""
+        self.requests.append(request)
+        if self.down:
+            return httpx.Response(503, text="upstream unavailable")
+        if "apikey" not in request.headers:
+            return _error(401, "no_authorization", "No API key found in request")
+        bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+        try:
+            claims = jwt.decode(
+                bearer,
+                self.private_key.public_key(),
+                algorithms=["ES256"],
+                audience="authenticated",
+            )
+        except jwt.PyJWTError:
+            return _error(403, "bad_jwt", "invalid JWT: unable to parse or verify signature")
+        session_id = claims.get("session_id", "")
+        if session_id not in self.sessions:
+            return _error(
+                403, "session_not_found", "Session from session_id claim in JWT does not exist"
+            )
+        scope = request.url.params.get("scope", "global")
+        if scope not in ("global", "local", "others"):
+            return _error(400, "validation_failed", f'Unsupported logout scope "{scope}"')
+        email = self.sessions[session_id]
+        ended = {
+            sid
+            for sid, owner in self.sessions.items()
+            if owner == email and (scope == "global" or (sid == session_id) == (scope == "local"))
+        }
+        for sid in ended:
+            del self.sessions[sid]
+        self.refresh_tokens = {t: v for t, v in self.refresh_tokens.items() if v[1] not in ended}
+        return httpx.Response(204, headers=API_VERSION)
 
     def _delete_user(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -206,12 +274,16 @@ class FakeGoTrue:
         }
         return jwt.encode(claims, self.private_key, algorithm="ES256", headers={"kid": self.kid})
 
-    def _session(self, user: dict[str, Any]) -> dict[str, Any]:
+    def _session(self, user: dict[str, Any], session_id: str | None = None) -> dict[str, Any]:
+        """A new session (sign-in) or the next tokens of one (refresh)."""
         user = self.users[user["email"]]
+        if session_id is None:
+            session_id = str(uuid.uuid4())
+            self.sessions[session_id] = user["email"]
         refresh = secrets.token_urlsafe(12)
-        self.refresh_tokens[refresh] = user["email"]
+        self.refresh_tokens[refresh] = (user["email"], session_id)
         return {
-            "access_token": self.access_token(user),
+            "access_token": self.access_token(user, session_id=session_id),
             "token_type": "bearer",
             "expires_in": 3600,
             "expires_at": int(time.time()) + 3600,

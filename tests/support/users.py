@@ -29,9 +29,11 @@ def register_user(database_url: str, email: str, role: str = "student") -> User:
     response = client.post(
         "/auth/register", json={"email": email, "password": PASSWORD, "display_name": "Test"}
     )
-    assert response.status_code == 201, response.text
-    body = response.json()
+    assert response.status_code == 202, response.text
+    login = client.post("/auth/login", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    body = login.json()
     if role != "student":
         with psycopg.connect(database_url) as conn:
             conn.execute("update public.profiles set role = %s where email = %s", (role, email))
-    return User(UUID(body["user"]["id"]), email, body["session"]["access_token"])
+    return User(UUID(body["user"]["id"]), email, body["access_token"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import jwt
 from playwright.sync_api import expect
 
@@ -203,3 +204,45 @@ def test_layout_fits_a_phone(open_ui) -> None:
     overflow = ui.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     ui.shot("generate-phone")
+
+
+def test_registering_a_taken_email_sends_to_sign_in_without_changing_the_account(
+    open_ui,
+) -> None:
+    """Finding (issue 13): /auth/register told who had an account (409 email_taken); it now
+    answers the same for every email, and the client learns only by trying to sign in."""
+    ui = open_ui()
+    ui.register("Ada", "ada@school.example")
+    ui.sign_out()
+    ui.open("/register")
+    ui.page.get_by_label("Display name").fill("Mallory")
+    ui.page.get_by_label("Email", exact=True).fill("ada@school.example")
+    ui.page.get_by_label("Password", exact=True).fill("other-pass-99")
+    ui.page.get_by_role("button", name="Create account").click()
+    ui.heading("Sign in")
+    expect(ui.page.get_by_role("status")).to_have_text(
+        "This email already has an account: sign in with its password."
+    )
+    ui.sign_in("ada@school.example")  # the original password still works
+    expect(ui.page.locator(".who")).to_contain_text("Ada")
+
+
+def test_sign_out_revokes_the_session_on_the_server(open_ui) -> None:
+    """Finding (issue 13): "Sign out" only forgot the tokens in the tab; a copy of them kept
+    working. The client now calls POST /auth/logout."""
+    ui = open_ui()
+    ui.register("Ada", "ada@school.example")
+    session = ui.page.evaluate("JSON.parse(sessionStorage.getItem('videogen.session'))")
+    ui.sign_out()
+    assert ui.page.evaluate("sessionStorage.getItem('videogen.session')") is None
+    headers = {"Authorization": f"Bearer {session['access_token']}"}
+    submit = httpx.post(
+        f"{ui.base}/generations",
+        json={"model": "fal-ai/ltx-video", "prompt": "a comet"},
+        headers=headers,
+    )
+    assert submit.status_code == 401 and submit.json()["error"]["code"] == "session_revoked"
+    refresh = httpx.post(
+        f"{ui.base}/auth/refresh", json={"refresh_token": session["refresh_token"]}
+    )
+    assert refresh.status_code == 401

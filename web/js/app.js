@@ -85,9 +85,17 @@ function renderHeader(currentPath) {
   );
 }
 
-function signOut() {
+async function signOut(event) {
+  event.currentTarget.disabled = true;
   flashMessage = "You are signed out.";
-  clearSession(); // the session listener below shows the sign-in page
+  try {
+    // The server revokes the session: its refresh token dies, its access token can no
+    // longer submit or change anything. Signed out here even if the server cannot be reached.
+    await api("POST", "/auth/logout");
+  } catch {
+    // a session the server already ended (401) or no network: nothing more to do here
+  }
+  if (getSession()) clearSession(); // the session listener below shows the sign-in page
 }
 
 function defaultPath() {

@@ -11,7 +11,6 @@ const REASONS = {
 
 function explain(error) {
   if (!(error instanceof ApiError)) return error.message;
-  if (error.code === "email_taken") return "An account with this email already exists. Sign in instead.";
   if (error.code === "invalid_email") return "This email address does not look valid.";
   if (error.code === "weak_password") {
     const reasons = (error.details.reasons || []).map((r) => REASONS[r] || r);
@@ -42,17 +41,28 @@ export async function render(ctx) {
     error.show("");
     submit.disabled = true;
     try {
+      const credentials = { email: email.value.trim(), password: password.value };
+      // The answer is the same whether or not the email already had an account (no
+      // enumeration); without confirmation, signing in with the new password tells which.
       const result = await api("POST", "/auth/register", {
-        body: { email: email.value.trim(), password: password.value, display_name: name.value.trim() },
+        body: { ...credentials, display_name: name.value.trim() },
         auth: false,
       });
-      if (result.session) {
-        setSession(result.session);
-        await ctx.signedIn();
-        ctx.navigate("#/generate", "Your account is ready.");
-      } else {
-        ctx.navigate("#/login", "Account created: confirm your email, then sign in.");
+      if (result.confirmation_required) {
+        ctx.navigate("#/login", "Check your email: confirm your address, then sign in.");
+        return;
       }
+      let session;
+      try {
+        session = await api("POST", "/auth/login", { body: credentials, auth: false });
+      } catch (e) {
+        if (!(e instanceof ApiError && e.code === "invalid_credentials")) throw e;
+        ctx.navigate("#/login", "This email already has an account: sign in with its password.");
+        return;
+      }
+      setSession(session);
+      await ctx.signedIn();
+      ctx.navigate("#/generate", "Your account is ready.");
     } catch (e) {
       error.show(explain(e));
       submit.disabled = false;

@@ -114,6 +114,20 @@ class Settings(BaseSettings):
     )
     access_token_ttl_seconds: int = Field(3600, ge=60, le=86_400)
     local_auth_autoconfirm: bool = True
+    refresh_token_reuse_interval_seconds: int = Field(
+        10,
+        ge=0,
+        le=60,
+        description="Local identity: a rotated refresh token still returns its child session "
+        "this long (GoTrue's GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL); later, reuse ends "
+        "the session.",
+    )
+    refresh_token_ttl_seconds: int = Field(
+        30 * 86_400,
+        ge=3600,
+        le=365 * 86_400,
+        description="Local identity: a refresh token unused this long no longer refreshes.",
+    )
     password_min_length: int = Field(8, ge=6, le=72)
     http_timeout_seconds: float = Field(10.0, gt=0)
     supabase_service_role_key: SecretStr | None = Field(

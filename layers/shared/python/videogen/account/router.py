@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from videogen.account.service import delete_account
-from videogen.auth.deps import CurrentUser, Identity
+from videogen.auth.deps import ActiveUser, Identity
 from videogen.db import Database, get_database
 from videogen.settings import require_settings
 from videogen.storage.base import ObjectStore
@@ -23,7 +23,7 @@ Store = Annotated[ObjectStore, Depends(get_object_store)]
     summary="Delete my account and videos; my jobs are kept anonymised",
 )
 def delete_me(
-    user: CurrentUser,
+    user: ActiveUser,
     db: Annotated[Database, Depends(get_database)],
     store: Store,
     identity: Identity,

@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from videogen.auth.errors import InvalidToken
 from videogen.auth.identity import IdentityProvider
 from videogen.auth.profiles import get_profile
+from videogen.auth.sessions import is_revoked, session_of
 from videogen.auth.tokens import AuthenticatedUser, JwksCache, TokenVerifier
 from videogen.db import Database, get_database
 from videogen.errors import Forbidden
@@ -62,25 +63,47 @@ def get_token_verifier() -> TokenVerifier:
     )
 
 
-def get_current_user(
+def get_access_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    verifier: Annotated[TokenVerifier, Depends(get_token_verifier)],
-) -> AuthenticatedUser:
+) -> str:
     if credentials is None:
         raise InvalidToken(
             "Sign in first: send the access token as 'Authorization: Bearer <token>'.",
             code="missing_token",
         )
-    return verifier.verify(credentials.credentials)
+    return credentials.credentials
+
+
+AccessToken = Annotated[str, Depends(get_access_token)]
+
+
+def get_current_user(
+    token: AccessToken, verifier: Annotated[TokenVerifier, Depends(get_token_verifier)]
+) -> AuthenticatedUser:
+    return verifier.verify(token)
 
 
 CurrentUser = Annotated[AuthenticatedUser, Depends(get_current_user)]
 
 
-def require_admin(
+def get_active_user(
     user: CurrentUser, db: Annotated[Database, Depends(get_database)]
 ) -> AuthenticatedUser:
-    """The caller, if their profile says admin (roles live in `profiles`, not in the token)."""
+    """The caller, unless their session was signed out: for routes that spend money or change
+    data (a signed-out token keeps its signature until it expires)."""
+    if is_revoked(db, session_of(user)):
+        raise InvalidToken("This session was signed out; sign in again.", code="session_revoked")
+    return user
+
+
+ActiveUser = Annotated[AuthenticatedUser, Depends(get_active_user)]
+
+
+def require_admin(
+    user: ActiveUser, db: Annotated[Database, Depends(get_database)]
+) -> AuthenticatedUser:
+    """The caller, if their profile says admin (roles live in `profiles`, not in the token)
+    and their session is not signed out."""
     with db.connection() as conn:
         profile = get_profile(conn, user.id)
     if profile is None or profile["role"] != "admin":

@@ -20,12 +20,6 @@ class WeakPassword(AppError):
         super().__init__(message, details={"reasons": reasons})
 
 
-class EmailTaken(AppError):
-    status_code = 409
-    code = "email_taken"
-    message = "An account with this email already exists."
-
-
 class InvalidCredentials(AppError):
     status_code = 401
     code = "invalid_credentials"

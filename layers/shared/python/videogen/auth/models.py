@@ -57,11 +57,14 @@ class SessionOut(BaseModel):
 
 
 class RegisterResponse(BaseModel):
-    user: UserOut
-    session: SessionOut | None
+    """The same answer whether or not the email was already registered, so the route cannot
+    be asked which emails have accounts. No session: the client signs in with /auth/login."""
+
+    status: Literal["accepted"] = "accepted"
     confirmation_required: bool = Field(
-        description="True when the account must confirm its email before signing in."
+        description="True when new accounts must confirm their email before signing in."
     )
+    message: str
 
 
 Role = Literal["student", "teacher", "admin"]

@@ -1,12 +1,12 @@
-"""Routes: POST /auth/register, /auth/login, /auth/refresh and GET /me."""
+"""Routes: POST /auth/register, /auth/login, /auth/refresh, /auth/logout and GET /me."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 
-from videogen.auth.deps import CurrentUser, Identity
+from videogen.auth.deps import AccessToken, CurrentUser, Identity
 from videogen.auth.models import (
     LoginRequest,
     ProfileOut,
@@ -33,9 +33,11 @@ Service = Annotated[AuthService, Depends(get_auth_service)]
 
 @router.post(
     "/auth/register",
-    status_code=status.HTTP_201_CREATED,
+    status_code=status.HTTP_202_ACCEPTED,
     response_model=RegisterResponse,
     summary="Create an account (a student profile with the default quota)",
+    description="Answers the same whether or not the email already has an account; "
+    "sign in with /auth/login afterwards.",
 )
 def register(body: RegisterRequest, service: Service) -> RegisterResponse:
     return service.register(body)
@@ -49,6 +51,24 @@ def login(body: LoginRequest, service: Service) -> SessionOut:
 @router.post("/auth/refresh", response_model=SessionOut, summary="Trade a refresh token")
 def refresh(body: RefreshRequest, service: Service) -> SessionOut:
     return service.refresh(body)
+
+
+@router.post(
+    "/auth/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Sign out this session",
+    description="Revokes the session's refresh tokens; its access token can no longer submit, "
+    "retry, cancel or change anything. Other sessions of the account stay signed in.",
+)
+def logout(
+    user: CurrentUser,
+    token: AccessToken,
+    service: Service,
+    db: Annotated[Database, Depends(get_database)],
+) -> Response:
+    service.logout(db, user, token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/me", response_model=ProfileOut, summary="The signed-in user's profile")

@@ -19,9 +19,14 @@ from videogen.auth.models import (
     UserOut,
 )
 from videogen.auth.profiles import get_profile
+from videogen.auth.sessions import record_revoked, session_of
+from videogen.auth.tokens import AuthenticatedUser
 from videogen.db import Database
 
 logger = logging.getLogger(__name__)
+
+CHECK_EMAIL = "If this email is new, we sent a link to confirm it; then sign in."
+SIGN_IN = "If this email is new, its account is ready: sign in with your password."
 
 
 def session_out(session: AuthSession) -> SessionOut:
@@ -46,13 +51,11 @@ class AuthService:
             email, request.password, request.display_name, request.captcha_token
         )
         logger.info(
-            "user registered",
-            extra={"user_id": str(result.user_id), "confirmed": result.session is not None},
+            "sign-up accepted", extra={"confirmation_required": result.confirmation_required}
         )
         return RegisterResponse(
-            user=UserOut(id=result.user_id, email=result.email),
-            session=session_out(result.session) if result.session else None,
-            confirmation_required=result.session is None,
+            confirmation_required=result.confirmation_required,
+            message=CHECK_EMAIL if result.confirmation_required else SIGN_IN,
         )
 
     def login(self, request: LoginRequest) -> SessionOut:
@@ -66,6 +69,14 @@ class AuthService:
 
     def refresh(self, request: RefreshRequest) -> SessionOut:
         return session_out(self.identity.refresh(request.refresh_token))
+
+    def logout(self, db: Database, user: AuthenticatedUser, access_token: str) -> None:
+        """Recorded first, so that a failure at the identity service (the client retries)
+        never leaves a signed-out token able to spend."""
+        session_id = session_of(user)
+        record_revoked(db, session_id, user.id, int(user.claims["exp"]))
+        self.identity.sign_out(access_token, session_id)
+        logger.info("user signed out", extra={"user_id": str(user.id)})
 
 
 def read_profile(db: Database, user_id: UUID) -> ProfileOut:

@@ -30,7 +30,6 @@ from supabase_auth.types import (
 from videogen.auth.errors import (
     CaptchaFailed,
     EmailNotConfirmed,
-    EmailTaken,
     IdentityUnavailable,
     InvalidCredentials,
     InvalidEmail,
@@ -46,8 +45,6 @@ from videogen.settings import Settings, SettingsMissing
 T = TypeVar("T")
 
 _ERRORS_BY_CODE: dict[str, type[AppError]] = {
-    "user_already_exists": EmailTaken,
-    "email_exists": EmailTaken,
     "email_address_invalid": InvalidEmail,
     "invalid_credentials": InvalidCredentials,
     "email_not_confirmed": EmailNotConfirmed,
@@ -64,6 +61,11 @@ _ERRORS_BY_CODE: dict[str, type[AppError]] = {
     "session_expired": InvalidRefreshToken,
 }
 _ALREADY_GONE = "user_not_found"
+_ALREADY_SIGNED_OUT = (401, 403, 404)
+# GoTrue answers these for a confirmed email only when it autoconfirms sign-ups; with
+# confirmation on it answers an obfuscated user instead (`sanitizeUser`):
+# https://github.com/supabase/auth/blob/master/internal/api/signup.go
+_ALREADY_REGISTERED = ("user_already_exists", "email_exists")
 
 
 class SupabaseIdentity:
@@ -109,22 +111,27 @@ class SupabaseIdentity:
     def sign_up(
         self, email: str, password: str, display_name: str, captcha_token: str | None = None
     ) -> SignUpResult:
+        """A taken email answers like a new one: GoTrue's `user_already_exists` (it sends
+        that only when it autoconfirms) becomes "no confirmation needed, sign in"."""
         options: SignUpWithEmailAndPasswordCredentialsOptions = {
             "data": {"display_name": display_name}
         }
         if captcha_token is not None:
             options["captcha_token"] = captcha_token  # sent as gotrue_meta_security
-        response = _call(
-            lambda: self._client().sign_up(
+        try:
+            response = self._client().sign_up(
                 {"email": email, "password": password, "options": options}
             )
-        )
+        except AuthApiError as exc:
+            if exc.code in _ALREADY_REGISTERED:
+                return SignUpResult(confirmation_required=False)
+            raise _translate(exc) from exc
+        except (AuthError, httpx.HTTPError) as exc:
+            raise _translate(exc) from exc
         if response.user is None:
             raise IdentityUnavailable("Supabase Auth answered the sign-up without a user.")
-        session = _session(response.session) if response.session else None
-        return SignUpResult(
-            user_id=UUID(response.user.id), email=response.user.email or email, session=session
-        )
+        # with autoconfirm GoTrue signs the new user in; the client signs in with /auth/login
+        return SignUpResult(confirmation_required=response.session is None)
 
     def sign_in(self, email: str, password: str, captcha_token: str | None = None) -> AuthSession:
         credentials: SignInWithEmailAndPasswordCredentials = {"email": email, "password": password}
@@ -136,6 +143,25 @@ class SupabaseIdentity:
     def refresh(self, refresh_token: str) -> AuthSession:
         response = _call(lambda: self._client().refresh_session(refresh_token))
         return _require_session(response)
+
+    def sign_out(self, access_token: str, session_id: UUID) -> None:
+        """GoTrue's `POST /logout?scope=local` with the user's own access token:
+        https://github.com/supabase/auth/blob/master/internal/api/logout.go. A 401, 403
+        (`session_not_found`) or 404 means the session is already gone, as supabase_auth's
+        own `sign_out` counts them."""
+        key = _key(self._anon_key, "SUPABASE_ANON_KEY")
+        api = SyncGoTrueAdminAPI(
+            url=self._auth_url,
+            headers={"apikey": key, "Authorization": f"Bearer {key}"},
+            http_client=self._http,
+        )
+        try:
+            api.sign_out(access_token, "local")
+        except AuthApiError as exc:
+            if exc.status not in _ALREADY_SIGNED_OUT:
+                raise _translate(exc) from exc
+        except (AuthError, httpx.HTTPError) as exc:
+            raise _translate(exc) from exc
 
     def delete_user(self, user_id: UUID) -> None:
         """Auth admin API with the service-role key (server-side only, never sent to clients)."""

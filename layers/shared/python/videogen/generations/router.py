@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
-from videogen.auth.deps import CurrentUser
+from videogen.auth.deps import ActiveUser, CurrentUser
 from videogen.generations.deps import get_generation_service
 from videogen.generations.models import (
     EstimateOut,
@@ -49,7 +49,7 @@ def models() -> list[ModelOut]:
 )
 def create_generation(
     body: GenerationCreate,
-    user: CurrentUser,
+    user: ActiveUser,
     service: Service,
     response: Response,
     idempotency_key: IdempotencyKey = None,
@@ -103,7 +103,7 @@ def get_generation(job_id: UUID, user: CurrentUser, service: Service) -> Generat
     },
 )
 def cancel_generation(
-    job_id: UUID, user: CurrentUser, service: Service, response: Response
+    job_id: UUID, user: ActiveUser, service: Service, response: Response
 ) -> GenerationOut:
     job, final = service.cancel(user.id, job_id)
     if not final:
@@ -117,5 +117,5 @@ def cancel_generation(
     response_model=GenerationOut,
     summary="A new job from a failed or cancelled one",
 )
-def retry_generation(job_id: UUID, user: CurrentUser, service: Service) -> GenerationOut:
+def retry_generation(job_id: UUID, user: ActiveUser, service: Service) -> GenerationOut:
     return service.retry(user.id, job_id)

@@ -1,0 +1,173 @@
+"""Signing out (POST /auth/logout): the session's refresh tokens are revoked, and its access
+token can no longer spend money or change data, on the local store and on Supabase Auth."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+import respx
+from fastapi.testclient import TestClient
+
+from tests.support.gotrue import FakeGoTrue
+from tests.support.handlers import load_handler
+from tests.support.users import PASSWORD
+
+SUPABASE_URL = "https://ref.supabase.co"
+
+
+def sign_in(auth: TestClient, email: str) -> dict:
+    response = auth.post("/auth/login", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def bearer(session: dict) -> dict[str, str]:
+    return {"Authorization": f"Bearer {session['access_token']}"}
+
+
+def error_code(response) -> tuple[int, str]:
+    return response.status_code, response.json()["error"]["code"]
+
+
+def test_signed_out_session_cannot_spend_or_change_data(
+    make_user, generations: TestClient, db
+) -> None:
+    """Finding (issue 13): there was no sign-out; a token taken from a signed-out browser
+    kept submitting, retrying, cancelling and deleting until it expired."""
+    auth = TestClient(load_handler("auth").app)
+    user = make_user()
+    gone, kept = sign_in(auth, user.email), sign_in(auth, user.email)
+
+    assert auth.post("/auth/logout", headers=bearer(gone)).status_code == 204
+    refresh = auth.post("/auth/refresh", json={"refresh_token": gone["refresh_token"]})
+    assert error_code(refresh) == (401, "invalid_refresh_token")
+    job_id = uuid.uuid4()
+    refused = [
+        generations.post(
+            "/generations", json={"model": "fal-ai/ltx-video", "prompt": "x"}, headers=bearer(gone)
+        ),
+        generations.post(f"/generations/{job_id}/retry", headers=bearer(gone)),
+        generations.post(f"/generations/{job_id}/cancel", headers=bearer(gone)),
+        generations.delete("/me", headers=bearer(gone)),
+    ]
+    for response in refused:
+        assert error_code(response) == (401, "session_revoked"), response.text
+        assert response.headers["www-authenticate"] == "Bearer"
+    # reading stays possible until the token expires; the other session is untouched
+    assert auth.get("/me", headers=bearer(gone)).status_code == 200
+    submitted = generations.post(
+        "/generations", json={"model": "fal-ai/ltx-video", "prompt": "x"}, headers=bearer(kept)
+    )
+    assert submitted.status_code == 201, submitted.text
+    assert auth.post("/auth/refresh", json={"refresh_token": kept["refresh_token"]}).is_success
+    assert db.execute("select user_id from public.revoked_sessions").fetchall() == [(user.id,)]
+
+
+def test_signed_out_admin_cannot_change_users(make_user) -> None:
+    auth, admin_app = TestClient(load_handler("auth").app), TestClient(load_handler("admin").app)
+    admin, student = make_user("admin"), make_user()
+    session = sign_in(auth, admin.email)
+    assert auth.post("/auth/logout", headers=bearer(session)).status_code == 204
+    patch = admin_app.patch(
+        f"/admin/users/{student.id}", json={"daily_quota": 50}, headers=bearer(session)
+    )
+    assert error_code(patch) == (401, "session_revoked")
+
+
+def test_logout_twice_succeeds_and_needs_a_token(make_user, db) -> None:
+    auth = TestClient(load_handler("auth").app)
+    session = sign_in(auth, make_user().email)
+    assert auth.post("/auth/logout", headers=bearer(session)).status_code == 204
+    assert auth.post("/auth/logout", headers=bearer(session)).status_code == 204
+    assert error_code(auth.post("/auth/logout")) == (401, "missing_token")
+    assert db.execute("select count(*) from public.revoked_sessions").fetchone() == (1,)
+
+
+def test_logout_purges_records_of_expired_tokens(make_user, db) -> None:
+    old = uuid.uuid4()
+    db.execute(
+        """insert into public.revoked_sessions (session_id, user_id, expires_at)
+           values (%s, %s, now() - interval '1 second')""",
+        (old, uuid.uuid4()),
+    )
+    auth = TestClient(load_handler("auth").app)
+    session = sign_in(auth, make_user().email)
+    assert auth.post("/auth/logout", headers=bearer(session)).status_code == 204
+    ids = [r[0] for r in db.execute("select session_id from public.revoked_sessions")]
+    assert old not in ids and len(ids) == 1
+
+
+def test_the_data_api_roles_cannot_read_revoked_sessions(db) -> None:
+    for role in ("anon", "authenticated"):
+        assert db.execute(
+            "select has_table_privilege(%s, 'public.revoked_sessions', 'select')", (role,)
+        ).fetchone() == (False,)
+    assert db.execute(
+        "select relrowsecurity from pg_class where oid = 'public.revoked_sessions'::regclass"
+    ).fetchone() == (True,)
+
+
+# --- Supabase Auth --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def gotrue(configure: Callable[..., None], database_url: str, fal) -> Iterator[FakeGoTrue]:
+    configure(
+        IDENTITY_BACKEND="supabase",
+        SUPABASE_URL=SUPABASE_URL,
+        SUPABASE_ANON_KEY="anon-key",
+        SUPABASE_SERVICE_ROLE_KEY="service-role-key",
+    )
+    fake = FakeGoTrue(SUPABASE_URL, database_url)
+    with respx.mock(assert_all_called=False) as router:
+        router.route(host="127.0.0.1").pass_through()  # the fake fal server
+        fake.mount(router)
+        yield fake
+
+
+def test_supabase_logout_ends_the_session_at_gotrue(gotrue: FakeGoTrue) -> None:
+    auth = TestClient(load_handler("auth").app)
+    auth.post(
+        "/auth/register",
+        json={"email": "ada@school.example", "password": PASSWORD, "display_name": "Ada"},
+    )
+    gone, kept = sign_in(auth, "ada@school.example"), sign_in(auth, "ada@school.example")
+
+    assert auth.post("/auth/logout", headers=bearer(gone)).status_code == 204
+    logout = gotrue.requests[-1]
+    assert logout.url.path == "/auth/v1/logout" and logout.url.params["scope"] == "local"
+    assert logout.headers["authorization"] == f"Bearer {gone['access_token']}"
+    assert logout.headers["apikey"] == "anon-key"
+    refresh = auth.post("/auth/refresh", json={"refresh_token": gone["refresh_token"]})
+    assert error_code(refresh) == (401, "invalid_refresh_token")
+    assert auth.post("/auth/refresh", json={"refresh_token": kept["refresh_token"]}).is_success
+
+    generations = TestClient(load_handler("generations").app)
+    submit = generations.post(
+        "/generations", json={"model": "fal-ai/ltx-video", "prompt": "x"}, headers=bearer(gone)
+    )
+    assert error_code(submit) == (401, "session_revoked")
+    # GoTrue answers 403 session_not_found for a session it already ended: still signed out
+    assert auth.post("/auth/logout", headers=bearer(gone)).status_code == 204
+    assert gotrue.requests[-1].url.path == "/auth/v1/logout"
+
+
+def test_supabase_down_at_logout_still_refuses_the_token(gotrue: FakeGoTrue) -> None:
+    auth = TestClient(load_handler("auth").app)
+    auth.post(
+        "/auth/register",
+        json={"email": "ada@school.example", "password": PASSWORD, "display_name": "Ada"},
+    )
+    session = sign_in(auth, "ada@school.example")
+    gotrue.down = True
+    assert error_code(auth.post("/auth/logout", headers=bearer(session))) == (
+        503,
+        "identity_unavailable",
+    )
+    generations = TestClient(load_handler("generations").app)
+    submit = generations.post(
+        "/generations", json={"model": "fal-ai/ltx-video", "prompt": "x"}, headers=bearer(session)
+    )
+    assert error_code(submit) == (401, "session_revoked")
