@@ -10,10 +10,9 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.copies import run_copy_worker
 from tests.support.fal import FakeFal
 from tests.support.handlers import load_handler
-from tests.webhooks.test_webhooks import deliver, job_status
+from tests.webhooks.test_webhooks import deliver_and_copy
 from videogen.webhooks.media import MediaRefused, check_url
 
 HOSTS = ["fal.media", "*.fal.media"]
@@ -90,33 +89,13 @@ def test_other_hosts_and_broken_urls_are_refused(url: str) -> None:
         check_url(url, HOSTS, allow_http=False)
 
 
-def _deliver_and_copy(
-    webhooks: TestClient, fal: FakeFal, make_user, db, video_url: str
-) -> tuple[dict, str]:
-    """Submits a job, delivers it pointing at `video_url`, runs the copy worker."""
-    generations = TestClient(load_handler("generations").app)
-    user = make_user()
-    job = generations.post(
-        "/generations", json={"model": "fal-ai/ltx-video", "prompt": "x"}, headers=user.headers
-    ).json()
-    request_id = db.execute(
-        "select fal_request_id from public.jobs where id = %s", (job["id"],)
-    ).fetchone()[0]
-    response = deliver(webhooks, job["id"], *fal.delivery(request_id, video_url=video_url))
-    assert response.json() == {"outcome": "finishing"}
-    run_copy_worker()
-    done = generations.get(f"/generations/{job['id']}", headers=user.headers).json()
-    used = generations.get("/generations/quota", headers=user.headers).json()["used_today"]
-    return done, f"{job_status(db, job['id'])}/{used}"
-
-
 def test_signed_video_url_with_a_tab_in_the_host_fails_the_job_not_500(
     webhooks, fal: FakeFal, make_user, db
 ) -> None:
     """Found by the issue-13 review: the tab passed the host check, then the HTTP client
     refused the URL with an unexpected error; now the job fails and is refunded."""
     url = fal.media_url.replace("127.0.0.1", "127.0.0.\t1")
-    done, state = _deliver_and_copy(webhooks, fal, make_user, db, url)
+    done, state = deliver_and_copy(webhooks, fal, make_user, db, url)
     assert state == "failed/0"
     assert done["error"] == "The video URL is not on an allowed host."
     assert fal.media_fetches == 0
@@ -126,7 +105,7 @@ def test_credentials_in_a_signed_video_url_are_never_fetched(
     webhooks, fal: FakeFal, make_user, db
 ) -> None:
     url = fal.media_url.replace("http://", "http://user:secret@")
-    done, state = _deliver_and_copy(webhooks, fal, make_user, db, url)
+    done, state = deliver_and_copy(webhooks, fal, make_user, db, url)
     assert state == "failed/0" and fal.media_fetches == 0
     assert done["error"] == "The video URL is not on an allowed host."
 
@@ -137,6 +116,6 @@ def test_plain_http_video_url_is_never_fetched_when_http_is_off(
     configure(MEDIA_ALLOW_HTTP="false")
     webhooks = TestClient(load_handler("webhooks").app)
     assert fal.media_url.startswith("http://")  # the fake media host serves plain http
-    done, state = _deliver_and_copy(webhooks, fal, make_user, db, fal.media_url)
+    done, state = deliver_and_copy(webhooks, fal, make_user, db, fal.media_url)
     assert state == "failed/0" and fal.media_fetches == 0
     assert done["error"] == "The video URL is not on an allowed host."

@@ -26,6 +26,24 @@ def job_status(db, job_id: str) -> str:
     return db.execute("select status from public.jobs where id = %s", (job_id,)).fetchone()[0]
 
 
+def deliver_and_copy(webhooks: TestClient, fal, make_user, db, video_url: str) -> tuple[dict, str]:
+    """Submits a job, delivers it pointing at `video_url`, runs the copy worker."""
+    generations = TestClient(load_handler("generations").app)
+    user = make_user()
+    job = generations.post(
+        "/generations", json={"model": "fal-ai/ltx-video", "prompt": "x"}, headers=user.headers
+    ).json()
+    request_id = db.execute(
+        "select fal_request_id from public.jobs where id = %s", (job["id"],)
+    ).fetchone()[0]
+    response = deliver(webhooks, job["id"], *fal.delivery(request_id, video_url=video_url))
+    assert response.json() == {"outcome": "finishing"}
+    run_copy_worker()
+    done = generations.get(f"/generations/{job['id']}", headers=user.headers).json()
+    used = generations.get("/generations/quota", headers=user.headers).json()["used_today"]
+    return done, f"{job_status(db, job['id'])}/{used}"
+
+
 def count(db, sql: str, *args) -> int:
     return db.execute(sql, args).fetchone()[0]
 
@@ -311,28 +329,16 @@ def test_oversized_body_is_413(webhooks, fal, submitted, configure) -> None:
 def test_video_url_on_another_host_is_never_fetched(webhooks, fal, make_user, db) -> None:
     """SSRF: a payload pointing at the metadata service or a lookalike host is refused by
     the copy worker: the job fails and the user's quota unit comes back at once."""
-    generations = TestClient(load_handler("generations").app)
     for url in (
         "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
         "http://localhost:5432/",
         "https://fal.media.evil.example/v.mp4",
         "file:///etc/passwd",
     ):
-        user = make_user()
-        job = generations.post(
-            "/generations", json={"model": "fal-ai/ltx-video", "prompt": "x"}, headers=user.headers
-        ).json()
-        request_id = db.execute(
-            "select fal_request_id from public.jobs where id = %s", (job["id"],)
-        ).fetchone()[0]
-        response = deliver(webhooks, job["id"], *fal.delivery(request_id, video_url=url))
-        assert response.json() == {"outcome": "finishing"}, url
-        run_copy_worker()
-        failed = generations.get(f"/generations/{job['id']}", headers=user.headers).json()
+        failed, state = deliver_and_copy(webhooks, fal, make_user, db, url)
         assert failed["status"] == "failed", url
         assert failed["error"] == "The video URL is not on an allowed host."
-        quota = generations.get("/generations/quota", headers=user.headers).json()
-        assert quota["used_today"] == 0
+        assert state == "failed/0", url  # the quota unit came back at once
     assert count(db, "select count(*) from public.files") == 0
 
 
