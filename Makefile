@@ -71,7 +71,7 @@ localfs: $(LOCALFS_JAR)  ## the KPI job's local filesystem without a chmod proce
 KPI_DAYS ?= 30
 
 kpis: install jdbc localfs  ## the KPI Spark job on the local database (make run first); KPI_DAYS=30
-	$(BIN)/python -m videogen.local.kpis --days $(KPI_DAYS) --database-url "$(LOCAL_DATABASE_URL)"
+	$(LOCAL_DB_PASSWORD) $(BIN)/python -m videogen.local.kpis --days $(KPI_DAYS) --database-url "$(LOCAL_DATABASE_URL)"
 
 lint: install  ## ruff, then mypy --strict over the shared package (pyproject's [tool.mypy])
 	$(BIN)/ruff check .
@@ -83,9 +83,12 @@ format: install
 	$(BIN)/ruff format .
 
 LOCAL_DATABASE_URL ?= postgresql://postgres@127.0.0.1:54322/videogen
+# the local superuser's password, made by make run's first start; in the environment (libpq's
+# PGPASSWORD), not on a command line that `ps` shows
+LOCAL_DB_PASSWORD = PGPASSWORD="$$(cat .data/postgres.password 2>/dev/null)"
 
 role: install  ## make role EMAIL=ada@school.example ROLE=admin (local stack must be running)
-	$(BIN)/python -m videogen.auth.roles "$(EMAIL)" "$(ROLE)" --database-url "$(LOCAL_DATABASE_URL)"
+	$(LOCAL_DB_PASSWORD) $(BIN)/python -m videogen.auth.roles "$(EMAIL)" "$(ROLE)" --database-url "$(LOCAL_DATABASE_URL)"
 
 migrate: install  ## apply supabase/migrations to DATABASE_URL (no local bootstrap)
 	$(BIN)/python -m videogen.db.migrations

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -34,7 +33,7 @@ def pooler(postgres: EmbeddedPostgres) -> Iterator[StartupFilteringPooler]:
 
 @pytest.fixture
 def pooled_url(pooler: StartupFilteringPooler, database_url: str) -> str:
-    return pooler.url(urlsplit(database_url).path.lstrip("/"))
+    return pooler.url(database_url)
 
 
 @pytest.fixture
@@ -136,7 +135,7 @@ def test_verified_tls_with_the_ca_from_settings(
     database_url: str,
 ) -> None:
     relay, ca = tls_pooler
-    url = relay.url(urlsplit(database_url).path.lstrip("/"))
+    url = relay.url(database_url)
     configure(DATABASE_URL=f"{url}?sslmode=verify-full", DATABASE_CA_CERT=ca.cert_pem)
     db = get_database()
     with db.connection() as conn:
@@ -154,7 +153,7 @@ def test_a_server_certificate_from_another_ca_is_refused(
     database_url: str,
 ) -> None:
     relay, _ = tls_pooler
-    url = relay.url(urlsplit(database_url).path.lstrip("/"))
+    url = relay.url(database_url)
     configure(
         DATABASE_URL=f"{url}?sslmode=verify-full",
         DATABASE_CA_CERT=make_ca("Someone Else's CA").cert_pem,

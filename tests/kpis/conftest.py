@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -180,13 +179,13 @@ def tls_database(
     """`make(hosts)`: a pooler (one per host list) whose certificate names `hosts` and is
     signed by a throwaway CA; production's is signed by Supabase's CA for the pooler's host."""
     made: dict[tuple[str, ...], TlsDatabase] = {}
-    name = urlsplit(database_url).path.lstrip("/")
 
     def make(hosts: tuple[str, ...] = ("127.0.0.1",)) -> TlsDatabase:
         if hosts not in made:
             ca = make_ca("Supabase Root 2021 CA (test stand-in)")
             relay = StartupFilteringPooler(postgres.port, tls=make_server_cert(ca, hosts))
-            made[hosts] = TlsDatabase(f"{relay.url(name)}?sslmode=verify-full", ca.cert_pem, relay)
+            url = f"{relay.url(database_url)}?sslmode=verify-full"
+            made[hosts] = TlsDatabase(url, ca.cert_pem, relay)
         return made[hosts]
 
     yield make

