@@ -61,8 +61,11 @@ create table if not exists auth.sessions (
   user_id uuid not null references auth.users (id) on delete cascade,
   created_at timestamptz default now(),
   updated_at timestamptz default now(),
-  not_after timestamptz
+  not_after timestamptz,
+  -- v2 refresh tokens (GoTrue migration 20251007112900): the last issued counter
+  refresh_token_counter bigint
 );
+alter table auth.sessions add column if not exists refresh_token_counter bigint;
 
 -- Supabase keeps refresh tokens here; the local store keeps only their SHA-256.
 create table if not exists auth.refresh_tokens (

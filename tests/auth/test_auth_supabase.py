@@ -64,7 +64,10 @@ def test_register_login_refresh_and_me(client: TestClient, gotrue: FakeGoTrue) -
     refreshed = client.post("/auth/refresh", json={"refresh_token": login.json()["refresh_token"]})
     assert refreshed.status_code == 200
     again = client.post("/auth/refresh", json={"refresh_token": login.json()["refresh_token"]})
-    assert error_code(again) == (401, "invalid_refresh_token")
+    assert again.json()["refresh_token"] == refreshed.json()["refresh_token"]  # reuse interval
+    gotrue.reuse_interval = 0
+    late = client.post("/auth/refresh", json={"refresh_token": login.json()["refresh_token"]})
+    assert error_code(late) == (401, "invalid_refresh_token")
 
 
 def test_clients_do_not_share_sessions(client: TestClient, gotrue: FakeGoTrue) -> None:

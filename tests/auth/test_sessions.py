@@ -65,6 +65,32 @@ def test_signed_out_session_cannot_spend_or_change_data(
     assert db.execute("select user_id from public.revoked_sessions").fetchall() == [(user.id,)]
 
 
+def submit(generations: TestClient, session: dict):  # type: ignore[no-untyped-def]
+    return generations.post(
+        "/generations", json={"model": "fal-ai/ltx-video", "prompt": "x"}, headers=bearer(session)
+    )
+
+
+def test_session_ended_by_refresh_token_reuse_cannot_spend(
+    make_user, generations: TestClient, configure: Callable[..., None]
+) -> None:
+    """Security review, sessions: a session that reuse detection ended (a rotated refresh
+    token came back late: it may be stolen) kept its access token able to spend until `exp`."""
+    configure(REFRESH_TOKEN_REUSE_INTERVAL_SECONDS="0")
+    auth = TestClient(load_handler("auth").app)
+    user = make_user()
+    stolen, other = sign_in(auth, user.email), sign_in(auth, user.email)
+    rotated = auth.post("/auth/refresh", json={"refresh_token": stolen["refresh_token"]})
+    assert rotated.status_code == 200, rotated.text
+    assert submit(generations, rotated.json()).status_code == 201
+
+    reused = auth.post("/auth/refresh", json={"refresh_token": stolen["refresh_token"]})
+    assert error_code(reused) == (401, "invalid_refresh_token")
+    for session in (stolen, rotated.json()):
+        assert error_code(submit(generations, session)) == (401, "session_revoked")
+    assert submit(generations, other).status_code == 201  # another session is untouched
+
+
 def test_signed_out_admin_cannot_change_users(make_user) -> None:
     auth, admin_app = TestClient(load_handler("auth").app), TestClient(load_handler("admin").app)
     admin, student = make_user("admin"), make_user()
@@ -152,6 +178,45 @@ def test_supabase_logout_ends_the_session_at_gotrue(gotrue: FakeGoTrue) -> None:
     # GoTrue answers 403 session_not_found for a session it already ended: still signed out
     assert auth.post("/auth/logout", headers=bearer(gone)).status_code == 204
     assert gotrue.requests[-1].url.path == "/auth/v1/logout"
+
+
+def test_supabase_session_ended_by_refresh_token_reuse_cannot_spend(gotrue: FakeGoTrue) -> None:
+    """GoTrue deletes a session whose rotated refresh token comes back after the reuse
+    interval; its access tokens are refused on spending routes from then on."""
+    auth = TestClient(load_handler("auth").app)
+    generations = TestClient(load_handler("generations").app)
+    auth.post(
+        "/auth/register",
+        json={"email": "ada@school.example", "password": PASSWORD, "display_name": "Ada"},
+    )
+    stolen, other = sign_in(auth, "ada@school.example"), sign_in(auth, "ada@school.example")
+    rotated = auth.post("/auth/refresh", json={"refresh_token": stolen["refresh_token"]}).json()
+    again = auth.post("/auth/refresh", json={"refresh_token": stolen["refresh_token"]})
+    assert again.json()["refresh_token"] == rotated["refresh_token"]  # within the interval
+    assert submit(generations, rotated).status_code == 201
+
+    gotrue.reuse_interval = 0
+    reused = auth.post("/auth/refresh", json={"refresh_token": stolen["refresh_token"]})
+    assert error_code(reused) == (401, "invalid_refresh_token")
+    assert error_code(submit(generations, rotated)) == (401, "session_revoked")
+    assert submit(generations, other).status_code == 201
+
+
+def test_token_of_a_session_the_identity_service_never_held_cannot_spend(
+    gotrue: FakeGoTrue, generations: TestClient
+) -> None:
+    """A well-signed token naming a session that is not in `auth.sessions` (ended by an
+    admin, by a sign-out elsewhere, or never there) is refused like a signed-out one."""
+    auth = TestClient(load_handler("auth").app)
+    auth.post(
+        "/auth/register",
+        json={"email": "ada@school.example", "password": PASSWORD, "display_name": "Ada"},
+    )
+    signed_in = sign_in(auth, "ada@school.example")
+    user = gotrue.users["ada@school.example"]
+    forged_session = {"access_token": gotrue.access_token(user)}  # a random session_id
+    assert error_code(submit(generations, forged_session)) == (401, "session_revoked")
+    assert submit(generations, signed_in).status_code == 201
 
 
 def test_supabase_down_at_logout_still_refuses_the_token(gotrue: FakeGoTrue) -> None:

@@ -281,7 +281,9 @@ def test_every_public_view_is_security_invoker(db: psycopg.Connection) -> None:
     assert [name for name, options in views if "security_invoker=true" not in options] == []
 
 
-def test_api_roles_hold_no_sequence_and_call_only_is_admin(db: psycopg.Connection) -> None:
+def test_api_roles_hold_no_sequence_and_call_only_their_functions(
+    db: psycopg.Connection,
+) -> None:
     sequences = db.execute(
         """select c.oid::regclass::text, r from pg_class c
            join pg_namespace n on n.oid = c.relnamespace,
@@ -297,7 +299,10 @@ def test_api_roles_hold_no_sequence_and_call_only_is_admin(db: psycopg.Connectio
            unnest(array['anon', 'authenticated', 'videogen_app']) r
            where n.nspname = 'public' and has_function_privilege(r, p.oid, 'execute')"""
     ).fetchall()
-    assert callable_ == [("is_admin", "authenticated")]
+    assert sorted(callable_) == [
+        ("is_admin", "authenticated"),
+        ("session_is_active", "videogen_app"),  # reads auth.sessions for the app
+    ]
 
 
 def test_new_tables_are_not_granted_to_the_api_roles(database_url: str) -> None:

@@ -3,7 +3,10 @@
 Shaped like GoTrue's documented API version 2024-01-01: errors are
 `{"code": "<error_code>", "message": ...}` with the `X-Supabase-Api-Version` header, sessions
 carry ES256 access tokens whose keys are served as JWKS. Like the real service, it writes
-new users into `auth.users` of the project's database, so the profile trigger runs.
+new users into `auth.users` of the project's database, so the profile trigger runs, and its
+sessions into `auth.sessions` (refresh tokens of version 2: a counter on the session, no
+rows in `auth.refresh_tokens`), deleting them when they end, so the app sees what it sees
+in production.
 """
 
 from __future__ import annotations
@@ -51,6 +54,9 @@ class FakeGoTrue:
         self.private_key = ec.generate_private_key(ec.SECP256R1())
         self.users: dict[str, dict[str, Any]] = {}
         self.refresh_tokens: dict[str, tuple[str, str]] = {}  # token -> (email, session id)
+        # rotated tokens: token -> (session id, when rotated, the token that replaced it)
+        self.rotated: dict[str, tuple[str, float, str]] = {}
+        self.reuse_interval = 10.0  # GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL's default
         self.sessions: dict[str, str] = {}  # session id -> email
         self.requests: list[httpx.Request] = []
 
@@ -137,16 +143,42 @@ class FakeGoTrue:
                 return _error(400, "email_not_confirmed", "Email not confirmed")
             return httpx.Response(200, json=self._session(user), headers=API_VERSION)
         if grant == "refresh_token":
-            found = self.refresh_tokens.pop(body.get("refresh_token", ""), None)
+            token = body.get("refresh_token", "")
+            if token in self.rotated:
+                return self._reused(token)
+            found = self.refresh_tokens.pop(token, None)
             if found is None:
                 return _error(
                     400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found"
                 )
             email, session_id = found
-            return httpx.Response(
-                200, json=self._session(self.users[email], session_id), headers=API_VERSION
-            )
+            session = self._session(self.users[email], session_id)
+            self.rotated[token] = (session_id, time.monotonic(), session["refresh_token"])
+            return httpx.Response(200, json=session, headers=API_VERSION)
         return _error(400, "validation_failed", "Unsupported grant type")
+
+    def _reused(self, token: str) -> httpx.Response:
+        """A rotated refresh token again (v2 tokens, `RefreshTokenGrant` in
+        https://github.com/supabase/auth/blob/master/internal/tokens/service.go): within the
+        reuse interval the session's current token comes back (concurrent refreshes);
+        later, with rotation on (the default), `LogoutSession` deletes the whole session and
+        the answer is 400 `refresh_token_already_used`."""
+        session_id, rotated_at, child = self.rotated[token]
+        if session_id not in self.sessions:
+            return _error(400, "session_not_found", "Invalid Refresh Token: No Valid Session Found")
+        if time.monotonic() - rotated_at <= self.reuse_interval and child in self.refresh_tokens:
+            email = self.sessions[session_id]
+            session = self._session(self.users[email], session_id, refresh=child)
+            return httpx.Response(200, json=session, headers=API_VERSION)
+        self._end_sessions({session_id})
+        return _error(400, "refresh_token_already_used", "Invalid Refresh Token: Already Used")
+
+    def _end_sessions(self, ended: set[str]) -> None:
+        for sid in ended:
+            self.sessions.pop(sid, None)
+        self.refresh_tokens = {t: v for t, v in self.refresh_tokens.items() if v[1] not in ended}
+        with psycopg.connect(self.database_url) as conn:
+            conn.execute("delete from auth.sessions where id = any(%s)", (list(ended),))
 
     def _logout(self, request: httpx.Request) -> httpx.Response:
         """`POST /logout` behind `requireAuthentication` (api.go), with the user's JWT:
@@ -183,9 +215,7 @@ class FakeGoTrue:
             for sid, owner in self.sessions.items()
             if owner == email and (scope == "global" or (sid == session_id) == (scope == "local"))
         }
-        for sid in ended:
-            del self.sessions[sid]
-        self.refresh_tokens = {t: v for t, v in self.refresh_tokens.items() if v[1] not in ended}
+        self._end_sessions(ended)
         return httpx.Response(204, headers=API_VERSION)
 
     def _delete_user(self, request: httpx.Request) -> httpx.Response:
@@ -197,6 +227,7 @@ class FakeGoTrue:
         if email is None:
             return _error(404, "user_not_found", "User not found")
         del self.users[email]
+        self._end_sessions({sid for sid, owner in self.sessions.items() if owner == email})
         with psycopg.connect(self.database_url) as conn:
             conn.execute("delete from auth.users where id = %s", (user_id,))
         return httpx.Response(200, json={}, headers=API_VERSION)
@@ -274,13 +305,23 @@ class FakeGoTrue:
         }
         return jwt.encode(claims, self.private_key, algorithm="ES256", headers={"kid": self.kid})
 
-    def _session(self, user: dict[str, Any], session_id: str | None = None) -> dict[str, Any]:
-        """A new session (sign-in) or the next tokens of one (refresh)."""
+    def _session(
+        self, user: dict[str, Any], session_id: str | None = None, refresh: str | None = None
+    ) -> dict[str, Any]:
+        """A new session (sign-in), the next tokens of one (refresh), or its current refresh
+        token again (`refresh`, an allowed reuse)."""
         user = self.users[user["email"]]
         if session_id is None:
             session_id = str(uuid.uuid4())
             self.sessions[session_id] = user["email"]
-        refresh = secrets.token_urlsafe(12)
+            with psycopg.connect(self.database_url) as conn:
+                conn.execute(
+                    """insert into auth.sessions (id, user_id, refresh_token_counter)
+                       values (%s, %s, 1)""",
+                    (session_id, user["id"]),
+                )
+        if refresh is None:
+            refresh = secrets.token_urlsafe(12)
         self.refresh_tokens[refresh] = (user["email"], session_id)
         return {
             "access_token": self.access_token(user, session_id=session_id),

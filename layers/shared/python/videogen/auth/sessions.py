@@ -5,6 +5,9 @@ Signing out revokes a session's refresh tokens at the identity service, but its 
 no grants on Supabase's `auth` schema, so the logout route records the session here, in
 `public.revoked_sessions`, and the routes that spend money or change data look it up (one
 primary-key read). A row is useless once the token it names has expired; logouts purge those.
+Sessions that Supabase Auth ends by itself (refresh-token reuse, a sign-out elsewhere, a
+deleted user) are refused too: `public.session_is_active` reads `auth.sessions` for the app
+(supabase/migrations/20261126000400_active_sessions.sql).
 """
 
 from __future__ import annotations
@@ -44,8 +47,11 @@ def record_revoked(db: Database, session_id: UUID, user_id: UUID, expires_at: in
 
 
 def is_revoked(db: Database, session_id: UUID) -> bool:
+    """Signed out here, or ended (or never held) by the identity service."""
     with db.connection() as conn:
         row = conn.execute(
-            "select 1 from public.revoked_sessions where session_id = %s", (session_id,)
+            """select exists (select 1 from public.revoked_sessions where session_id = %s)
+                      or not public.session_is_active(%s) as revoked""",
+            (session_id, session_id),
         ).fetchone()
-    return row is not None
+    return bool(row and row["revoked"])
