@@ -107,9 +107,10 @@ def tampered(token: str) -> str:
 
 
 def backoff(timeout: float, longest: float) -> Iterator[float]:
-    """Seconds elapsed, then a pause growing from 0.2 s to `longest`, until `timeout`."""
+    """Seconds elapsed, then a pause growing from 0.2 s to at most `longest` (and a sixtieth
+    of the timeout, so short local runs are not kept waiting), until `timeout`."""
     start = time.monotonic()
-    pause = 0.2
+    pause, longest = 0.2, max(0.5, min(longest, timeout / 60))
     while (elapsed := time.monotonic() - start) <= timeout:
         yield elapsed
         time.sleep(min(pause, max(0.0, timeout - elapsed) + 0.01))
