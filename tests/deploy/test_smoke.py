@@ -21,6 +21,8 @@ from infra import smoke, smoke_local
 from tests.deploy.conftest import Packaged
 from tests.support.local_server import kpi_settings, local_stack
 from tests.support.users import PASSWORD
+from videogen.generations.catalog import KLING, LTX, VEO31_FAST
+from videogen.generations.service import list_models
 
 EMAIL = "smoke@school.example"
 REGION = "eu-west-3"
@@ -200,3 +202,12 @@ def test_the_packaged_template_has_the_output_smoke_reads(packaged: Packaged) ->
     assert smoke.API_URL_OUTPUT in packaged.template["Outputs"]
     service = yaml.safe_load((Path(__file__).parents[2] / "serverless.yml").read_text())["service"]
     assert smoke.STACK.format(stage="prod") == f"{service}-prod"
+
+
+def test_cheapest_model_with_its_shortest_duration() -> None:
+    """From the catalogue as GET /models serves it: the lowest default cost, then the
+    shortest duration that model offers (Veo 3.1 Fast defaults to 8 s; 4 s costs less)."""
+    models = [m.model_dump() for m in list_models()]
+    assert smoke.cheapest(models)[0]["key"] == LTX
+    model, params = smoke.cheapest([m for m in models if m["key"] in (KLING, VEO31_FAST)])
+    assert (model["key"], params) == (VEO31_FAST, {"duration": "4s"})
