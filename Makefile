@@ -132,7 +132,7 @@ $(EMR_STAMP): $(EMR_RELEASE) requirements/emr-runtime.lock
 emr-runtime: $(EMR_STAMP)  ## .venv-emr: the EMR release's Python + pyspark, for the EMR-runtime test
 
 # --- Deployment (docs/deploy.md) ---------------------------------------------------------
-.PHONY: layers package deploy emr-artifacts
+.PHONY: layers package deploy emr-artifacts smoke
 STAGE  ?=
 REGION ?= eu-west-3
 # serverless.yml `params` to override, e.g. PARAMS="snapStart=true" (docs/performance.md)
@@ -152,6 +152,15 @@ deploy: install  ## make deploy STAGE=prod [REGION=eu-west-3]: the real deploy (
 
 emr-artifacts: install  ## make emr-artifacts STAGE=prod (or BUCKET=...): KPI job code + JDBC jar to S3
 	$(BIN)/python infra/emr_artifacts.py $(if $(BUCKET),--bucket $(BUCKET),--stage $(STAGE)) --region $(REGION)
+
+# The end-to-end check of a deployment (docs/deploy.md, "Smoke test"): SMOKE_EMAIL and
+# SMOKE_PASSWORD name the smoke account. Without STAGE, `make run`'s stack: the local smoke
+# account is made (registered, admin) first. SMOKE_ARGS="--skip-kpis" etc. pass flags on.
+SMOKE_ARGS ?=
+LOCAL_API_URL ?= http://127.0.0.1:$(or $(LOCAL_PORT),8000)
+
+smoke: install  ## make smoke STAGE=prod [REGION=...]: a deployment end to end; without STAGE, `make run`'s stack
+	$(if $(STAGE),$(BIN)/python -m infra.smoke --stage $(STAGE) --region $(REGION),$(BIN)/python -m infra.smoke_local --api-url $(LOCAL_API_URL) --database-url "$(LOCAL_DATABASE_URL)") $(SMOKE_ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-lambda .build .pytest_cache .ruff_cache .mypy_cache

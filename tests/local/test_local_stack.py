@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.local_server import local_stack
+from tests.support.local_server import kpi_settings, local_stack
 from tests.support.users import PASSWORD, register_user
-from videogen.local.object_store import LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY
+from videogen.local.object_store import LOCAL_SECRET_ACCESS_KEY
 
 
 @pytest.fixture
@@ -97,13 +97,7 @@ def test_kpi_run_writes_parquet_to_the_s3_server(
     """`make run`'s KPI settings: the local runner's job writes Parquet to `s3://kpis/…` on
     the S3 server (boto3 upload with the endpoint and keys), as EMR writes to S3."""
     prefix = f"run-{uuid.uuid4().hex[:8]}"
-    configure(
-        KPI_RUNS_DIR=str(tmp_path / "runs"),
-        KPI_OUTPUT_PATH=f"s3://kpis/{prefix}",
-        KPI_S3_ENDPOINT_URL=s3_endpoint,
-        KPI_S3_ACCESS_KEY_ID=LOCAL_ACCESS_KEY_ID,
-        KPI_S3_SECRET_ACCESS_KEY=LOCAL_SECRET_ACCESS_KEY,
-    )
+    configure(**kpi_settings(tmp_path / "runs", s3_endpoint, f"s3://kpis/{prefix}"))
     with local_stack(configure, simulator_delay=0.1) as base:
         http = httpx.Client(base_url=base, timeout=10)
         student = register_user(database_url, "ada@school.example")

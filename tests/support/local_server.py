@@ -12,6 +12,7 @@ import uvicorn
 
 from videogen.local.app import build_local_app
 from videogen.local.environment import simulator_environment
+from videogen.local.object_store import LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY
 from videogen.local.postgres import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,3 +43,15 @@ def local_stack(configure: Callable[..., None], simulator_delay: float) -> Itera
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def kpi_settings(runs_dir: Path, s3_endpoint: str, output: str) -> dict[str, str]:
+    """`make run`'s KPI settings (for `configure`): the local runner's job writes Parquet to
+    `output` (`s3://kpis/…`) on the S3 server, with the stack's keys, as EMR writes to S3."""
+    return {
+        "KPI_RUNS_DIR": str(runs_dir),
+        "KPI_OUTPUT_PATH": output,
+        "KPI_S3_ENDPOINT_URL": s3_endpoint,
+        "KPI_S3_ACCESS_KEY_ID": LOCAL_ACCESS_KEY_ID,
+        "KPI_S3_SECRET_ACCESS_KEY": LOCAL_SECRET_ACCESS_KEY,
+    }
