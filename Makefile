@@ -160,7 +160,7 @@ SMOKE_ARGS ?=
 LOCAL_API_URL ?= http://127.0.0.1:$(or $(LOCAL_PORT),8000)
 
 smoke: install  ## make smoke STAGE=prod [REGION=...]: a deployment end to end; without STAGE, `make run`'s stack
-	$(if $(STAGE),$(BIN)/python -m infra.smoke --stage $(STAGE) --region $(REGION),$(BIN)/python -m infra.smoke_local --api-url $(LOCAL_API_URL) --database-url "$(LOCAL_DATABASE_URL)") $(SMOKE_ARGS)
+	$(if $(STAGE),$(BIN)/python -m infra.smoke --stage $(STAGE) --region $(REGION),$(LOCAL_DB_PASSWORD) $(BIN)/python -m infra.smoke_local --api-url $(LOCAL_API_URL) --database-url "$(LOCAL_DATABASE_URL)") $(SMOKE_ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-lambda .build .pytest_cache .ruff_cache .mypy_cache
