@@ -150,5 +150,18 @@ deploy: install  ## make deploy STAGE=prod [REGION=eu-west-3]: the real deploy (
 emr-artifacts: install  ## make emr-artifacts STAGE=prod (or BUCKET=...): KPI job code + JDBC jar to S3
 	$(BIN)/python infra/emr_artifacts.py $(if $(BUCKET),--bucket $(BUCKET),--stage $(STAGE)) --region $(REGION)
 
+# The web client (docs/deploy.md, docs/web.md): its stack before the API (the API's CORS
+# origin is the distribution's domain), its files after (config.js from the API's URL).
+.PHONY: web-infra web
+WEB_ORIGIN ?=
+
+web-infra: install  ## make web-infra STAGE=prod [WEB_ORIGIN=https://...]: bucket + CloudFront (infra/web.yml), origin into SSM web-origin
+	@test -n "$(STAGE)" || { echo "usage: make web-infra STAGE=<stage> [REGION=...] [WEB_ORIGIN=https://...]"; exit 2; }
+	$(BIN)/python infra/web_deploy.py --stage $(STAGE) --region $(REGION) --infra-only $(if $(WEB_ORIGIN),--web-origin $(WEB_ORIGIN))
+
+web: install  ## make web STAGE=prod: config.js generated from the API stack, web/ to S3, CloudFront invalidated
+	@test -n "$(STAGE)" || { echo "usage: make web STAGE=<stage> [REGION=...]"; exit 2; }
+	$(BIN)/python infra/web_deploy.py --stage $(STAGE) --region $(REGION) $(if $(WEB_ORIGIN),--web-origin $(WEB_ORIGIN))
+
 clean:
 	rm -rf $(VENV) .venv-lambda .build .pytest_cache .ruff_cache .mypy_cache
