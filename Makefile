@@ -162,5 +162,18 @@ LOCAL_API_URL ?= http://127.0.0.1:$(or $(LOCAL_PORT),8000)
 smoke: install  ## make smoke STAGE=prod [REGION=...]: a deployment end to end; without STAGE, `make run`'s stack
 	$(if $(STAGE),$(BIN)/python -m infra.smoke --stage $(STAGE) --region $(REGION),$(LOCAL_DB_PASSWORD) $(BIN)/python -m infra.smoke_local --api-url $(LOCAL_API_URL) --database-url "$(LOCAL_DATABASE_URL)") $(SMOKE_ARGS)
 
+# The web client (docs/deploy.md, docs/web.md): its stack before the API (the API's CORS
+# origin is the distribution's domain), its files after (config.js from the API's URL).
+.PHONY: web-infra web
+WEB_ORIGIN ?=
+
+web-infra: install  ## make web-infra STAGE=prod [WEB_ORIGIN=https://...]: bucket + CloudFront (infra/web.yml), origin into SSM web-origin
+	@test -n "$(STAGE)" || { echo "usage: make web-infra STAGE=<stage> [REGION=...] [WEB_ORIGIN=https://...]"; exit 2; }
+	$(BIN)/python infra/web_deploy.py --stage $(STAGE) --region $(REGION) --infra-only $(if $(WEB_ORIGIN),--web-origin $(WEB_ORIGIN))
+
+web: install  ## make web STAGE=prod: config.js generated from the API stack, web/ to S3, CloudFront invalidated
+	@test -n "$(STAGE)" || { echo "usage: make web STAGE=<stage> [REGION=...]"; exit 2; }
+	$(BIN)/python infra/web_deploy.py --stage $(STAGE) --region $(REGION) $(if $(WEB_ORIGIN),--web-origin $(WEB_ORIGIN))
+
 clean:
 	rm -rf $(VENV) .venv-lambda .build .pytest_cache .ruff_cache .mypy_cache

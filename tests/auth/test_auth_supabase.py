@@ -193,3 +193,105 @@ def test_empty_captcha_token_is_a_validation_error(client: TestClient, gotrue: F
     )
     assert response.status_code == 422
     assert not gotrue.requests
+
+
+# --- Supabase Auth's email refusals (issue 14, "Supabase Auth email") ------------------------
+
+
+def test_builtin_mailer_refusing_the_address_is_a_clear_error_and_creates_nothing(
+    client: TestClient, gotrue: FakeGoTrue, db, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Hosted Supabase with confirmation on and no custom SMTP: the built-in mailer sends
+    only to the project's team. Was a generic 400 `identity_error`."""
+    gotrue.confirm_email = True
+    gotrue.authorized_addresses = {"owner@school.example"}
+    with caplog.at_level("WARNING", logger="videogen.auth.supabase_identity"):
+        response = register(client, "ada@school.example")
+    assert error_code(response) == (503, "email_delivery_not_configured")
+    assert "retry-after" not in response.headers  # waiting does not help; an operator must act
+    assert "administrator" in response.json()["error"]["message"]
+    assert gotrue.users == {} and gotrue.emails_sent == []
+    assert db.execute("select count(*) from public.profiles").fetchone() == (0,)
+    warning = next(r for r in caplog.records if getattr(r, "gotrue_code", None))
+    assert warning.gotrue_code == "email_address_not_authorized"
+    assert "ada@school.example" not in warning.getMessage()
+    # a team member's address (a +label too) is sent to
+    assert register(client, "owner+test@school.example").status_code == 202
+
+
+def test_confirmation_off_needs_no_mailer(client: TestClient, gotrue: FakeGoTrue) -> None:
+    """The other way out of the built-in mailer's limits (docs/deploy.md): confirmation off,
+    GoTrue autoconfirms and sends nothing, so any address can join."""
+    gotrue.authorized_addresses = {"owner@school.example"}
+    gotrue.emails_per_hour = 0
+    response = register(client, "ada@school.example")
+    assert response.status_code == 202 and response.json()["confirmation_required"] is False
+    assert gotrue.emails_sent == []
+
+
+def test_email_budget_spent_is_429_email_rate_limited(
+    client: TestClient, gotrue: FakeGoTrue
+) -> None:
+    gotrue.confirm_email = True
+    gotrue.emails_per_hour = 2  # the built-in mailer's budget
+    assert register(client, "ada@school.example").status_code == 202
+    assert register(client, "bob@school.example").status_code == 202
+    response = register(client, "eve@school.example")
+    assert error_code(response) == (429, "email_rate_limited")
+    assert "eve@school.example" not in gotrue.users
+
+
+def test_repeated_unconfirmed_signup_within_the_resend_interval_answers_like_a_new_one(
+    client: TestClient, gotrue: FakeGoTrue
+) -> None:
+    """GoTrue re-sends the confirmation of an unconfirmed email and refuses within 60 s
+    with 429: passed on, that would tell anyone the email is registered."""
+    gotrue.confirm_email = True
+    first = register(client, "ada@school.example")
+    again = register(client, "ada@school.example", password="other-pass-99")
+    fresh = register(client, "bob@school.example")
+    assert first.status_code == again.status_code == fresh.status_code == 202
+    assert again.json() == fresh.json() and fresh.json()["confirmation_required"] is True
+    assert [to for _, to in gotrue.emails_sent] == ["ada@school.example", "bob@school.example"]
+
+
+def test_failing_smtp_is_503_email_delivery_failed(client: TestClient, gotrue: FakeGoTrue) -> None:
+    gotrue.confirm_email = True
+    gotrue.smtp_failing = True
+    response = register(client)
+    assert error_code(response) == (503, "email_delivery_failed")
+    assert response.headers["retry-after"] == "5"
+    assert gotrue.users == {}
+
+
+@pytest.mark.parametrize(
+    ("setting", "route", "expected"),
+    [
+        ("signups_disabled", "register", (403, "signup_disabled")),
+        ("email_provider_disabled", "register", (403, "email_sign_in_disabled")),
+        ("email_provider_disabled", "login", (403, "email_sign_in_disabled")),
+        ("banned", "login", (403, "user_banned")),
+        ("over_request_rate_limit", "register", (429, "rate_limited")),
+        ("over_request_rate_limit", "login", (429, "rate_limited")),
+    ],
+)
+def test_project_settings_refusals_have_their_own_codes(
+    client: TestClient, gotrue: FakeGoTrue, setting: str, route: str, expected: tuple[int, str]
+) -> None:
+    """Each was a generic 400 `identity_error` (or a wrong `signup_disabled` on sign-in)."""
+    if route == "login":
+        assert register(client).status_code == 202
+    if setting == "email_provider_disabled":
+        gotrue.email_provider_enabled = False
+    elif setting == "banned":
+        gotrue.banned.add("ada@school.example")
+    else:
+        setattr(gotrue, setting, True)
+    if route == "register":
+        response = register(client)
+    else:
+        response = client.post(
+            "/auth/login", json={"email": "ada@school.example", "password": PASSWORD}
+        )
+    assert error_code(response) == expected
+    assert response.json()["error"]["message"]

@@ -302,7 +302,7 @@ def production_runner(artifacts: Path, output: Path) -> EmrServerlessRunner:
 
 
 def put_database(aws_endpoint: str, url: str, ca_pem: str) -> None:
-    """What docs/deploy.md step 4 stores: the URL (SecureString) and the CA (String)."""
+    """What docs/deploy.md step 7 stores: the URL (SecureString) and the CA (String)."""
     ssm = boto3.client("ssm", endpoint_url=aws_endpoint)
     ssm.put_parameter(Name=SSM_PARAMETER, Value=url, Type="SecureString", Overwrite=True)
     ssm.put_parameter(Name=CA_PARAMETER, Value=ca_pem, Type="String", Overwrite=True)

@@ -12,6 +12,7 @@ in production.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 import uuid
@@ -49,6 +50,38 @@ class FakeGoTrue:
     # https://supabase.com/docs/guides/auth/debugging/error-codes (captcha_failed), source
     # https://github.com/supabase/auth/blob/master/internal/api/middleware.go (verifyCaptcha).
     captcha_tokens: set[str] | None = None
+    # --- the project's Auth settings that refuse a sign-up or sign-in ---------------------
+    # Sign-ups off: 422 `signup_disabled` before anything else (signup.go, `DisableSignup`):
+    # https://github.com/supabase/auth/blob/master/internal/api/signup.go
+    signups_disabled: bool = False
+    # Email provider off: 400 `email_provider_disabled` on /signup, 422 on /token
+    # (signup.go; token.go, ResourceOwnerPasswordGrant):
+    # https://github.com/supabase/auth/blob/master/internal/api/token.go
+    email_provider_enabled: bool = True
+    # The mailer (confirmation on). `authorized_addresses`: hosted Supabase's built-in mailer
+    # sends only to the project's team (https://github.com/orgs/supabase/discussions/29370);
+    # GoTrue refuses any other recipient with 400 `email_address_not_authorized` and rolls
+    # the sign-up back (mail.go, sendEmail + checkEmailAddressAuthorization, a `+label` is
+    # ignored): https://github.com/supabase/auth/blob/master/internal/api/mail.go
+    authorized_addresses: set[str] | None = None
+    # The project's email budget (RATE_LIMIT_EMAIL_SENT; the built-in mailer allows 2 an
+    # hour): past it 429 `over_email_send_rate_limit` "Email rate limit exceeded" (mail.go).
+    emails_per_hour: int | None = None
+    # One user's resend interval (SMTP max frequency, 60 s by default): a second sign-up of an
+    # unconfirmed email within it is 429 `over_email_send_rate_limit` "For security purposes,
+    # you can only request this after N seconds." (mail.go, validateSentWithinFrequencyLimit;
+    # errors.go, generateFrequencyLimitErrorMessage).
+    email_max_frequency_seconds: int = 60
+    # Custom SMTP misconfigured (wrong password, host unreachable): sendConfirmation answers
+    # 500 "Error sending confirmation email" (code `unexpected_failure`) and rolls back.
+    smtp_failing: bool = False
+    # The per-IP limiter in front of /signup and /token: 429 `over_request_rate_limit`
+    # "Request rate limit reached" (middleware.go, limitHandler):
+    # https://github.com/supabase/auth/blob/master/internal/api/middleware.go
+    over_request_rate_limit: bool = False
+    # Banned users: 400 `user_banned` "User is banned" on sign-in, before the password check
+    # (token.go, `IsBanned`).
+    banned: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.private_key = ec.generate_private_key(ec.SECP256R1())
@@ -59,6 +92,7 @@ class FakeGoTrue:
         self.reuse_interval = 10.0  # GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL's default
         self.sessions: dict[str, str] = {}  # session id -> email
         self.requests: list[httpx.Request] = []
+        self.emails_sent: list[tuple[float, str]] = []  # (time, recipient)
 
     @property
     def issuer(self) -> str:
@@ -86,9 +120,15 @@ class FakeGoTrue:
         self.requests.append(request)
         if self.down:
             return httpx.Response(503, text="upstream unavailable")
+        if self.over_request_rate_limit:
+            return _error(429, "over_request_rate_limit", "Request rate limit reached")
+        if self.signups_disabled:
+            return _error(422, "signup_disabled", "Signups not allowed for this instance")
         body = json.loads(request.content)
         if (refused := self._captcha_refusal(body)) is not None:
             return refused
+        if not self.email_provider_enabled:
+            return _error(400, "email_provider_disabled", "Email signups are disabled")
         email, password = body["email"], body["password"]
         if password in self.reject_passwords:
             return _error(
@@ -99,10 +139,40 @@ class FakeGoTrue:
             )
         if email in self.users:
             return self._repeated_signup(self.users[email])
+        if self.confirm_email and (refused := self._send_confirmation(email, None)):
+            return refused  # the transaction rolls back: no user
         user = self._create_user(email, password, body.get("data") or {})
         if self.confirm_email:
             return httpx.Response(200, json=user, headers=API_VERSION)
         return httpx.Response(200, json=self._session(user), headers=API_VERSION)
+
+    def _send_confirmation(self, email: str, sent_at: float | None) -> httpx.Response | None:
+        """sendConfirmation (mail.go): the user's resend interval, then sendEmail's recipient
+        check and the project's budget, then the mailer itself. None = sent."""
+        now = time.time()
+        if sent_at is not None and now < sent_at + self.email_max_frequency_seconds:
+            left = int(sent_at + self.email_max_frequency_seconds - now)
+            return _error(
+                429,
+                "over_email_send_rate_limit",
+                f"For security purposes, you can only request this after {left} seconds.",
+            )
+        if self.authorized_addresses is not None:
+            normalized = re.sub(r"[+][^@]+@", "@", email)
+            if normalized.lower() not in {a.lower() for a in self.authorized_addresses}:
+                return _error(
+                    400,
+                    "email_address_not_authorized",
+                    f'Email address "{email}" cannot be used as it is not authorized',
+                )
+        if self.emails_per_hour is not None:
+            recent = [t for t, _ in self.emails_sent if t > now - 3600]
+            if len(recent) >= self.emails_per_hour:
+                return _error(429, "over_email_send_rate_limit", "Email rate limit exceeded")
+        if self.smtp_failing:
+            return _error(500, "unexpected_failure", "Error sending confirmation email")
+        self.emails_sent.append((now, email))
+        return None
 
     def _repeated_signup(self, user: dict[str, Any]) -> httpx.Response:
         """An email that already has an account (signup.go, `UserExistsError` branch):
@@ -113,6 +183,9 @@ class FakeGoTrue:
         if not self.confirm_email:
             return _error(422, "user_already_exists", "User already registered")
         if user["email_confirmed_at"] is None:
+            if refused := self._send_confirmation(user["email"], user["_confirmation_sent"]):
+                return refused
+            user["_confirmation_sent"] = time.time()
             return httpx.Response(200, json=self._public(user), headers=API_VERSION)
         now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
         obfuscated = {
@@ -134,9 +207,15 @@ class FakeGoTrue:
         body = json.loads(request.content)
         grant = request.url.params.get("grant_type")
         if grant == "password":
+            if self.over_request_rate_limit:
+                return _error(429, "over_request_rate_limit", "Request rate limit reached")
             if (refused := self._captcha_refusal(body)) is not None:
                 return refused
+            if not self.email_provider_enabled:
+                return _error(422, "email_provider_disabled", "Email logins are disabled")
             user = self.users.get(body.get("email", ""))
+            if user is not None and user["email"] in self.banned:
+                return _error(400, "user_banned", "User is banned")
             if user is None or user["_password"] != body.get("password"):
                 return _error(400, "invalid_credentials", "Invalid login credentials")
             if user["email_confirmed_at"] is None:
@@ -277,6 +356,7 @@ class FakeGoTrue:
             "updated_at": now,
             "is_anonymous": False,
             "_password": password,
+            "_confirmation_sent": time.time() if self.confirm_email else None,
         }
         self.users[email] = user
         return self._public(user)

@@ -50,6 +50,42 @@ class CaptchaFailed(AppError):
     message = "The security check (captcha) failed; solve it again and retry."
 
 
+class EmailSignInDisabled(AppError):
+    status_code = 403
+    code = "email_sign_in_disabled"
+    message = "Signing up and signing in with an email address are turned off here."
+
+
+class UserBanned(AppError):
+    status_code = 403
+    code = "user_banned"
+    message = "This account is suspended; ask an administrator."
+
+
+class EmailDeliveryNotConfigured(AppError):
+    """The identity service will not email this address: Supabase's built-in mailer sends
+    only to the project's team until custom SMTP is set up (docs/deploy.md). Nothing was
+    created; retrying cannot help until an operator acts, hence no Retry-After."""
+
+    status_code = 503
+    code = "email_delivery_not_configured"
+    message = (
+        "We cannot send the confirmation email to this address yet: this site's email "
+        "delivery is not set up. Please tell its administrator."
+    )
+
+
+class EmailDeliveryFailed(ServiceUnavailable):
+    code = "email_delivery_failed"
+    message = "The confirmation email could not be sent; try again in a few minutes."
+
+
+class EmailRateLimited(AppError):
+    status_code = 429
+    code = "email_rate_limited"
+    message = "Too many emails were sent just now; wait a few minutes and try again."
+
+
 class RateLimited(AppError):
     status_code = 429
     code = "rate_limited"

@@ -8,6 +8,7 @@ pool, with token auto-refresh and session persistence off.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TypeVar
 from uuid import UUID
@@ -29,13 +30,18 @@ from supabase_auth.types import (
 
 from videogen.auth.errors import (
     CaptchaFailed,
+    EmailDeliveryFailed,
+    EmailDeliveryNotConfigured,
     EmailNotConfirmed,
+    EmailRateLimited,
+    EmailSignInDisabled,
     IdentityUnavailable,
     InvalidCredentials,
     InvalidEmail,
     InvalidRefreshToken,
     RateLimited,
     SignupDisabled,
+    UserBanned,
     WeakPassword,
 )
 from videogen.auth.identity import AuthSession, SignUpResult
@@ -44,13 +50,32 @@ from videogen.settings import Settings, SettingsMissing
 
 T = TypeVar("T")
 
+logger = logging.getLogger(__name__)
+
+# GoTrue's error codes (https://github.com/supabase/auth/blob/master/internal/api/apierrors/errorcode.go)
+# as this API's errors. Statuses and where GoTrue answers them:
 _ERRORS_BY_CODE: dict[str, type[AppError]] = {
     "email_address_invalid": InvalidEmail,
+    # 400 on a wrong password or unknown email (token.go, ResourceOwnerPasswordGrant)
     "invalid_credentials": InvalidCredentials,
+    # 400 on sign-in before the confirmation link was followed (token.go)
     "email_not_confirmed": EmailNotConfirmed,
+    # 422 when the project turned sign-ups off (signup.go, `DisableSignup`)
     "signup_disabled": SignupDisabled,
-    "email_provider_disabled": SignupDisabled,
-    "over_email_send_rate_limit": RateLimited,
+    # 400 on /signup, 422 on /token when the email provider is off (signup.go, token.go)
+    "email_provider_disabled": EmailSignInDisabled,
+    # 400 on sign-in of a banned user (token.go, `IsBanned`)
+    "user_banned": UserBanned,
+    # 400 from sendEmail when the recipient is not among the project's authorized addresses:
+    # hosted Supabase's built-in mailer sends only to the team's addresses
+    # (https://github.com/supabase/auth/blob/master/internal/api/mail.go,
+    # checkEmailAddressAuthorization; https://github.com/orgs/supabase/discussions/29370)
+    "email_address_not_authorized": EmailDeliveryNotConfigured,
+    # 429 when the project's email budget (RATE_LIMIT_EMAIL_SENT, 2 an hour with the
+    # built-in mailer) or one user's resend interval (SMTP max frequency) is spent (mail.go)
+    "over_email_send_rate_limit": EmailRateLimited,
+    # 429 from the per-IP request limiter (middleware.go, limitHandler): every request of
+    # ours comes from a few Lambda IPs, so this one is shared by all users (docs/runbook.md)
     "over_request_rate_limit": RateLimited,
     # captcha protection on and the token missing, expired or wrong:
     # https://supabase.com/docs/guides/auth/debugging/error-codes
@@ -60,12 +85,21 @@ _ERRORS_BY_CODE: dict[str, type[AppError]] = {
     "session_not_found": InvalidRefreshToken,
     "session_expired": InvalidRefreshToken,
 }
+# Refusals an operator must act on (mailer settings): logged as warnings, without the email.
+_OPERATOR_CODES = {"email_address_not_authorized", "over_email_send_rate_limit"}
+# A mailer that fails (SMTP host refusing the login, unreachable) is a 500 whose message is
+# fixed by sendConfirmation: https://github.com/supabase/auth/blob/master/internal/api/mail.go
+_EMAIL_SEND_FAILED = "Error sending confirmation email"
 _ALREADY_GONE = "user_not_found"
 _ALREADY_SIGNED_OUT = (401, 403, 404)
 # GoTrue answers these for a confirmed email only when it autoconfirms sign-ups; with
 # confirmation on it answers an obfuscated user instead (`sanitizeUser`):
 # https://github.com/supabase/auth/blob/master/internal/api/signup.go
 _ALREADY_REGISTERED = ("user_already_exists", "email_exists")
+# A repeated sign-up of an unconfirmed email re-sends its confirmation, refused within the
+# resend interval with this message (errors.go, generateFrequencyLimitErrorMessage):
+# https://github.com/supabase/auth/blob/master/internal/api/errors.go
+_RESENT_TOO_SOON = "For security purposes, you can only request this after"
 
 
 class SupabaseIdentity:
@@ -125,6 +159,12 @@ class SupabaseIdentity:
         except AuthApiError as exc:
             if exc.code in _ALREADY_REGISTERED:
                 return SignUpResult(confirmation_required=False)
+            if exc.code == "over_email_send_rate_limit" and exc.message.startswith(
+                _RESENT_TOO_SOON
+            ):
+                # an unconfirmed account whose confirmation went out moments ago: answering
+                # 429 would tell anyone the email is registered; a new one gets this answer
+                return SignUpResult(confirmation_required=True)
             raise _translate(exc) from exc
         except (AuthError, httpx.HTTPError) as exc:
             raise _translate(exc) from exc
@@ -198,9 +238,22 @@ def _translate(exc: Exception) -> AppError:
     if isinstance(exc, AuthWeakPasswordError):
         return WeakPassword(list(exc.reasons), f"The password is too weak: {exc.message}")
     if isinstance(exc, AuthApiError):
-        error = _ERRORS_BY_CODE.get(exc.code or "")
+        code = exc.code or ""
+        error = _ERRORS_BY_CODE.get(code)
+        if code in _OPERATOR_CODES:
+            logger.warning(
+                "Supabase Auth refused to send an email: check its SMTP settings and email "
+                "rate limit (docs/runbook.md, Supabase plan limits)",
+                extra={"gotrue_code": code, "gotrue_status": exc.status},
+            )
         if error is not None:
             return error()
+        if exc.status >= 500 and exc.message.startswith(_EMAIL_SEND_FAILED):
+            logger.warning(
+                "Supabase Auth could not send the confirmation email: check its SMTP settings",
+                extra={"gotrue_status": exc.status},
+            )
+            return EmailDeliveryFailed()
         if exc.status >= 500:
             return IdentityUnavailable()
         return AppError(
