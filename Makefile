@@ -143,7 +143,9 @@ REGION ?= eu-west-3
 # (docs/performance.md); per-stage values live in SSM /videogen/<stage>/config/<name>.
 PARAMS ?=
 OSLS_PARAMS := $(foreach p,$(PARAMS),--param=$(p))
-# FORCE=1: osls deploys even when the template and code did not change (--force)
+# FORCE=1: osls deploys even when it finds the template and code unchanged (--force), e.g.
+# after an interrupted deploy. CloudFormation still leaves unchanged functions alone, so
+# warm ones keep their secrets: `make reload-secrets` makes them read changed secrets.
 FORCE ?=
 
 $(OPS_STAMP): requirements/ops.lock
