@@ -10,7 +10,7 @@ LOCK   := requirements/dev.lock
 REQS   := $(LOCK) pyproject.toml
 STAMP  := $(VENV)/.installed-$(shell cat $(REQS) 2>/dev/null | sha1sum | cut -c1-12)
 
-.PHONY: install run test lint format migrate role fuzz node-tools jdbc localfs kpis clean lock mutate
+.PHONY: install run test lint format migrate role fuzz node-tools jdbc jdbc-jar localfs kpis clean lock mutate
 
 $(STAMP): $(REQS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,8 @@ $(STAMP): $(REQS)
 
 install: $(STAMP)
 
-lock: install  ## recompile requirements/*.lock from requirements*.txt (uv, needs the index)
-	$(BIN)/python infra/locks.py compile
+lock: install  ## recompile requirements/*.lock from requirements*.txt (uv, needs the index); LOCKS=ops.lock for some only
+	$(BIN)/python infra/locks.py compile $(LOCKS)
 
 run: install jdbc localfs  ## embedded Postgres + migrations + every route on http://127.0.0.1:8000
 	$(BIN)/python -m videogen.local
@@ -51,8 +51,10 @@ chromium:  ## Debian's Chromium for the browser tests (Playwright's own download
 
 JDBC_JAR ?= /usr/share/java/postgresql.jar
 
-jdbc:  ## Java and Debian's Postgres JDBC driver, for the Spark KPI job (spark.jars)
+jdbc: jdbc-jar  ## Java and Debian's Postgres JDBC driver, for the Spark KPI job (spark.jars)
 	@command -v java >/dev/null || { apt-get update && apt-get install -y openjdk-17-jre-headless; }
+
+jdbc-jar:  ## the Postgres JDBC driver alone (make emr-artifacts uploads it; JDBC_JAR=... for another)
 	@test -f $(JDBC_JAR) || { apt-get update && apt-get install -y libpostgresql-jdbc-java; }
 
 # Hadoop's local filesystem with chmod as a system call, not a process per file, for local
@@ -132,26 +134,54 @@ $(EMR_STAMP): $(EMR_RELEASE) requirements/emr-runtime.lock
 emr-runtime: $(EMR_STAMP)  ## .venv-emr: the EMR release's Python + pyspark, for the EMR-runtime test
 
 # --- Deployment (docs/deploy.md) ---------------------------------------------------------
-.PHONY: layers package deploy emr-artifacts smoke
+# Deploy-only targets run in .venv-ops: boto3, PyYAML, cfn-lint and moto (offline packaging)
+# from requirements/ops.lock, without the developer venv's pyspark and Playwright.
+.PHONY: ops layers package deploy emr-artifacts network reload-secrets stage-required smoke
+OPS_VENV  := .venv-ops
+OPS_BIN   := $(OPS_VENV)/bin
+OPS_STAMP := $(OPS_VENV)/.installed-$(shell cat requirements/ops.lock 2>/dev/null | sha1sum | cut -c1-12)
 STAGE  ?=
 REGION ?= eu-west-3
-# serverless.yml `params` to override, e.g. PARAMS="snapStart=true" (docs/performance.md)
+# serverless.yml `params` to override for one deploy, e.g. PARAMS="snapStart=true"
+# (docs/performance.md); per-stage values live in SSM /videogen/<stage>/config/<name>.
 PARAMS ?=
 OSLS_PARAMS := $(foreach p,$(PARAMS),--param=$(p))
+# FORCE=1: osls deploys even when it finds the template and code unchanged (--force), e.g.
+# after an interrupted deploy. CloudFormation still leaves unchanged functions alone, so
+# warm ones keep their secrets: `make reload-secrets` makes them read changed secrets.
+FORCE ?=
 
-layers: install  ## the Lambda dependency layer, built into layers/deps/ (never committed)
-	$(BIN)/python infra/build_layers.py
+$(OPS_STAMP): requirements/ops.lock
+	test -x $(OPS_BIN)/python || $(PYTHON) -m venv $(OPS_VENV)
+	$(OPS_BIN)/pip install --quiet --require-hashes -r requirements/ops.lock
+	rm -f $(OPS_VENV)/.installed-*
+	touch $@
 
-package: install  ## offline (moto): template + zips in .serverless/, cfn-lint, size table
-	$(BIN)/python infra/package.py --allow-missing --region $(REGION) $(OSLS_PARAMS)
+ops: $(OPS_STAMP)  ## .venv-ops: the deploy-only tooling (requirements/ops.lock)
 
-deploy: install  ## make deploy STAGE=prod [REGION=eu-west-3]: the real deploy (AWS credentials)
-	@test -n "$(STAGE)" || { echo "usage: make deploy STAGE=<stage> [REGION=...]"; exit 2; }
-	$(BIN)/python infra/package.py --aws --stage $(STAGE) --region $(REGION) --out .serverless-preflight $(OSLS_PARAMS)
-	SLS_TELEMETRY_DISABLED=1 node_modules/.bin/osls deploy --stage $(STAGE) --region $(REGION) --verbose $(OSLS_PARAMS)
+# First prerequisite of the targets that act on a deployed stage: fails before anything runs.
+stage-required:
+	@test -n "$(STAGE)" || { echo "usage: make $(firstword $(MAKECMDGOALS)) STAGE=<stage> [REGION=...]"; exit 2; }
 
-emr-artifacts: install  ## make emr-artifacts STAGE=prod (or BUCKET=...): KPI job code + JDBC jar to S3
-	$(BIN)/python infra/emr_artifacts.py $(if $(BUCKET),--bucket $(BUCKET),--stage $(STAGE)) --region $(REGION)
+layers: ops  ## the Lambda dependency layer, built into layers/deps/ (never committed)
+	$(OPS_BIN)/python infra/build_layers.py
+
+package: ops  ## offline (moto): template + zips in .serverless/, cfn-lint (all templates), size table
+	$(OPS_BIN)/python infra/package.py --allow-missing --region $(REGION) $(OSLS_PARAMS)
+
+deploy: stage-required ops  ## make deploy STAGE=prod [REGION=eu-west-3] [FORCE=1]: the real deploy (AWS credentials)
+	$(OPS_BIN)/python infra/package.py --aws --stage $(STAGE) --region $(REGION) --out .serverless-preflight $(OSLS_PARAMS)
+	SLS_TELEMETRY_DISABLED=1 node_modules/.bin/osls deploy --stage $(STAGE) --region $(REGION) --verbose $(if $(FORCE),--force) $(OSLS_PARAMS)
+
+emr-artifacts: ops jdbc-jar  ## make emr-artifacts STAGE=prod (or BUCKET=...): KPI job code + JDBC jar to S3
+	@test -n "$(STAGE)$(BUCKET)" || { echo "usage: make emr-artifacts STAGE=<stage> (or BUCKET=<bucket>) [REGION=...]"; exit 2; }
+	$(OPS_BIN)/python infra/emr_artifacts.py $(if $(BUCKET),--bucket $(BUCKET),--stage $(STAGE)) --region $(REGION) --jdbc-jar $(JDBC_JAR)
+
+network: stage-required ops  ## make network STAGE=prod: the KPI job's VPC stack (one NAT: fixed monthly cost, infra/network.yml) + its SSM ids
+	$(OPS_BIN)/python infra/network.py --stage $(STAGE) --region $(REGION)
+
+reload-secrets: stage-required ops  ## make reload-secrets STAGE=prod: every function starts new environments that read the SSM secrets again
+	$(OPS_BIN)/python infra/reload_secrets.py --stage $(STAGE) --region $(REGION)
 
 # The end-to-end check of a deployment (docs/deploy.md, "Smoke test"): SMOKE_EMAIL and
 # SMOKE_PASSWORD name the smoke account. Without STAGE, `make run`'s stack: the local smoke
@@ -159,21 +189,19 @@ emr-artifacts: install  ## make emr-artifacts STAGE=prod (or BUCKET=...): KPI jo
 SMOKE_ARGS ?=
 LOCAL_API_URL ?= http://127.0.0.1:$(or $(LOCAL_PORT),8000)
 
-smoke: install  ## make smoke STAGE=prod [REGION=...]: a deployment end to end; without STAGE, `make run`'s stack
-	$(if $(STAGE),$(BIN)/python -m infra.smoke --stage $(STAGE) --region $(REGION),$(LOCAL_DB_PASSWORD) $(BIN)/python -m infra.smoke_local --api-url $(LOCAL_API_URL) --database-url "$(LOCAL_DATABASE_URL)") $(SMOKE_ARGS)
+smoke: $(if $(STAGE),ops,install)  ## make smoke STAGE=prod [REGION=...]: a deployment end to end; without STAGE, `make run`'s stack
+	$(if $(STAGE),$(OPS_BIN)/python -m infra.smoke --stage $(STAGE) --region $(REGION),$(LOCAL_DB_PASSWORD) $(BIN)/python -m infra.smoke_local --api-url $(LOCAL_API_URL) --database-url "$(LOCAL_DATABASE_URL)") $(SMOKE_ARGS)
 
 # The web client (docs/deploy.md, docs/web.md): its stack before the API (the API's CORS
 # origin is the distribution's domain), its files after (config.js from the API's URL).
 .PHONY: web-infra web
 WEB_ORIGIN ?=
 
-web-infra: install  ## make web-infra STAGE=prod [WEB_ORIGIN=https://...]: bucket + CloudFront (infra/web.yml), origin into SSM web-origin
-	@test -n "$(STAGE)" || { echo "usage: make web-infra STAGE=<stage> [REGION=...] [WEB_ORIGIN=https://...]"; exit 2; }
-	$(BIN)/python infra/web_deploy.py --stage $(STAGE) --region $(REGION) --infra-only $(if $(WEB_ORIGIN),--web-origin $(WEB_ORIGIN))
+web-infra: stage-required ops  ## make web-infra STAGE=prod [WEB_ORIGIN=https://...]: bucket + CloudFront (infra/web.yml), origin into SSM web-origin
+	$(OPS_BIN)/python infra/web_deploy.py --stage $(STAGE) --region $(REGION) --infra-only $(if $(WEB_ORIGIN),--web-origin $(WEB_ORIGIN))
 
-web: install  ## make web STAGE=prod: config.js generated from the API stack, web/ to S3, CloudFront invalidated
-	@test -n "$(STAGE)" || { echo "usage: make web STAGE=<stage> [REGION=...]"; exit 2; }
-	$(BIN)/python infra/web_deploy.py --stage $(STAGE) --region $(REGION) $(if $(WEB_ORIGIN),--web-origin $(WEB_ORIGIN))
+web: stage-required ops  ## make web STAGE=prod: config.js generated from the API stack, web/ to S3, CloudFront invalidated
+	$(OPS_BIN)/python infra/web_deploy.py --stage $(STAGE) --region $(REGION) $(if $(WEB_ORIGIN),--web-origin $(WEB_ORIGIN))
 
 clean:
-	rm -rf $(VENV) .venv-lambda .build .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .venv-lambda .venv-ops .build .pytest_cache .ruff_cache .mypy_cache

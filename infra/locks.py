@@ -2,6 +2,7 @@
 that installs it (`make lock`; uv, pinned in requirements/dev.txt).
 
     python infra/locks.py compile     # rewrite every lock from its inputs (needs the index)
+    python infra/locks.py compile ops.lock   # only the named locks (the others untouched)
     python infra/locks.py check       # offline: fail if a lock is older than its inputs
 
 The `.txt` files are what people edit; the `.lock` files are what every install reads, with
@@ -85,6 +86,14 @@ def locks() -> list[Lock]:
             REQUIREMENTS / "lambda-tests.lock",
             REQUIREMENTS / "lambda-tests.txt",
             lambda_python,
+            universal=True,
+            constraints=(runtime, dev),
+        ),
+        # .venv-ops: the deploy-only targets' tooling, at the versions the tests use.
+        Lock(
+            REQUIREMENTS / "ops.lock",
+            REQUIREMENTS / "ops.txt",
+            _dev_python(),
             universal=True,
             constraints=(runtime, dev),
         ),
@@ -177,9 +186,14 @@ def compile_lock(lock: Lock) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("compile", "check"))
+    parser.add_argument("only", nargs="*", help="compile: only these locks (e.g. ops.lock)")
     args = parser.parse_args()
     if args.command == "compile":
-        for lock in locks():
+        chosen = [lock for lock in locks() if not args.only or lock.lock.name in args.only]
+        unknown = set(args.only) - {lock.lock.name for lock in chosen}
+        if unknown:
+            raise SystemExit(f"no such lock: {', '.join(sorted(unknown))}")
+        for lock in chosen:
             compile_lock(lock)
             count = len(pinned(lock.lock))
             print(f"{lock.lock.relative_to(ROOT)}: {count} packages")

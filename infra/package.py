@@ -14,7 +14,12 @@ are packaged with a placeholder handler when `--allow-missing` is given (CI whil
 functions are being written); without it (deploy) a missing handler is an error, and so,
 always, is a handler that serverless.yml does not declare.
 
-Then: cfn-lint on the CloudFormation template (W3005 only is ignored), a size table of
+Before osls runs, the stage's required configuration (serverless.yml's `${ssm:...}` without a
+default, the alarm email among them) is checked in SSM, and a missing or malformed value
+stops it with a message naming each parameter and how to set it.
+
+Then: cfn-lint on the CloudFormation template and on the standalone templates in infra/
+(STANDALONE_TEMPLATES: the optional EMR network stack; W3005 only is ignored), a size table of
 each function and layer (zipped and unzipped), and a failure if the layers together pass
 LAYERS_BUDGET_MB unzipped (Lambda's hard limit for function + layers is 250 MB).
 """
@@ -26,6 +31,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -33,7 +39,7 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +56,11 @@ DEFAULT_REGION = "eu-west-3"
 LAYERS_BUDGET_MB = 200
 LAMBDA_UNZIPPED_LIMIT_MB = 250
 CFN_LINT_IGNORED = ("W3005",)  # DependsOn already implied by a Ref/GetAtt (osls adds both)
+# Templates deployed on their own (not by osls), linted by every `make package` too.
+STANDALONE_TEMPLATES = (ROOT / "infra" / "network.yml", ROOT / "infra" / "web.yml")
+# serverless.yml's required configuration: `${ssm:/videogen/${sls:stage}/<name>}`, no default
+REQUIRED_SSM = re.compile(r"\$\{ssm:/videogen/\$\{sls:stage\}/([a-z0-9-]+)\}")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")  # what AlarmEmail's AllowedPattern accepts
 
 # Non-secret configuration osls resolves with ${ssm:...} (String parameters).
 CI_CONFIG = {
@@ -169,12 +180,57 @@ def stage_service(target: Path, missing: list[Path]) -> None:
         path.write_text(PLACEHOLDER.format(name=handler.parent.name))
 
 
+# --- configuration -----------------------------------------------------------------------
+
+
+def required_config(config: dict) -> list[str]:
+    """The SSM names (under /videogen/<stage>/) serverless.yml reads without a default."""
+    found = []
+    for value in config.get("params", {}).get("default", {}).values():
+        match = REQUIRED_SSM.fullmatch(str(value).strip())
+        if match:
+            found.append(match.group(1))
+    return found
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def check_required_config(stage: str, ssm, config: dict) -> None:
+    """Stops, naming every problem, when a required parameter is missing or the alarm email
+    is not an email address: osls would fail later with a bare "cannot resolve", and a
+    stack without an alarm subscriber pages nobody."""
+    paths = [f"/videogen/{stage}/{name}" for name in required_config(config)]
+    values: dict[str, str] = {}
+    for chunk in _chunks(paths, 10):  # GetParameters takes 10 names at most
+        for parameter in ssm.get_parameters(Names=chunk)["Parameters"]:
+            values[parameter["Name"]] = parameter["Value"]
+    problems = [f"{path}: not set" for path in paths if path not in values]
+    email = values.get(f"/videogen/{stage}/alarm-email")
+    if email is not None and not EMAIL.fullmatch(email.strip()):
+        problems.append(f"/videogen/{stage}/alarm-email: not an email address ({email!r})")
+    if problems:
+        raise SystemExit(
+            f"stage {stage} is missing required configuration (SSM String parameters):\n  "
+            + "\n  ".join(problems)
+            + "\nSet each with `aws ssm put-parameter --type String --overwrite --name <name> "
+            "--value <value>` (docs/deploy.md). The alarm email is required: every alarm and "
+            "the monthly budget notify it."
+        )
+    log(f"required configuration of stage {stage}: {len(paths)} parameters set")
+
+
 # --- offline AWS --------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
-def moto_endpoint(stage: str, region: str, sentinels: dict[str, str]) -> Iterator[str]:
-    """A moto server on 127.0.0.1 with the stage's SSM parameters; yields its URL."""
+def moto_endpoint(
+    stage: str, region: str, sentinels: dict[str, str], config: dict[str, str] | None = None
+) -> Iterator[str]:
+    """A moto server on 127.0.0.1 with the stage's SSM parameters (CI_CONFIG, then `config`:
+    names under /videogen/<stage>/, e.g. "config/registerRate"); yields its URL."""
     import boto3
     from moto.server import ThreadedMotoServer
 
@@ -191,7 +247,7 @@ def moto_endpoint(stage: str, region: str, sentinels: dict[str, str]) -> Iterato
             aws_access_key_id="testing",
             aws_secret_access_key="testing",  # noqa: S106 - moto's dummy credentials
         )
-        for name, value in CI_CONFIG.items():
+        for name, value in {**CI_CONFIG, **(config or {})}.items():
             ssm.put_parameter(
                 Name=f"/videogen/{stage}/{name}", Value=value, Type="String", Overwrite=True
             )
@@ -202,6 +258,21 @@ def moto_endpoint(stage: str, region: str, sentinels: dict[str, str]) -> Iterato
         yield url
     finally:
         server.stop()
+
+
+def _ssm_client(region: str, endpoint: str | None = None):
+    """An SSM client seeing what osls will see: moto's endpoint offline, the account else."""
+    import boto3
+
+    if endpoint:
+        return boto3.client(
+            "ssm",
+            region_name=region,
+            endpoint_url=endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - moto's dummy credentials
+        )
+    return boto3.client("ssm", region_name=region)
 
 
 def offline_env(endpoint: str, region: str, scratch: Path) -> dict[str, str]:
@@ -230,7 +301,7 @@ def cfn_lint(template: Path) -> None:
     if result.returncode != 0:
         print(result.stdout + result.stderr, file=sys.stderr)
         raise SystemExit(f"cfn-lint found problems in {template.name} (exit {result.returncode})")
-    log("cfn-lint: no errors or warnings")
+    log(f"cfn-lint {template.name}: no errors or warnings")
 
 
 def measure(out: Path, config: dict) -> list[Artifact]:
@@ -309,7 +380,10 @@ def package(
     offline: bool = True,
     allow_missing: bool = False,
     params: dict[str, str] | None = None,
+    ssm_config: dict[str, str] | None = None,
 ) -> list[Artifact]:
+    """Packages into `out`. Offline, `ssm_config` adds SSM String parameters to the moto stand-in
+    (names under /videogen/<stage>/, e.g. {"config/registerRate": "2"})."""
     started = time.monotonic()
     ensure_osls()
     log("dependency layer")
@@ -326,10 +400,13 @@ def package(
         stage_service(service, missing)
         with contextlib.ExitStack() as stack:
             if offline:
-                endpoint = stack.enter_context(moto_endpoint(stage, region, sentinels))
+                endpoint = stack.enter_context(moto_endpoint(stage, region, sentinels, ssm_config))
                 env = offline_env(endpoint, region, scratch)
+                ssm = _ssm_client(region, endpoint)
             else:
                 env = dict(os.environ)
+                ssm = _ssm_client(region)
+            check_required_config(stage, ssm, config)
             env.update(
                 SLS_TELEMETRY_DISABLED="1", SLS_NOTIFICATIONS_MODE="off", NODE_NO_WARNINGS="1"
             )
@@ -351,6 +428,8 @@ def package(
                 check=True,
             )
         cfn_lint(build / TEMPLATE)
+        for template in STANDALONE_TEMPLATES:
+            cfn_lint(template)
         if offline:
             check_no_secrets(build, sentinels)
         artifacts = measure(build, config)

@@ -7,6 +7,7 @@ secret-leak scan all run here, and any failure errors every test that uses the r
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,3 +37,22 @@ def packaged(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
     artifacts = packaging.package(out, stage="ci", allow_missing=True)
     template = json.loads((out / packaging.TEMPLATE).read_text())
     return Packaged(out, artifacts, template)
+
+
+@pytest.fixture
+def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto's in-process AWS in eu-west-3, dummy credentials, no endpoint or profile of the
+    developer's (infra scripts create their own boto3 clients)."""
+    from moto import mock_aws
+
+    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-3",
+        "AWS_REGION": "eu-west-3",
+    }.items():
+        monkeypatch.setenv(key, value)
+    with mock_aws():
+        yield

@@ -169,12 +169,28 @@ def test_scripted_registrations_are_throttled_per_route(packaged: Packaged) -> N
     assert {routes[logical] for logical in depends if logical in routes} == set(THROTTLED_ROUTES)
 
 
+# A stage's own settings: SSM String parameters /videogen/<stage>/config/<name> (read at
+# package time), and PARAMS for one deploy, which wins over both.
+STAGE_CONFIG = {
+    "config/registerRate": "3",  # overridden by PARAMS below
+    "config/loginBurst": "40",
+    "config/reconcileAfterSeconds": "1200",
+    "config/promptBlocklist": "gore,violence",
+    "config/mediaMaxBytes": "104857600",
+    "config/kpiScheduleCron": "cron(0 4 * * ? *)",
+    "config/monthlyBudgetUsd": "250",
+    "config/copyMaxAttempts": "7",
+}
+
+
 @pytest.fixture(scope="module")
 def throttle_override(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
-    """`make package PARAMS="registerRate=2 registerBurst=7"`: a stage's own values."""
+    """`make package PARAMS="registerRate=2 registerBurst=7"` over a stage's SSM settings."""
     out = tmp_path_factory.mktemp("sls-throttles") / "package"
     params = {"registerRate": "2", "registerBurst": "7", "submitRate": "0.5"}
-    artifacts = packaging.package(out, stage="ci", allow_missing=True, params=params)
+    artifacts = packaging.package(
+        out, stage="ci", allow_missing=True, params=params, ssm_config=STAGE_CONFIG
+    )
     template = json.loads((out / packaging.TEMPLATE).read_text())
     return Packaged(out, artifacts, template)
 
@@ -186,6 +202,24 @@ def test_throttles_are_per_stage_params(throttle_override: Packaged) -> None:
     assert int(register["ThrottlingBurstLimit"]) == 7
     assert float(settings["POST /generations"]["ThrottlingRateLimit"]) == 0.5
     assert float(settings["POST /auth/login"]["ThrottlingRateLimit"]) == 10  # untouched
+    assert int(settings["POST /auth/login"]["ThrottlingBurstLimit"]) == 40  # from SSM
+
+
+def test_stage_settings_come_from_ssm_config_parameters(throttle_override: Packaged) -> None:
+    """Set per stage without editing serverless.yml: /videogen/<stage>/config/<name>."""
+    for name in FUNCTIONS:
+        variables = env(throttle_override, name)
+        assert variables["RECONCILE_AFTER_SECONDS"] == "1200"
+        assert variables["PROMPT_BLOCKLIST"] == "gore,violence"
+        assert variables["MEDIA_MAX_BYTES"] == "104857600"
+        assert variables["COPY_MAX_ATTEMPTS"] == "7"
+        assert variables["RECONCILE_MAX_ATTEMPTS"] == "12"  # not set: the default
+    queue = throttle_override.resources["CopyQueue"]["Properties"]
+    assert str(queue["RedrivePolicy"]["maxReceiveCount"]) == "7"  # the same number
+    (schedule,) = throttle_override.of_type("AWS::Scheduler::Schedule").values()
+    assert schedule["Properties"]["ScheduleExpression"] == "cron(0 4 * * ? *)"
+    (budget,) = throttle_override.of_type("AWS::Budgets::Budget").values()
+    assert float(budget["Properties"]["Budget"]["BudgetLimit"]["Amount"]) == 250
 
 
 def test_webhook_route_is_public(packaged: Packaged) -> None:
@@ -260,6 +294,8 @@ def test_iam_least_privilege(packaged: Packaged) -> None:
         expected = {"logs:CreateLogStream", "logs:PutLogEvents"}
         if name != "KpiSchedule":  # starting an EMR run needs no secret
             expected |= {"ssm:GetParameters"}
+        else:  # HeadObject on the job's two required artifacts (test_kpi_schedule_...)
+            expected |= {"s3:GetObject"}
         if name in ("Kpis", "KpiSchedule"):
             expected |= {
                 "emr-serverless:StartJobRun",
@@ -387,6 +423,7 @@ def test_daily_kpi_schedule_targets_the_start_function(packaged: Packaged) -> No
         ("ProviderUnavailableAlarm", "SubmissionRefused"),
         ("KpiJobFailuresAlarm", "FailedJobs"),
         ("KpiStartFailuresAlarm", "Errors"),
+        ("KpiRunsSkippedAlarm", "KpiRunSkipped"),
         ("CopyDeadLetterAlarm", "ApproximateNumberOfMessagesVisible"),
     ],
 )
@@ -429,7 +466,13 @@ def test_application_alarms_read_metrics_the_code_emits(packaged: Packaged) -> N
                 assert dimension["Name"] in dimension_keys, dimension
                 assert f'"{dimension["Value"]}"' in sources, dimension
             alarmed.add(metric["MetricName"])
-    assert alarmed == {"WebhookOutcome", "ReconcileResult", "CopyFailed", "SubmissionRefused"}
+    assert alarmed == {
+        "WebhookOutcome",
+        "ReconcileResult",
+        "CopyFailed",
+        "SubmissionRefused",
+        "KpiRunSkipped",
+    }
     assert packaged.of_type("AWS::Logs::MetricFilter") == {}
 
 
@@ -441,6 +484,8 @@ def dashboard_metrics(packaged: Packaged) -> list[tuple[str, str]]:
     widgets = json.loads(re.sub(r"\$\{[^}]+\}", "substituted", body))["widgets"]
     found = []
     for widget in widgets:
+        if widget["type"] == "text":
+            continue
         for line in widget["properties"]["metrics"]:
             if isinstance(line[0], dict):
                 search = re.fullmatch(
@@ -517,3 +562,91 @@ def test_api_gateway_routes_match_the_function_apps(packaged: Packaged, name: st
         for method in operations
     }
     assert served == gateway
+
+
+# --- Operations (issue 14): alarm subscriber, budget, skipped KPI runs, estimates -----------
+
+
+def test_the_alarm_topic_always_has_an_email_subscriber(packaged: Packaged) -> None:
+    (subscription,) = packaged.of_type("AWS::SNS::Subscription").values()
+    assert "Condition" not in subscription, "unconditional"
+    props = subscription["Properties"]
+    assert props == {
+        "TopicArn": {"Ref": "AlarmTopic"},
+        "Protocol": "email",
+        "Endpoint": {"Ref": "AlarmEmail"},
+    }
+    parameter = packaged.template["Parameters"]["AlarmEmail"]
+    assert parameter["Default"] == packaging.CI_CONFIG["alarm-email"]
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert pattern.fullmatch("ops@school.example")
+    for bad in ("", "ops", "ops@", "@school.example", "ops@school"):
+        assert not pattern.fullmatch(bad), bad
+    assert "HasAlarmEmail" not in packaged.template.get("Conditions", {})
+
+
+def test_monthly_cost_budget_notifies_the_alarm_topic(packaged: Packaged) -> None:
+    (budget,) = packaged.of_type("AWS::Budgets::Budget").values()
+    props = budget["Properties"]
+    assert props["Budget"]["BudgetType"] == "COST"
+    assert props["Budget"]["TimeUnit"] == "MONTHLY"
+    assert props["Budget"]["BudgetLimit"] == {"Amount": 100, "Unit": "USD"}  # the default
+    notifications = {
+        (n["Notification"]["NotificationType"], n["Notification"]["Threshold"]): n
+        for n in props["NotificationsWithSubscribers"]
+    }
+    assert set(notifications) == {("ACTUAL", 80), ("FORECASTED", 100)}
+    for n in notifications.values():
+        assert n["Notification"]["ThresholdType"] == "PERCENTAGE"
+        assert n["Notification"]["ComparisonOperator"] == "GREATER_THAN"
+        assert n["Subscribers"] == [{"SubscriptionType": "SNS", "Address": {"Ref": "AlarmTopic"}}]
+    # Budgets may publish to the topic, and CloudWatch still may (a topic policy replaces
+    # the default one), each for this account only.
+    (policy,) = packaged.of_type("AWS::SNS::TopicPolicy").values()
+    assert policy["Properties"]["Topics"] == [{"Ref": "AlarmTopic"}]
+    publishers = {}
+    for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+        assert statement["Effect"] == "Allow" and statement["Action"] == "sns:Publish"
+        assert statement["Resource"] == {"Ref": "AlarmTopic"}
+        assert statement["Condition"] == {
+            "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+        }
+        publishers[statement["Principal"]["Service"]] = statement
+    assert set(publishers) == {"budgets.amazonaws.com", "cloudwatch.amazonaws.com"}
+    assert "AlarmTopicPolicy" in as_list(budget.get("DependsOn", []))
+
+
+def test_kpi_runs_skipped_two_days_in_a_row_alarm(packaged: Packaged) -> None:
+    props = packaged.resources["KpiRunsSkippedAlarm"]["Properties"]
+    assert props["Dimensions"] == [{"Name": "Reason", "Value": "artifacts_missing"}]
+    assert props["Period"] == 86400
+    assert props["EvaluationPeriods"] == props["DatapointsToAlarm"] == 2
+    assert props["Threshold"] == 1
+    assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert props["TreatMissingData"] == "notBreaching"
+    assert "make emr-artifacts" in props["AlarmDescription"]
+
+
+def test_kpi_schedule_may_only_head_the_jobs_two_required_artifacts(packaged: Packaged) -> None:
+    (check,) = [
+        s
+        for s in statements(packaged.resources["KpiScheduleRole"])
+        if s["Action"] == "s3:GetObject"
+    ]
+    assert check["Resource"] == [
+        {"Fn::Sub": "${ArtifactsBucket.Arn}/emr/kpi_job.py"},
+        {"Fn::Sub": "${ArtifactsBucket.Arn}/emr/postgresql.jar"},
+    ]
+    assert env(packaged, "KpiSchedule")["EMR_ARTIFACTS_URI"] == {
+        "Fn::Sub": "s3://${ArtifactsBucket}/emr"
+    }
+
+
+def test_dashboard_says_its_spend_figures_are_estimates(packaged: Packaged) -> None:
+    (dashboard,) = packaged.of_type("AWS::CloudWatch::Dashboard").values()
+    body = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
+    widgets = json.loads(re.sub(r"\$\{[^}]+\}", "substituted", body))["widgets"]
+    (text,) = [w for w in widgets if w["type"] == "text"]
+    markdown = text["properties"]["markdown"]
+    assert "estimates" in markdown and "catalogue" in markdown and "not fal" in markdown
+    assert text["y"] == 0 and text["width"] == 24, "above the graphs"

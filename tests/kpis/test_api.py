@@ -256,20 +256,6 @@ def test_through_api_gateway_event(admin: User, db) -> None:
     assert status == 200 and body["days"][0]["jobs_total"] == 4
 
 
-@pytest.mark.lambda_runtime
-def test_schedule_starts_yesterday_and_today(emr: dict[str, str]) -> None:
-    result = load_handler("kpi_schedule").handler({"source": "videogen.scheduler"}, None)
-    assert (result["from"], result["to"]) == (
-        (today() - timedelta(days=1)).isoformat(),
-        today().isoformat(),
-    )
-    job = boto3.client("emr-serverless").get_job_run(
-        applicationId=emr["EMR_APPLICATION_ID"], jobRunId=result["run_id"]
-    )["jobRun"]
-    arguments = job["jobDriver"]["sparkSubmit"]["entryPointArguments"]
-    assert arguments[1] == result["from"] and arguments[3] == result["to"]
-
-
 def test_kpis_handler_cold_start_imports_neither_boto3_nor_pyspark(database_url: str) -> None:
     """Import time is cold-start time: boto3 only when a run is started, pyspark never."""
     root = Path(__file__).resolve().parents[2]

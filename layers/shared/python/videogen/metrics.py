@@ -37,6 +37,7 @@ COPY_SUCCEEDED = "CopySucceeded"
 COPY_FAILED = "CopyFailed"
 COPY_LATENCY_MS = "CopyLatencyMs"
 RECONCILE_RESULT = "ReconcileResult"
+KPI_RUN_SKIPPED = "KpiRunSkipped"
 
 METRIC_NAMES = (
     SUBMISSION_ACCEPTED,
@@ -47,6 +48,7 @@ METRIC_NAMES = (
     COPY_FAILED,
     COPY_LATENCY_MS,
     RECONCILE_RESULT,
+    KPI_RUN_SKIPPED,
 )
 
 # Dimension keys
@@ -129,3 +131,8 @@ def copy_failed(reason: Literal["permanent", "transient", "exhausted"], code: st
 def reconcile_result(result: str, **properties: Any) -> None:
     """What reconciliation did with one stale job (the categories `Reconciler.run` counts)."""
     emit({RECONCILE_RESULT: (1, "Count")}, {RESULT: result}, **properties)
+
+
+def kpi_run_skipped(reason: Literal["artifacts_missing"], **properties: Any) -> None:
+    """A scheduled KPI run not started (e.g. the job's artifacts are not uploaded yet)."""
+    emit({KPI_RUN_SKIPPED: (1, "Count")}, {REASON: reason}, **properties)

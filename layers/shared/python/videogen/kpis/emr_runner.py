@@ -14,6 +14,10 @@ from videogen.kpis.errors import KpiRunnerUnavailable, KpiRunNotFound
 from videogen.kpis.runner import KpiRun, job_arguments, window_from_arguments
 from videogen.settings import Settings
 
+# Object names under EMR_ARTIFACTS_URI, as infra/emr_artifacts.py uploads them.
+ENTRY_POINT = "kpi_job.py"
+JDBC_JAR = "postgresql.jar"
+
 
 @dataclass
 class EmrServerlessRunner:
@@ -27,6 +31,7 @@ class EmrServerlessRunner:
     log_uri: str | None = None
     spark_sizing: str = ""
     _client: Any = field(default=None, repr=False)
+    _s3: Any = field(default=None, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EmrServerlessRunner:
@@ -53,6 +58,38 @@ class EmrServerlessRunner:
             self._client = boto3.client("emr-serverless")
         return self._client
 
+    @property
+    def s3(self) -> Any:
+        if self._s3 is None:
+            import boto3
+
+            self._s3 = boto3.client("s3")
+        return self._s3
+
+    def required_artifacts(self) -> list[str]:
+        """The objects a run cannot start without: `entryPoint` and the `--jars` driver."""
+        return [f"{self.artifacts_uri}/{ENTRY_POINT}", f"{self.artifacts_uri}/{JDBC_JAR}"]
+
+    def missing_artifacts(self) -> list[str]:
+        """HeadObject on each required artifact. Both 404 and 403 mean missing: the role may
+        read these two keys only (no s3:ListBucket), and S3 answers 403 for a missing key to a
+        caller that may not list the bucket."""
+        from botocore.exceptions import ClientError
+
+        missing = []
+        for uri in self.required_artifacts():
+            bucket, _, key = uri.removeprefix("s3://").partition("/")
+            try:
+                self.s3.head_object(Bucket=bucket, Key=key)
+            except ClientError as exc:
+                code = str(exc.response.get("Error", {}).get("Code", ""))
+                if code not in ("404", "403", "NoSuchKey", "NoSuchBucket", "AccessDenied"):
+                    raise KpiRunnerUnavailable(details={"error": code}) from exc
+                missing.append(uri)
+            except Exception as exc:
+                raise KpiRunnerUnavailable(details={"error": type(exc).__name__}) from exc
+        return missing
+
     def job_driver(self, start: date, end: date) -> dict[str, Any]:
         arguments = job_arguments(start, end, output_path=self.output_uri, time_zone=self.time_zone)
         arguments += ["--jdbc-url-ssm-parameter", self.database_url_ssm_parameter]
@@ -66,7 +103,7 @@ class EmrServerlessRunner:
         # https://github.com/aws-samples/emr-serverless-samples/tree/main/examples/pyspark/dependencies
         # Only the driver imports boto3 (the SSM read), so executors get no PYTHONPATH.
         submit = (
-            f"--jars {self.artifacts_uri}/postgresql.jar "
+            f"--jars {self.artifacts_uri}/{JDBC_JAR} "
             f"--py-files {self.artifacts_uri}/videogen.zip "
             f"--conf spark.archives={self.artifacts_uri}/pydeps.tar.gz#pydeps "
             "--conf spark.emr-serverless.driverEnv.PYTHONPATH=./pydeps "
@@ -75,7 +112,7 @@ class EmrServerlessRunner:
         ).strip()
         return {
             "sparkSubmit": {
-                "entryPoint": f"{self.artifacts_uri}/kpi_job.py",
+                "entryPoint": f"{self.artifacts_uri}/{ENTRY_POINT}",
                 "entryPointArguments": arguments,
                 "sparkSubmitParameters": submit,
             }

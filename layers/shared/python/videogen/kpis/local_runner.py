@@ -90,6 +90,10 @@ class LocalKpiRunner:
             )
         return KpiRun(run_id, "PENDING", start, end)
 
+    def missing_artifacts(self) -> list[str]:
+        """The job script is run from the checkout; the JDBC driver is Spark's own setting."""
+        return [] if self.job_script.is_file() else [str(self.job_script)]
+
     def get(self, run_id: str) -> KpiRun:
         state_file = self._state_file(run_id)
         if not RUN_ID.match(run_id) or not state_file.exists():

@@ -31,6 +31,11 @@ class KpiRunner(Protocol):
 
     def get(self, run_id: str) -> KpiRun: ...
 
+    def missing_artifacts(self) -> list[str]:
+        """What the job needs but cannot be found (its entry script, its JDBC driver), so a
+        scheduled run is skipped with a warning instead of failing on EMR: empty when ready."""
+        ...
+
 
 def job_arguments(start: date, end: date, *, output_path: str, time_zone: str) -> list[str]:
     """The job's window and outputs; the database comes separately (env or SSM)."""
