@@ -37,6 +37,7 @@ COPY_SUCCEEDED = "CopySucceeded"
 COPY_FAILED = "CopyFailed"
 COPY_LATENCY_MS = "CopyLatencyMs"
 RECONCILE_RESULT = "ReconcileResult"
+ADMIN_JOB_ACTION = "AdminJobAction"
 
 METRIC_NAMES = (
     SUBMISSION_ACCEPTED,
@@ -47,6 +48,7 @@ METRIC_NAMES = (
     COPY_FAILED,
     COPY_LATENCY_MS,
     RECONCILE_RESULT,
+    ADMIN_JOB_ACTION,
 )
 
 # Dimension keys
@@ -54,6 +56,7 @@ MODEL = "Model"
 REASON = "Reason"
 OUTCOME = "Outcome"
 RESULT = "Result"
+ACTION = "Action"
 
 Unit = Literal["Count", "Milliseconds", "None"]
 _lock = threading.Lock()  # one whole line at a time, whatever thread emits
@@ -129,3 +132,9 @@ def copy_failed(reason: Literal["permanent", "transient", "exhausted"], code: st
 def reconcile_result(result: str, **properties: Any) -> None:
     """What reconciliation did with one stale job (the categories `Reconciler.run` counts)."""
     emit({RECONCILE_RESULT: (1, "Count")}, {RESULT: result}, **properties)
+
+
+def admin_job_action(action: Literal["fail", "recheck"], **properties: Any) -> None:
+    """An admin acted on a stuck job (a replayed request is not counted again); what it
+    did (`outcome`) and what fal answered ride along."""
+    emit({ADMIN_JOB_ACTION: (1, "Count")}, {ACTION: action}, **properties)
