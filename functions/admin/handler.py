@@ -1,4 +1,4 @@
-"""Lambda: admin views of jobs and users, role and quota changes."""
+"""Lambda: admin views of jobs and users, role and quota changes, actions on stuck jobs."""
 
 from mangum import Mangum
 
@@ -8,7 +8,7 @@ from videogen.settings import require_settings
 
 # What this function is made of: its cold start fails, naming them, if their settings are
 # missing, and it is deployed with these adapters' secrets only (tests/deploy).
-ADAPTERS = ("database", "token_verifier", "storage")
+ADAPTERS = ("database", "token_verifier", "storage", "fal", "copy_queue")
 require_settings(*ADAPTERS)
 app = create_app(admin_router, title="VideoGen admin")
 handler = Mangum(app, lifespan="off")

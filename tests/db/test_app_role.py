@@ -167,6 +167,53 @@ def test_app_runs_the_erasure_statements(app: psycopg.Connection, db) -> None:
     app.execute("delete from public.account_erasures where user_id = %s", (user,))
 
 
+def test_app_runs_the_admin_job_action_statements(app: psycopg.Connection, db) -> None:
+    """Issue 14, "Day two": admin/repository.py appends an action and reads the last fail
+    back as the app's login; the audit trail is never rewritten nor deleted by the app."""
+    user = _user(db, "head@school.example")
+    (job,) = app.execute(
+        "insert into public.jobs (user_id, model, prompt) values (%s, 'm', 'p') returning id",
+        (user,),
+    ).fetchone()
+    app.execute(
+        "update public.jobs set status = 'failed', error = 'r', error_code = 'failed_by_admin'"
+        " where id = %s",
+        (job,),
+    )
+    (action,) = app.execute(
+        """insert into public.job_admin_actions
+             (job_id, admin_id, action, outcome, reason, fal_answer)
+           values (%s, %s, 'fail', 'failed', 'r', 'CANCELLATION_REQUESTED') returning id""",
+        (job, user),
+    ).fetchone()
+    assert app.execute(
+        """select reason from public.job_admin_actions
+           where job_id = %s and action = 'fail' order by created_at desc, id desc limit 1""",
+        (job,),
+    ).fetchone() == ("r",)
+    for statement in (
+        "update public.job_admin_actions set reason = 'rewritten' where id = %s",
+        "delete from public.job_admin_actions where id = %s",
+    ):
+        assert refused(app, statement, action), statement
+    assert refused(app, "truncate public.job_admin_actions")
+
+
+def test_a_fail_action_needs_a_reason_of_at_most_500_characters(db) -> None:
+    user = _user(db, "head@school.example")
+    (job,) = db.execute(
+        "insert into public.jobs (user_id, model, prompt) values (%s, 'm', 'p') returning id",
+        (user,),
+    ).fetchone()
+    for reason in (None, "", "x" * 501):
+        with pytest.raises(psycopg.errors.CheckViolation), db.transaction():
+            db.execute(
+                """insert into public.job_admin_actions (job_id, admin_id, action, outcome, reason)
+                   values (%s, %s, 'fail', 'failed', %s)""",
+                (job, user, reason),
+            )
+
+
 def test_app_role_cannot_truncate_or_change_the_schema(app: psycopg.Connection) -> None:
     """TRUNCATE ignores row-level security, and DDL is the migrations' job (as the owner)."""
     for relation in public_relations(app):

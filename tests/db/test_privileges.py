@@ -160,6 +160,11 @@ def world(database_url: str) -> Iterator[World]:
                 (owner,),
             )
         conn.execute("insert into public.webhook_events (outcome) values ('finishing')")
+        conn.execute(
+            """insert into public.job_admin_actions (job_id, admin_id, action, outcome, reason)
+               select id, %s, 'fail', 'failed', 'stuck' from public.jobs where user_id = %s""",
+            (admin, student),
+        )
         conn.execute("insert into public.kpi_spark_daily (job_date) values (current_date)")
         conn.execute(
             "insert into public.kpi_spark_daily_models (job_date, model) values (current_date, 'm')"
@@ -331,3 +336,22 @@ def test_new_tables_are_not_granted_to_the_api_roles(database_url: str) -> None:
         ).fetchall()
         conn.rollback()
     assert (granted, sequence, function) == ([], [], [])
+
+
+def test_the_admin_action_audit_is_closed_to_the_data_api(world: World) -> None:
+    """Issue 14: who failed a job and why is the backend's record. Not even an admin reads
+    or writes it through the Data API (their actions go through POST /admin/jobs/...)."""
+    for role, claims in (
+        ("anon", None),
+        ("authenticated", claims_of(world.student)),
+        ("authenticated", claims_of(world.admin)),
+    ):
+        for statement in (
+            "select * from public.job_admin_actions",
+            "update public.job_admin_actions set reason = 'x'",
+            "delete from public.job_admin_actions",
+            "insert into public.job_admin_actions (job_id, action, outcome, reason)"
+            " select id, 'fail', 'failed', 'x' from public.jobs",
+        ):
+            assert attempt(world.conn, role, statement, claims) == DENIED, (role, statement)
+    assert world.conn.execute("select count(*) from public.job_admin_actions").fetchone() == (1,)

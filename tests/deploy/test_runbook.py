@@ -15,10 +15,6 @@ RUNBOOK = ROOT / "docs" / "runbook.md"
 DOCS = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
 PACKAGED_PREFIX = "videogen-ci-"  # `make package` packages stage ci
 DOC_PREFIX = "videogen-<stage>-"
-# Targets the docs name that other branches of issue 14 add (make network: the KPI job's
-# VPC; make reload-secrets). Strict xfail: once merged they exist, these XPASS
-# and fail, and the entries must go.
-PENDING_ELSEWHERE = {"network", "reload-secrets"}
 
 
 def headings(path: Path) -> list[str]:
@@ -86,22 +82,11 @@ MENTIONED = mentioned_targets()
 
 def test_docs_name_the_deploy_targets() -> None:
     """The scan sees the docs' commands (a broken regex would pass everything below)."""
-    assert {"deploy", "package", "emr-artifacts", "web-infra", "web", "smoke"} <= set(MENTIONED)
+    assert {"deploy", "package", "emr-artifacts", "web-infra", "web", "smoke", "network"} <= set(
+        MENTIONED
+    )
 
 
-@pytest.mark.parametrize(
-    "target",
-    [
-        pytest.param(
-            t,
-            marks=pytest.mark.xfail(
-                strict=True, reason="added by another issue-14 branch; remove when merged"
-            ),
-        )
-        if t in PENDING_ELSEWHERE
-        else t
-        for t in sorted(MENTIONED)
-    ],
-)
+@pytest.mark.parametrize("target", sorted(MENTIONED))
 def test_every_make_target_in_the_docs_exists(target: str) -> None:
     assert target in makefile_targets(), f"`make {target}` in {MENTIONED[target]}: no such target"

@@ -47,6 +47,8 @@ ROUTES = {
     "DELETE /me": ("Generations", False),
     "POST /webhooks/fal": ("Webhooks", True),
     "GET /admin/jobs": ("Admin", False),
+    "POST /admin/jobs/{id}/fail": ("Admin", False),
+    "POST /admin/jobs/{id}/recheck": ("Admin", False),
     "GET /admin/users": ("Admin", False),
     "PATCH /admin/users/{id}": ("Admin", False),
     "GET /admin/kpis": ("Kpis", False),
@@ -304,7 +306,7 @@ def test_iam_least_privilege(packaged: Packaged) -> None:
                 "emr-serverless:TagResource",
                 "iam:PassRole",
             }
-        if name in ("Webhooks", "Reconcile"):
+        if name in ("Webhooks", "Reconcile", "Admin"):  # Admin: a re-check queues a copy
             expected |= {"sqs:SendMessage"}
         if name == "CopyWorker":
             expected |= {

@@ -1,23 +1,52 @@
-// Admin: every job, newest first, filtered by status or user.
+// Admin: every job, newest first, filtered by status or user; a stuck (unfinished) job can
+// be re-checked at fal now, or failed with a reason and refunded.
 
 import { api, query } from "../api.js";
 import { field, h } from "../dom.js";
-import { STATUS_LABELS, formatDateTime, formatMoney, formatSeconds } from "../format.js";
+import { FINAL_STATUSES, STATUS_LABELS, formatDateTime, formatMoney, formatSeconds } from "../format.js";
+import { shortPrompt } from "../job-card.js";
+import { describe, failDialog, recheck } from "../job-actions.js";
 
 const PAGE_SIZE = 50;
 
-function jobRow(job, modelTitle) {
-  return h(
+/** A row whose cells follow the job; `actions` = {onRecheck(job, button), onFail(job, button)}. */
+function jobRow(job, modelTitle, actions) {
+  const status = h("td", {});
+  const took = h("td", { class: "num" });
+  const error = h("td", { class: "wrap" });
+  const buttons = h("td", {});
+  const row = h(
     "tr",
     { "data-job-id": job.id },
     h("td", {}, formatDateTime(job.created_at)),
     h("td", {}, modelTitle(job.model)),
     h("td", { class: "wrap" }, job.prompt),
-    h("td", {}, h("span", { class: `status status-${job.status}` }, STATUS_LABELS[job.status] || job.status)),
-    h("td", { class: "num" }, formatSeconds(job.duration_seconds)),
+    status,
+    took,
     h("td", { class: "num" }, formatMoney(job.cost_estimate_usd)),
-    h("td", { class: "wrap" }, job.error || ""),
+    error,
+    buttons,
   );
+  row.update = (fresh) => {
+    job = fresh;
+    row.dataset.status = job.status;
+    status.replaceChildren(h("span", { class: `status status-${job.status}` }, STATUS_LABELS[job.status] || job.status));
+    took.textContent = formatSeconds(job.duration_seconds);
+    error.textContent = job.error || "";
+    if (FINAL_STATUSES.has(job.status)) {
+      buttons.replaceChildren();
+      return;
+    }
+    if (buttons.childElementCount) return; // keep the buttons (and the focus on them)
+    const which = h("span", { class: "visually-hidden" }, ` (${shortPrompt(job.prompt, 40)})`);
+    const recheckButton = h("button", { type: "button", class: "secondary" }, "Re-check now", which.cloneNode(true));
+    const failButton = h("button", { type: "button", class: "secondary danger" }, "Fail and refund…", which);
+    recheckButton.addEventListener("click", () => actions.onRecheck(job, recheckButton));
+    failButton.addEventListener("click", () => actions.onFail(job, failButton));
+    buttons.append(h("div", { class: "actions" }, recheckButton, failButton));
+  };
+  row.update(job);
+  return row;
 }
 
 export async function render(ctx) {
@@ -37,8 +66,52 @@ export async function render(ctx) {
     Object.entries(STATUS_LABELS).map(([value, label]) => h("option", { value, selected: value === status }, label)),
   );
   const userInput = h("input", { type: "text", name: "user_id", value: userId, spellcheck: "false" });
-  const body = h("tbody", {}, first.items.map((job) => jobRow(job, modelTitle)));
-  if (!first.items.length) body.append(h("tr", {}, h("td", { colspan: 7 }, "No jobs match.")));
+
+  // The outcome of the last action: a live region, present (empty) before anything is said.
+  const result = h("p", { class: "action-result", role: "status", tabindex: -1 });
+  const dialog = failDialog();
+  function report(message, isError = false) {
+    result.classList.toggle("is-error", isError);
+    result.textContent = message;
+  }
+  /** After an action the row's buttons may be gone: focus the result rather than lose it. */
+  function keepFocus(button) {
+    if (!button.isConnected) result.focus();
+  }
+  const actions = {
+    async onRecheck(job, button) {
+      // Busy, not disabled: a disabled button would drop the keyboard focus.
+      if (button.getAttribute("aria-busy") === "true") return;
+      button.setAttribute("aria-busy", "true");
+      report(`Asking fal about “${shortPrompt(job.prompt, 40)}”…`);
+      try {
+        const answer = await recheck(job);
+        rows.get(job.id).update(answer.job);
+        report(describe(answer));
+      } catch (e) {
+        report(`Could not re-check “${shortPrompt(job.prompt, 40)}”: ${e.message}`, true);
+      } finally {
+        button.removeAttribute("aria-busy");
+        keepFocus(button);
+      }
+    },
+    async onFail(job, button) {
+      const answer = await dialog.open(job, button);
+      if (!answer) return;
+      rows.get(job.id).update(answer.job);
+      report(describe(answer));
+      keepFocus(button);
+    },
+  };
+  const rows = new Map();
+  function addRow(job) {
+    const row = jobRow(job, modelTitle, actions);
+    rows.set(job.id, row);
+    return row;
+  }
+
+  const body = h("tbody", {}, first.items.map(addRow));
+  if (!first.items.length) body.append(h("tr", {}, h("td", { colspan: 8 }, "No jobs match.")));
 
   let cursor = first.next_cursor;
   const more = h("button", { type: "button", class: "secondary", hidden: !cursor }, "Load more");
@@ -46,7 +119,7 @@ export async function render(ctx) {
     more.disabled = true;
     try {
       const page = await api("GET", `/admin/jobs${query({ status, user_id: userId, limit: PAGE_SIZE, cursor })}`);
-      page.items.forEach((job) => body.append(jobRow(job, modelTitle)));
+      page.items.forEach((job) => body.append(addRow(job)));
       cursor = page.next_cursor;
       more.hidden = !cursor;
     } catch (e) {
@@ -72,6 +145,8 @@ export async function render(ctx) {
       field("User id", userInput),
       h("button", { type: "submit" }, "Filter"),
     ),
+    h("p", { class: "hint" }, "A job still unfinished long after it was asked for is stuck: re-check it at fal now, or fail it with a reason (its quota unit is given back)."),
+    result,
     h(
       "div",
       { class: "table-wrap", tabindex: 0, role: "region", "aria-label": "Jobs table" },
@@ -82,11 +157,12 @@ export async function render(ctx) {
         h(
           "thead",
           {},
-          h("tr", {}, ["Requested", "Model", "Prompt", "Status", "Took", "Cost", "Error"].map((t) => h("th", { scope: "col", class: t === "Took" || t === "Cost" ? "num" : null }, t))),
+          h("tr", {}, ["Requested", "Model", "Prompt", "Status", "Took", "Cost", "Error", "Actions"].map((t) => h("th", { scope: "col", class: t === "Took" || t === "Cost" ? "num" : null }, t))),
         ),
         body,
       ),
     ),
     more,
+    dialog.element,
   );
 }

@@ -38,6 +38,7 @@ COPY_FAILED = "CopyFailed"
 COPY_LATENCY_MS = "CopyLatencyMs"
 RECONCILE_RESULT = "ReconcileResult"
 KPI_RUN_SKIPPED = "KpiRunSkipped"
+ADMIN_JOB_ACTION = "AdminJobAction"
 
 METRIC_NAMES = (
     SUBMISSION_ACCEPTED,
@@ -49,6 +50,7 @@ METRIC_NAMES = (
     COPY_LATENCY_MS,
     RECONCILE_RESULT,
     KPI_RUN_SKIPPED,
+    ADMIN_JOB_ACTION,
 )
 
 # Dimension keys
@@ -56,6 +58,7 @@ MODEL = "Model"
 REASON = "Reason"
 OUTCOME = "Outcome"
 RESULT = "Result"
+ACTION = "Action"
 
 Unit = Literal["Count", "Milliseconds", "None"]
 _lock = threading.Lock()  # one whole line at a time, whatever thread emits
@@ -136,3 +139,9 @@ def reconcile_result(result: str, **properties: Any) -> None:
 def kpi_run_skipped(reason: Literal["artifacts_missing"], **properties: Any) -> None:
     """A scheduled KPI run not started (e.g. the job's artifacts are not uploaded yet)."""
     emit({KPI_RUN_SKIPPED: (1, "Count")}, {REASON: reason}, **properties)
+
+
+def admin_job_action(action: Literal["fail", "recheck"], **properties: Any) -> None:
+    """An admin acted on a stuck job (a replayed request is not counted again); what it
+    did (`outcome`) and what fal answered ride along."""
+    emit({ADMIN_JOB_ACTION: (1, "Count")}, {ACTION: action}, **properties)

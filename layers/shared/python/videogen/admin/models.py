@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from videogen.auth.models import Role
+from videogen.generations.models import GenerationOut
 
 
 class UserOut(BaseModel):
@@ -32,3 +34,38 @@ class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role | None = None
     daily_quota: int | None = Field(None, ge=0, le=10_000)
+
+
+class JobFail(BaseModel):
+    """Why the job is failed: shown to its owner as the job's error, kept in the audit."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reason: str = Field(min_length=1, max_length=500, examples=["fal outage, refunded"])
+
+
+class AdminActionOut(BaseModel):
+    """One recorded admin action on a job (`public.job_admin_actions`)."""
+
+    id: int
+    action: Literal["fail", "recheck"]
+    outcome: str = Field(
+        description="fail: `failed`. recheck: `still_queued`, `in_progress`, `finished_finishing`"
+        " (the video is being copied), `finished_failed`, `finished_cancelled`,"
+        " `copy_requeued` or `not_submitted` (no fal request to ask about)."
+    )
+    reason: str | None
+    fal_answer: str | None = Field(
+        description="What fal answered: to the cancel (fail: CANCELLATION_REQUESTED,"
+        " ALREADY_COMPLETED, NOT_FOUND, or `unreachable`/`refused`), or the queue status"
+        " (recheck: IN_QUEUE, IN_PROGRESS, COMPLETED); null when fal was not asked."
+    )
+    admin_id: UUID | None
+    created_at: datetime
+
+
+class JobActionOut(BaseModel):
+    job: GenerationOut = Field(description="The job as it is after the action.")
+    action: AdminActionOut
+    replayed: bool = Field(
+        False, description="True: this fail was already done (same reason); nothing changed."
+    )

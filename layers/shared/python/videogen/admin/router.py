@@ -7,7 +7,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 
-from videogen.admin.models import UserOut, UserPage, UserUpdate
+from videogen.admin.deps import get_job_actions
+from videogen.admin.jobs import JobActions
+from videogen.admin.models import JobActionOut, JobFail, UserOut, UserPage, UserUpdate
 from videogen.admin.service import list_users, update_user
 from videogen.auth.deps import AdminUser
 from videogen.db import Database, get_database
@@ -17,6 +19,7 @@ from videogen.generations.service import GenerationService
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 Db = Annotated[Database, Depends(get_database)]
+Actions = Annotated[JobActions, Depends(get_job_actions)]
 
 
 @router.get("/jobs", response_model=GenerationPage, summary="All jobs, newest first")
@@ -29,6 +32,31 @@ def admin_jobs(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> GenerationPage:
     return service.list(user_id, status_filter, cursor, limit)
+
+
+@router.post(
+    "/jobs/{job_id}/fail",
+    response_model=JobActionOut,
+    summary="Fail an unfinished job with a reason and refund its quota unit",
+    description="Asks fal to cancel its request, ends the job `failed` (error_code"
+    " `failed_by_admin`, error: the reason), gives the quota unit back once, records who,"
+    " when and why. The same request again (same reason) answers the recorded action"
+    " (`replayed`); a job already finished otherwise is 409 `job_finished`.",
+)
+def admin_fail_job(job_id: UUID, body: JobFail, admin: AdminUser, jobs: Actions) -> JobActionOut:
+    return jobs.fail(admin.id, job_id, body.reason)
+
+
+@router.post(
+    "/jobs/{job_id}/recheck",
+    response_model=JobActionOut,
+    summary="Ask fal about an unfinished job now, and settle it if fal has finished it",
+    description="fal's queue status, settled as its webhook would have (completed: the"
+    " video is copied; failed: the job fails and is refunded). fal unreachable: 503"
+    " `provider_unavailable`, nothing changed.",
+)
+def admin_recheck_job(job_id: UUID, admin: AdminUser, jobs: Actions) -> JobActionOut:
+    return jobs.recheck(admin.id, job_id)
 
 
 @router.get("/users", response_model=UserPage, summary="Users with role, quota and usage")

@@ -52,6 +52,9 @@ class GenerationOut(BaseModel):
     params: dict[str, Any]
     status: JobStatus
     error: str | None
+    error_code: str | None = Field(
+        None, description="Why it failed, for machines: `failed_by_admin` (error: the reason)."
+    )
     cost_estimate_usd: float | None
     created_at: datetime
     submitted_at: datetime | None

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from videogen.db import Connection
 
 JOB_SELECT = """
-    select j.id, j.user_id, j.model, j.prompt, j.params, j.status, j.error, j.fal_request_id,
+    select j.id, j.user_id, j.model, j.prompt, j.params, j.status, j.error, j.error_code,
+           j.fal_request_id,
            j.idempotency_key, j.request_hash, j.retry_of, j.cost_estimate_usd::float8
              as cost_estimate_usd, j.created_at, j.submitted_at, j.started_at, j.finished_at,
            j.duration_seconds, j.cancel_requested_at, f.object_key, f.content_type,
@@ -155,15 +156,18 @@ def fail_and_refund(
     *,
     from_statuses: tuple[str, ...] = UNFINISHED,
     status: str = "failed",
+    error_code: str | None = None,
 ) -> bool:
     """Ends an unfinished job as failed (or cancelled) and gives its quota unit back, once:
-    a job no longer in `from_statuses` is left alone and nothing is refunded."""
+    a job no longer in `from_statuses` is left alone and nothing is refunded. `error_code`
+    says why for machines (an admin's failure: `failed_by_admin`)."""
     if not advance(
         conn,
         job_id,
         status,
         from_statuses=from_statuses,
         error=error[:2000] if error else None,
+        error_code=error_code,
         finished_at="now()",
     ):
         return False

@@ -4,7 +4,9 @@ It accepts a submission, and after a short delay POSTs the webhook URL with a bo
 like fal's and headers signed with its own ED25519 key, whose JWKS the local stack serves
 at /local/fal/jwks.json. The webhook route verifies it exactly as it verifies fal, and
 copies the small real MP4 shipped in `assets/` from the local stack's own URL.
-A prompt containing "[fail]" ends in a fal-style ERROR delivery, to see failures locally.
+A prompt containing "[fail]" ends in a fal-style ERROR delivery, to see failures locally;
+one containing "[stuck]" stays in the queue with no webhook, as a job stuck at fal does,
+to try the admin's "Re-check now" and "Fail and refund" (docs/architecture.md, "Admin").
 """
 
 from __future__ import annotations
@@ -64,11 +66,12 @@ class FalSimulator:
     def submit(self, model: str, arguments: dict[str, Any], webhook_url: str) -> str:
         request_id = str(uuid.uuid4())
         request = _Request(model, arguments, webhook_url)
-        request.timer = threading.Timer(self.delay_seconds, self._finish, args=(request_id,))
-        request.timer.daemon = True
         with self._lock:
             self._requests[request_id] = request
-        request.timer.start()
+        if "[stuck]" not in str(arguments.get("prompt", "")):
+            request.timer = threading.Timer(self.delay_seconds, self._finish, args=(request_id,))
+            request.timer.daemon = True
+            request.timer.start()
         return request_id
 
     def status(self, model: str, request_id: str) -> ProviderStatus:

@@ -6,8 +6,9 @@ jobs that can never finish move to the back and cannot starve the others; after
 `max_attempts` checks a job is failed and its quota unit given back.
 
 - `submitted`/`in_progress`: fal's queue status; a finished request goes through the same
-  `DeliveryRecorder` as a webhook. fal refusing the status or result (a 4xx: the request is
-  gone, or its result is an error) is final: the job fails and is refunded.
+  `DeliveryRecorder` as a webhook (`fal_check.ask_fal`, which an admin's re-check uses too).
+  fal refusing the status or result (a 4xx: the request is gone, or its result is an
+  error) is final: the job fails and is refunded.
 - `finishing`: the copy task is queued again (the worker ignores duplicates).
 - `queued` with no request id: the submit's answer never reached us. fal's webhook, whose URL
   names the job, binds the request if fal took it; once fal's delivery window is over
@@ -25,12 +26,12 @@ from typing import Any
 
 from videogen import logs, metrics
 from videogen.copies.queue import CopyQueue, CopyTask, QueueUnavailable
-from videogen.copies.worker import video_url_of
 from videogen.db import Database
 from videogen.errors import AppError
 from videogen.generations import repository as repo
 from videogen.generations.provider import GenerationProvider, ProviderRejected
-from videogen.webhooks.recorder import DeliveryRecorder, FalOutcome
+from videogen.webhooks.fal_check import ask_fal
+from videogen.webhooks.recorder import DeliveryRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -96,24 +97,13 @@ class Reconciler:
         return self._give_up(job, "The submission to the video service was never confirmed.")
 
     def _ask_fal(self, job: dict[str, Any]) -> str:
-        provider = self.provider_factory()
-        status = provider.status(job["model"], job["fal_request_id"])
-        if status.state == "IN_QUEUE":
-            return "still_queued"
-        if status.state == "IN_PROGRESS":
-            with self.db.connection() as conn:
-                repo.mark_started(conn, job["id"])
-            return "in_progress"
-        ids = (job["fal_request_id"],)
-        if status.error:
-            outcome = FalOutcome(ids, ok=False, error=status.error)
-        else:
-            url = video_url_of(provider.result(job["model"], job["fal_request_id"]))
-            outcome = FalOutcome(ids, ok=True, video_url=url)
-        result = self.recorder.record(job["id"], outcome)
-        if result.needs_copy:
-            self.copy_queue.send(CopyTask(job["id"], origin_request_id=logs.request_id()))
-        return "finished_" + result.outcome
+        return ask_fal(
+            job,
+            provider=self.provider_factory(),
+            db=self.db,
+            recorder=self.recorder,
+            copy_queue=self.copy_queue,
+        ).result
 
     def _give_up(self, job: dict[str, Any], error: str) -> str:
         with self.db.connection() as conn:
