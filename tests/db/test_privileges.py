@@ -256,7 +256,7 @@ def test_anon_cannot_change_role_quotas(world: World) -> None:
         ):
             assert attempt(world.conn, role, statement, claims) == DENIED, (role, statement)
     quotas = dict(world.conn.execute("select role, daily_quota from public.role_quotas"))
-    assert quotas == {"student": 5, "teacher": 20, "admin": 100}
+    assert quotas == {"student": 5, "teacher": 20, "admin": 100, "operator": 100}
 
 
 def test_signed_in_user_cannot_make_themselves_admin(world: World) -> None:
