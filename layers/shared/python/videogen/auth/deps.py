@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from videogen.auth.errors import InvalidToken
 from videogen.auth.identity import IdentityProvider
+from videogen.auth.members import SCHOOL_ADMIN_ROLES, TEACHING_ROLES, Member, load_member
 from videogen.auth.profiles import get_profile
 from videogen.auth.sessions import is_revoked, session_of
 from videogen.auth.tokens import AuthenticatedUser, JwksCache, TokenVerifier
@@ -112,3 +113,48 @@ def require_admin(
 
 
 AdminUser = Annotated[AuthenticatedUser, Depends(require_admin)]
+
+
+def get_member(user: ActiveUser, db: Annotated[Database, Depends(get_database)]) -> Member:
+    """The caller with role and school, for routes of the tenancy model. An account that
+    belongs to no school (and is not an operator) is refused: it may only sign in."""
+    with db.connection() as conn:
+        member = load_member(conn, user)
+    if member is None:
+        raise Forbidden("This account has no profile.", code="no_profile")
+    if member.school_id is None and not member.is_operator:
+        raise Forbidden(
+            "This account belongs to no school yet: join a class with its code.",
+            code="no_school",
+        )
+    return member
+
+
+SchoolMember = Annotated[Member, Depends(get_member)]
+
+
+def require_teacher(member: SchoolMember) -> Member:
+    if member.role not in TEACHING_ROLES:
+        raise Forbidden("This needs a teacher account.", code="teacher_only")
+    return member
+
+
+Teacher = Annotated[Member, Depends(require_teacher)]
+
+
+def require_school_admin(member: SchoolMember) -> Member:
+    if member.role not in SCHOOL_ADMIN_ROLES:
+        raise Forbidden("This needs a school admin account.", code="admin_only")
+    return member
+
+
+SchoolAdmin = Annotated[Member, Depends(require_school_admin)]
+
+
+def require_operator(member: SchoolMember) -> Member:
+    if not member.is_operator:
+        raise Forbidden("This needs an operator account.", code="operator_only")
+    return member
+
+
+Operator = Annotated[Member, Depends(require_operator)]
