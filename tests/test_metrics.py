@@ -96,11 +96,11 @@ def test_refused_submissions_count_by_error_code(
     answers = [post(generations, user, p).json() for p in ("a weapon", "a", "a", "b")]
     codes = [a["error"]["code"] if a.get("error") else None for a in answers]
     # blocked; fal refused (the quota unit given back); accepted; over the quota
-    assert codes == ["prompt_blocked", "provider_rejected", None, "quota_exceeded"]
+    assert codes == ["prompt_refused", "provider_rejected", None, "quota_exceeded"]
     found = emf_records(capsys.readouterr().out)
     refused = named(found, metrics.SUBMISSION_REFUSED)
     assert [m.dimensions for m in refused] == [
-        {"Reason": "prompt_blocked"},
+        {"Reason": "prompt_refused"},
         {"Reason": "provider_rejected"},
         {"Reason": "quota_exceeded"},
     ]

@@ -295,3 +295,61 @@ def test_signing_up_creates_the_profile_without_the_app_writing_profiles(
     assert app.execute("select role from public.profiles where id = %s", (user,)).fetchone() == (
         "student",
     )
+
+
+def test_app_runs_the_safety_and_oversight_statements(app_database_url: str, db) -> None:
+    """Issue 15: the safety events' and teacher oversight's own functions, run as the app's
+    login (a refused prompt's event, hiding a video, the activity log, the scoped reads)."""
+    from psycopg.rows import dict_row
+
+    from videogen.auth.members import Member
+    from videogen.auth.tokens import AuthenticatedUser
+    from videogen.generations import repository as jobs
+    from videogen.safety import events
+    from videogen.schools import activity, oversight
+    from videogen.schools.scope import student_work
+
+    student, teacher = _user(db, "pupil@school.example"), _user(db, "miss@school.example")
+    (school,) = db.execute("insert into public.schools (name) values ('S') returning id").fetchone()
+    (klass,) = db.execute(
+        "insert into public.classes (school_id, name) values (%s, 'C') returning id", (school,)
+    ).fetchone()
+    db.execute(
+        "insert into public.class_members (class_id, user_id, role)"
+        " values (%s, %s, 'student'), (%s, %s, 'teacher')",
+        (klass, student, klass, teacher),
+    )
+    try:
+        with psycopg.connect(app_database_url, row_factory=dict_row) as conn:
+            member = Member(AuthenticatedUser(teacher, None, None, {}), "teacher", school)
+            assert events.prompt_context(conn, student) is not None
+            events.record(
+                conn,
+                school_id=school,
+                class_id=klass,
+                user_id=student,
+                rule="school",
+                prompt="p",
+                model="m",
+            )
+            assert events.count_events(conn, member, since=None) == 1
+            assert len(events.list_events(conn, member, cursor=None, limit=5)[0]) == 1
+            (job,) = (
+                conn.execute(
+                    "insert into public.jobs (user_id, school_id, model, prompt)"
+                    " values (%s, %s, 'm', 'p') returning id",
+                    (student, school),
+                )
+                .fetchone()
+                .values()
+            )
+            scope = student_work(member, user_column="j.user_id", school_column="j.school_id")
+            assert jobs.lock_job_in_reach(conn, job, scope) is not None
+            jobs.set_hidden(conn, job, by=teacher, reason="r")
+            activity.append(conn, school_id=school, actor_id=teacher, action="video.hide")
+            found = oversight.find_class(conn, member, klass)
+            assert found is not None and len(oversight.roster(conn, found)) == 1
+            assert len(oversight.videos(conn, found, cursor=None, limit=5)[0]) == 1
+            conn.rollback()
+    finally:
+        db.execute("delete from public.schools where id = %s", (school,))

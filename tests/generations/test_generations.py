@@ -120,7 +120,7 @@ def test_blocked_prompt_costs_nothing(
     client = TestClient(load_handler("generations").app)
     user = make_user()
     assert (
-        error_of(submit(client, user, prompt="A WEAPON factory"), 422)["code"] == "prompt_blocked"
+        error_of(submit(client, user, prompt="A WEAPON factory"), 422)["code"] == "prompt_refused"
     )
     assert submit(client, user, prompt="weaponless knights").status_code == 201
     assert len(fal.submits) == 1 and used_today(client, user) == 1

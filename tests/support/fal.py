@@ -66,6 +66,8 @@ class FakeRequest:
     state: str = "IN_QUEUE"
     error: str | None = None
     status_code: int = 200  # what its status URL answers (a 5xx: fal's queue failing)
+    headers: dict[str, str] = field(default_factory=dict)  # every header of the submit
+    path: str = ""  # the submit's path and query, as sent
 
 
 @dataclass
@@ -280,7 +282,12 @@ def _handler_for(fal: FakeFal) -> type[BaseHTTPRequestHandler]:
             request_id = str(uuid.uuid4())
             webhook = parse_qs(url.query).get("fal_webhook", [None])[0]
             fal.requests[request_id] = FakeRequest(
-                app, arguments, webhook, self.headers.get("authorization")
+                app,
+                arguments,
+                webhook,
+                self.headers.get("authorization"),
+                headers={k.lower(): v for k, v in self.headers.items()},
+                path=self.path,
             )
             if fal.on_submit is not None:
                 fal.on_submit(request_id)

@@ -17,8 +17,8 @@ function explain(error) {
   switch (error.code) {
     case "quota_exceeded":
       return `You have used today's quota. More videos from ${formatTime(error.details.resets_at)}.`;
-    case "prompt_blocked":
-      return "This prompt is not allowed at school. Please rephrase it.";
+    case "prompt_refused":
+      return "This prompt is not allowed at school. Please rephrase it. Refused prompts are shown to your teachers.";
     case "validation_error": {
       const fields = (error.details.fields || []).map((f) => `${f.field}: ${f.message}`);
       return `Please check: ${fields.join("; ") || error.message}`;

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from videogen.db import get_database
 from videogen.generations.provider import GenerationProvider
+from videogen.safety.filter import default_filter
 from videogen.settings import get_settings, require_settings
 from videogen.storage.deps import get_object_store
 
@@ -54,6 +55,6 @@ def get_generation_service() -> GenerationService:
         store=get_object_store(),
         public_base_url=settings.public_base_url,
         webhook_secret=secret.get_secret_value() if secret is not None else None,
-        blocked_terms=settings.blocked_terms,
+        prompt_filter=default_filter(tuple(settings.blocked_terms)),
         signed_url_ttl=settings.signed_url_ttl_seconds,
     )

@@ -25,12 +25,6 @@ class IdempotencyConflict(AppError):
     message = "This Idempotency-Key was already used with a different request body."
 
 
-class PromptBlocked(AppError):
-    status_code = 422
-    code = "prompt_blocked"
-    message = "The prompt contains words that are not allowed at school."
-
-
 class CannotRetry(AppError):
     status_code = 409
     code = "cannot_retry"
@@ -41,3 +35,15 @@ class GenerationNotFound(AppError):
     status_code = 404
     code = "generation_not_found"
     message = "No such generation."
+
+
+class VideoAlreadyHidden(AppError):
+    status_code = 409
+    code = "video_already_hidden"
+    message = "This video is already hidden; show it again before hiding it with a new reason."
+
+
+class VideoNotHidden(AppError):
+    status_code = 409
+    code = "video_not_hidden"
+    message = "This video is not hidden."

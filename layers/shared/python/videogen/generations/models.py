@@ -65,7 +65,18 @@ class GenerationOut(BaseModel):
     cancel_requested: bool = Field(
         False, description="Cancellation asked; the status changes once fal confirms it."
     )
-    video: VideoOut | None = None
+    hidden: bool = Field(
+        False, description="Hidden by a teacher: no video (no playback, no download)."
+    )
+    hidden_at: datetime | None = None
+    hidden_reason: str | None = Field(None, description="The teacher's reason, for the student.")
+    video: VideoOut | None = Field(None, description="None until completed, or when hidden.")
+
+
+class HideRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=1, max_length=500, description="Shown to the student.")
 
 
 class GenerationPage(BaseModel):

@@ -18,8 +18,8 @@ JOB_SELECT = """
            j.fal_request_id,
            j.idempotency_key, j.request_hash, j.retry_of, j.cost_estimate_usd::float8
              as cost_estimate_usd, j.created_at, j.submitted_at, j.started_at, j.finished_at,
-           j.duration_seconds, j.cancel_requested_at, f.object_key, f.content_type,
-           f.size_bytes, f.sha256
+           j.duration_seconds, j.cancel_requested_at, j.school_id, j.class_id, j.hidden_at,
+           j.hidden_reason, f.object_key, f.content_type, f.size_bytes, f.sha256
     from public.jobs j
     left join public.files f on f.job_id = j.id
 """
@@ -309,6 +309,29 @@ def bind_request(conn: Connection, job_id: UUID, request_id: str) -> None:
                   submitted_at = coalesce(submitted_at, now())
            where id = %s""",
         (request_id, job_id),
+    )
+
+
+def lock_job_in_reach(
+    conn: Connection, job_id: UUID, scope: tuple[str, dict[str, Any]]
+) -> Row | None:
+    """The job, locked, if `scope` (videogen.schools.scope.student_work over `j`) reaches it."""
+    where, params = scope
+    return conn.execute(
+        f"""select j.id, j.user_id, j.school_id, j.hidden_at from public.jobs j
+            where j.id = %(job)s and {where} for update""",
+        {**params, "job": job_id},
+    ).fetchone()
+
+
+def set_hidden(conn: Connection, job_id: UUID, *, by: UUID | None, reason: str | None) -> None:
+    """Hides the job's video with a reason (`by` set) or shows it again (`by` None)."""
+    conn.execute(
+        """update public.jobs set hidden_at = case when %(by)s::uuid is null then null
+                                                 else now() end,
+                  hidden_by = %(by)s, hidden_reason = %(reason)s, updated_at = now()
+           where id = %(job)s""",
+        {"job": job_id, "by": by, "reason": reason},
     )
 
 

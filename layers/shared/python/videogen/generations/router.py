@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
-from videogen.auth.deps import ActiveUser, CurrentUser
+from videogen.auth.deps import ActiveUser, CurrentUser, Teacher
 from videogen.generations.deps import get_generation_service
 from videogen.generations.models import (
     EstimateOut,
@@ -15,6 +15,7 @@ from videogen.generations.models import (
     GenerationCreate,
     GenerationOut,
     GenerationPage,
+    HideRequest,
     JobStatus,
     ModelOut,
     QuotaOut,
@@ -119,3 +120,25 @@ def cancel_generation(
 )
 def retry_generation(job_id: UUID, user: ActiveUser, service: Service) -> GenerationOut:
     return service.retry(user.id, job_id)
+
+
+@router.post(
+    "/generations/{job_id}/hide",
+    response_model=GenerationOut,
+    summary="Hide a student's video with a reason (their teacher or the school admin)",
+    responses={404: {"description": "No such job in your classes or school"}},
+)
+def hide_generation(
+    job_id: UUID, body: HideRequest, member: Teacher, service: Service
+) -> GenerationOut:
+    return service.hide(member, job_id, body.reason)
+
+
+@router.post(
+    "/generations/{job_id}/unhide",
+    response_model=GenerationOut,
+    summary="Show a hidden video to its student again",
+    responses={404: {"description": "No such job in your classes or school"}},
+)
+def unhide_generation(job_id: UUID, member: Teacher, service: Service) -> GenerationOut:
+    return service.unhide(member, job_id)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -23,6 +22,7 @@ from pydantic import ValidationError
 from videogen import logs, metrics
 from videogen.account import usage
 from videogen.auth.errors import ProfileNotFound
+from videogen.auth.members import Member
 from videogen.db import Connection, Database
 from videogen.errors import AppError, InvalidInput
 from videogen.generations import repository as repo
@@ -31,8 +31,9 @@ from videogen.generations.errors import (
     CannotRetry,
     GenerationNotFound,
     IdempotencyConflict,
-    PromptBlocked,
     QuotaExceeded,
+    VideoAlreadyHidden,
+    VideoNotHidden,
 )
 from videogen.generations.models import (
     EstimateOut,
@@ -51,6 +52,10 @@ from videogen.generations.provider import (
     ProviderUnavailable,
     SubmitUnconfirmed,
 )
+from videogen.safety.filter import PromptFilter
+from videogen.safety.screening import screen
+from videogen.schools import activity
+from videogen.schools.scope import student_work
 from videogen.settings import SettingsMissing
 from videogen.storage.base import ObjectStore
 from videogen.webhooks.job_token import webhook_url
@@ -85,7 +90,7 @@ class GenerationService:
     store: ObjectStore
     public_base_url: str
     webhook_secret: str | None  # WEBHOOK_TOKEN_SECRET: submissions only (not admin reads)
-    blocked_terms: list[str]
+    prompt_filter: PromptFilter  # built-in list, PROMPT_BLOCKLIST; the school's terms per call
     signed_url_ttl: int
 
     # --- submission ---
@@ -116,7 +121,7 @@ class GenerationService:
     ) -> tuple[GenerationOut, bool]:
         model = _model(request.model)
         params = _validate_params(model, request.params)
-        self._check_prompt(request.prompt)
+        screen(self.db, self.prompt_filter, user_id=user_id, prompt=request.prompt, model=model.key)
         request_hash = _hash_request(request.model, request.prompt, params)
         from psycopg.errors import UniqueViolation
 
@@ -143,12 +148,6 @@ class GenerationService:
                 # The job is recorded and handed to fal; only this read failed. Answer with
                 # what we know rather than "nothing was changed": the status follows shortly.
                 return _as_recorded(job_id, model, request.prompt, params, retry_of), True
-
-    def _check_prompt(self, prompt: str) -> None:
-        lowered = prompt.lower()
-        for term in self.blocked_terms:
-            if re.search(rf"\b{re.escape(term)}\b", lowered):
-                raise PromptBlocked()
 
     def _record(
         self,
@@ -280,8 +279,11 @@ class GenerationService:
         )
 
     def to_out(self, row: dict[str, Any]) -> GenerationOut:
+        """The job as clients see it. The only place a video URL is signed: a hidden job's
+        video is never signed, whoever reads it (student, teacher, admin)."""
         video = None
-        if row.get("object_key"):
+        hidden = row.get("hidden_at") is not None
+        if row.get("object_key") and not hidden:
             expires_at = datetime.now(UTC) + timedelta(seconds=self.signed_url_ttl)
             video = VideoOut(
                 url=self.store.signed_url(row["object_key"], self.signed_url_ttl),
@@ -292,8 +294,44 @@ class GenerationService:
             )
         cancel_requested = row.get("cancel_requested_at") is not None
         return GenerationOut.model_validate(
-            {**row, "video": video, "cancel_requested": cancel_requested}
+            {**row, "video": video, "cancel_requested": cancel_requested, "hidden": hidden}
         )
+
+    # --- oversight: a teacher or school admin hides a student's video ---
+    def hide(self, member: Member, job_id: UUID, reason: str) -> GenerationOut:
+        """Hides the video from its student (and every reader) with a reason; 404 for a job
+        out of the caller's reach (videogen.schools.scope)."""
+        return self._set_hidden(member, job_id, reason)
+
+    def unhide(self, member: Member, job_id: UUID) -> GenerationOut:
+        return self._set_hidden(member, job_id, None)
+
+    def _set_hidden(self, member: Member, job_id: UUID, reason: str | None) -> GenerationOut:
+        scope = student_work(member, user_column="j.user_id", school_column="j.school_id")
+        with self.db.connection() as conn:
+            job = repo.lock_job_in_reach(conn, job_id, scope)
+            if job is None:
+                raise GenerationNotFound()
+            if reason is not None and job["hidden_at"] is not None:
+                raise VideoAlreadyHidden()
+            if reason is None and job["hidden_at"] is None:
+                raise VideoNotHidden()
+            repo.set_hidden(conn, job_id, by=member.id if reason else None, reason=reason)
+            activity.append(
+                conn,
+                school_id=job["school_id"],
+                actor_id=member.id,
+                action="video.hide" if reason is not None else "video.unhide",
+                subject_type="job",
+                subject_id=job_id,
+                details={
+                    "student_id": str(job["user_id"]),
+                    **({"reason": reason} if reason else {}),
+                },
+            )
+            row = repo.get_job(conn, job_id)
+        assert row is not None
+        return self.to_out(row)
 
     # --- actions ---
     def cancel(self, user_id: UUID, job_id: UUID) -> tuple[GenerationOut, bool]:

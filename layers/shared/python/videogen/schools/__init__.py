@@ -1,0 +1,1 @@
+"""Schools and classes (issue 15): tenancy scoping, the activity log, teacher oversight."""

@@ -1,0 +1,84 @@
+"""Schools, classes and jobs for tests, written with SQL until the joining routes (classes,
+join codes, enrolment) land: the same tables and columns those routes write."""
+
+from __future__ import annotations
+
+import hashlib
+from uuid import UUID
+
+import psycopg
+
+from tests.support.users import User
+
+DEFAULT_SCHOOL = UUID("00000000-0000-0000-0000-000000000001")
+
+
+def make_school(db: psycopg.Connection, name: str = "Test school", **columns: object) -> UUID:
+    names = ["name", *columns]
+    row = db.execute(
+        f"insert into public.schools ({', '.join(names)})"
+        f" values ({', '.join(['%s'] * len(names))}) returning id",
+        [name, *columns.values()],
+    ).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def join_school(db: psycopg.Connection, school_id: UUID, *users: User) -> None:
+    for user in users:
+        db.execute("update public.profiles set school_id = %s where id = %s", (school_id, user.id))
+
+
+def make_class(
+    db: psycopg.Connection,
+    school_id: UUID,
+    name: str = "7B Science",
+    *,
+    teachers: tuple[User, ...] = (),
+    students: tuple[User, ...] = (),
+) -> UUID:
+    """A class of `school_id` with its members (each also joined to the school)."""
+    row = db.execute(
+        "insert into public.classes (school_id, name) values (%s, %s) returning id",
+        (school_id, name),
+    ).fetchone()
+    assert row is not None
+    class_id: UUID = row[0]
+    join_school(db, school_id, *teachers, *students)
+    for role, members in (("teacher", teachers), ("student", students)):
+        for user in members:
+            db.execute(
+                "insert into public.class_members (class_id, user_id, role) values (%s, %s, %s)",
+                (class_id, user.id, role),
+            )
+    return class_id
+
+
+def make_job(
+    db: psycopg.Connection,
+    user: User,
+    school_id: UUID,
+    *,
+    prompt: str = "a volcano erupting",
+    status: str = "completed",
+    with_video: bool = True,
+) -> UUID:
+    """A job as the service leaves it; `with_video`: its copied file too."""
+    row = db.execute(
+        """insert into public.jobs (user_id, school_id, model, prompt, status,
+                                    cost_estimate_usd, finished_at)
+           values (%s, %s, 'fal-ai/ltx-video', %s, %s, 0.02,
+                   case when %s in ('completed', 'failed', 'cancelled') then now() end)
+           returning id""",
+        (user.id, school_id, prompt, status, status),
+    ).fetchone()
+    assert row is not None
+    job_id: UUID = row[0]
+    if with_video:
+        db.execute(
+            """insert into public.files (job_id, user_id, bucket, object_key, content_type,
+                                         size_bytes, sha256)
+               values (%s, %s, 'videos', %s, 'video/mp4', 1234, %s)""",
+            (job_id, user.id, f"{user.id}/{job_id}.mp4", hashlib.sha256(b"x").hexdigest()),
+        )
+    return job_id
