@@ -10,6 +10,14 @@ import psycopg
 
 from tests.support.users import User
 
+
+def user_by_email(db: psycopg.Connection, email: str) -> User:
+    """A user registered through the web client (no token here: the browser holds it)."""
+    row = db.execute("select id from public.profiles where email = %s", (email,)).fetchone()
+    assert row is not None, email
+    return User(row[0], email, "")
+
+
 DEFAULT_SCHOOL = UUID("00000000-0000-0000-0000-000000000001")
 
 

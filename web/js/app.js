@@ -11,13 +11,19 @@ import * as videos from "./pages/videos.js";
 import * as adminUsers from "./pages/admin-users.js";
 import * as adminJobs from "./pages/admin-jobs.js";
 import * as adminKpis from "./pages/admin-kpis.js";
+import * as klass from "./pages/class.js";
+import * as safety from "./pages/safety.js";
+import { unseenSafetyEvents } from "./safety-badge.js";
 
-// access: "guest" (signed out only), "user" (signed in), "admin".
+// access: "guest" (signed out only), "user" (signed in), "teacher" (teacher, school admin,
+// operator), "admin".
 const ROUTES = {
   "/login": { page: login, title: "Sign in", access: "guest", nav: "Sign in" },
   "/register": { page: register, title: "Create an account", access: "guest", nav: "Register" },
   "/generate": { page: generate, title: "Create a video", access: "user", nav: "Create" },
   "/videos": { page: videos, title: "My videos", access: "user", nav: "My videos" },
+  "/class": { page: klass, title: "Class", access: "teacher", nav: "My classes" },
+  "/safety": { page: safety, title: "Safety", access: "teacher", nav: "Safety", badge: unseenSafetyEvents },
   "/admin/users": { page: adminUsers, title: "Users", access: "admin", nav: "Users" },
   "/admin/jobs": { page: adminJobs, title: "Jobs", access: "admin", nav: "Jobs" },
   "/admin/kpis": { page: adminKpis, title: "KPI dashboard", access: "admin", nav: "KPIs" },
@@ -60,20 +66,30 @@ async function loadProfile() {
   }
 }
 
+const TEACHING_ROLES = new Set(["teacher", "admin", "operator"]);
+
+function mayOpen(route) {
+  if (route.access === "guest") return !profile;
+  if (route.access === "admin") return Boolean(profile) && profile.role === "admin";
+  if (route.access === "teacher") return Boolean(profile) && TEACHING_ROLES.has(profile.role);
+  return Boolean(profile);
+}
+
+/** A count after a link's name ("Safety 3 new"), fetched after the header is drawn. */
+async function addBadge(link, count) {
+  const n = await count();
+  if (!n || !link.isConnected) return;
+  link.append(h("span", { class: "badge" }, String(n), h("span", { class: "visually-hidden" }, " new")));
+}
+
 function renderHeader(currentPath) {
-  const visible = Object.entries(ROUTES).filter(([, r]) => {
-    if (r.access === "guest") return !profile;
-    if (r.access === "admin") return profile && profile.role === "admin";
-    return Boolean(profile);
-  });
+  const visible = Object.entries(ROUTES).filter(([, r]) => mayOpen(r));
   nav.replaceChildren(
-    ...visible.map(([path, r]) =>
-      h(
-        "li",
-        {},
-        h("a", { href: `#${path}`, "aria-current": path === currentPath ? "page" : null }, r.nav),
-      ),
-    ),
+    ...visible.map(([path, r]) => {
+      const link = h("a", { href: `#${path}`, "aria-current": path === currentPath ? "page" : null }, r.nav);
+      if (r.badge && path !== currentPath) addBadge(link, r.badge);
+      return h("li", {}, link);
+    }),
   );
   if (!profile) {
     account.replaceChildren();
@@ -113,15 +129,10 @@ async function route() {
   if (count !== renderCount) return;
 
   const target = ROUTES[path];
-  const allowed =
-    target &&
-    (target.access === "guest"
-      ? !profile
-      : target.access === "admin"
-        ? profile && profile.role === "admin"
-        : Boolean(profile));
+  const allowed = target && mayOpen(target);
   if (!allowed) {
     if (target && target.access === "admin" && profile) flashMessage = "That page is for admins.";
+    if (target && target.access === "teacher" && profile) flashMessage = "That page is for teachers.";
     history.replaceState(null, "", `#${defaultPath()}`);
     return route();
   }

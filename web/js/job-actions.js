@@ -1,5 +1,6 @@
-// Admin actions on a stuck job: "Re-check now" and "Fail and refund…" (a modal dialog
-// asking for the reason). Results go to the page's live region; focus is managed.
+// Actions on a job that ask for a reason in a modal dialog: an admin's "Re-check now" and
+// "Fail and refund…" on a stuck job, a teacher's "Hide…" on a student's video. Results go
+// to the page's live region; focus is managed.
 
 import { api } from "./api.js";
 import { errorBox, field, h, uid } from "./dom.js";
@@ -42,28 +43,29 @@ export function describe(answer) {
 }
 
 /**
- * The "Fail and refund" dialog, one per page. `open(job, opener)` resolves with the API's
- * answer, or null when dismissed; focus goes to the reason, and back to `opener` after.
+ * A modal dialog asking for a reason (1 to REASON_MAX characters), one per page and kind.
+ * `send(job, reason)` makes the request; `open(job, opener)` resolves with its answer, or
+ * null when dismissed; focus goes to the reason, and back to `opener` after.
  */
-export function failDialog() {
+export function reasonDialog({ title, submitLabel, hint, send }) {
   const titleId = uid("dialog-title");
   const reason = h("textarea", { name: "reason", rows: 3, maxlength: REASON_MAX, required: true });
   const jobText = h("p", { class: "dialog-job" });
   const error = errorBox();
-  const submit = h("button", { type: "submit" }, "Fail and refund");
+  const submit = h("button", { type: "submit" }, submitLabel);
   const cancel = h("button", { type: "button", class: "secondary" }, "Cancel");
   const form = h(
     "form",
     { method: "dialog", novalidate: true },
     jobText,
-    field("Reason", reason, `Shown to the job's owner as its error, and kept in the audit log (at most ${REASON_MAX} characters).`),
+    field("Reason", reason, hint),
     error,
     h("div", { class: "actions" }, submit, cancel),
   );
   const dialog = h(
     "dialog",
     { class: "dialog", "aria-labelledby": titleId },
-    h("h2", { id: titleId }, "Fail and refund this job"),
+    h("h2", { id: titleId }, title),
     form,
   );
 
@@ -94,7 +96,7 @@ export function failDialog() {
     error.show("");
     submit.disabled = true;
     try {
-      close(await api("POST", `/admin/jobs/${current.job.id}/fail`, { body: { reason: text } }));
+      close(await send(current.job, text));
     } catch (e) {
       error.show(e.message);
       reason.focus();
@@ -117,6 +119,31 @@ export function failDialog() {
       });
     },
   };
+}
+
+/** The "Fail and refund" dialog (admins, stuck jobs). */
+export function failDialog() {
+  return reasonDialog({
+    title: "Fail and refund this job",
+    submitLabel: "Fail and refund",
+    hint: `Shown to the job's owner as its error, and kept in the audit log (at most ${REASON_MAX} characters).`,
+    send: (job, reason) => api("POST", `/admin/jobs/${job.id}/fail`, { body: { reason } }),
+  });
+}
+
+/** The "Hide video" dialog (a teacher or school admin, a student's video). */
+export function hideDialog() {
+  return reasonDialog({
+    title: "Hide this video",
+    submitLabel: "Hide video",
+    hint: `Shown to the student, who can no longer play or download the video; kept in the school's activity log (at most ${REASON_MAX} characters).`,
+    send: (job, reason) => api("POST", `/generations/${job.id}/hide`, { body: { reason } }),
+  });
+}
+
+/** Shows a hidden video to its student again; the API's answer (throws ApiError). */
+export function unhide(job) {
+  return api("POST", `/generations/${job.id}/unhide`);
 }
 
 /** Asks fal about the job now; the API's answer (throws ApiError). */

@@ -12,15 +12,20 @@ function detail(term, value) {
 }
 
 /**
- * A card for `job`. `actions` = {onCancel(job), onRetry(job), onExpired(job) -> fresh job},
- * `modelTitle(key)` names the model.
+ * A card for `job`. `actions` = {onCancel(job), onRetry(job), onExpired(job) -> fresh job,
+ * and for a teacher's view onHide(job, button), onUnhide(job, button)}, `modelTitle(key)`
+ * names the model. `student` (a teacher's view) names whose video it is.
  */
-export function jobCard(job, { actions, modelTitle }) {
-  const card = h("article", { class: "job", "data-job-id": job.id, "data-status": job.status });
-  const label = STATUS_LABELS[job.status] || job.status;
+export function jobCard(job, { actions, modelTitle, student = null }) {
+  const card = h("article", {
+    class: job.hidden ? "job job-hidden" : "job",
+    "data-job-id": job.id,
+    "data-status": job.status,
+  });
+  const label = job.hidden ? "Hidden" : STATUS_LABELS[job.status] || job.status;
   const status = h(
     "p",
-    { class: `status status-${job.status}` },
+    { class: `status status-${job.hidden ? "hidden" : job.status}` },
     job.cancel_requested && !FINAL_STATUSES.has(job.status) ? `${label} (cancel requested)` : label,
   );
   const message = h("p", { class: "error", role: "alert", hidden: true });
@@ -32,6 +37,7 @@ export function jobCard(job, { actions, modelTitle }) {
   const details = h(
     "dl",
     { class: "details" },
+    student ? detail("Student", student) : null,
     detail("Model", modelTitle(job.model)),
     detail("Requested", formatDateTime(job.created_at)),
     detail("Cost estimate", formatMoney(job.cost_estimate_usd)),
@@ -76,11 +82,23 @@ export function jobCard(job, { actions, modelTitle }) {
     buttons.append(download);
   }
   // fal can cancel only what it has not started: offer it while the job waits in its queue.
-  if ((job.status === "queued" || job.status === "submitted") && !job.cancel_requested) {
+  if ((job.status === "queued" || job.status === "submitted") && !job.cancel_requested && actions.onCancel) {
     buttons.append(h("button", { type: "button", class: "secondary", onclick: () => actions.onCancel(job, card) }, "Cancel"));
   }
-  if (job.status === "failed" || job.status === "cancelled") {
+  if ((job.status === "failed" || job.status === "cancelled") && actions.onRetry) {
     buttons.append(h("button", { type: "button", onclick: () => actions.onRetry(job, card) }, "Retry"));
+  }
+  if (actions.onHide && !job.hidden) {
+    const hide = h("button", { type: "button", class: "secondary" }, "Hide…");
+    hide.append(h("span", { class: "visually-hidden" }, ` ${shortPrompt(job.prompt, 40)}`));
+    hide.addEventListener("click", () => actions.onHide(job, hide));
+    buttons.append(hide);
+  }
+  if (actions.onUnhide && job.hidden) {
+    const show = h("button", { type: "button", class: "secondary" }, "Show again");
+    show.append(h("span", { class: "visually-hidden" }, ` ${shortPrompt(job.prompt, 40)}`));
+    show.addEventListener("click", () => actions.onUnhide(job, show));
+    buttons.append(show);
   }
 
   const parts = [
@@ -88,6 +106,14 @@ export function jobCard(job, { actions, modelTitle }) {
     status,
     job.prompt.length > 80 ? h("p", { class: "full-prompt" }, job.prompt) : null,
     job.error ? h("p", { class: "job-error" }, `Problem: ${job.error}`) : null,
+    job.hidden
+      ? h(
+          "p",
+          { class: "hidden-note" },
+          student ? "Hidden from the student: " : "Hidden by your teacher: ",
+          job.hidden_reason || "",
+        )
+      : null,
     details,
     buttons,
     message,

@@ -53,7 +53,9 @@ export async function render(ctx) {
     const known = cards.get(job.id);
     if (known) {
       const changed =
-        known.job.status !== job.status || Boolean(known.job.video) !== Boolean(job.video);
+        known.job.status !== job.status ||
+        Boolean(known.job.video) !== Boolean(job.video) ||
+        known.job.hidden !== job.hidden;
       if (!changed) return;
       const el = jobCard(job, { actions, modelTitle });
       known.el.replaceWith(el);

@@ -1,0 +1,135 @@
+// A teacher's class (#/class?id=…): its students, and every video they made, each of which
+// the teacher can hide from the student (with a reason) or show again.
+
+import { api, query } from "../api.js";
+import { h } from "../dom.js";
+import { formatDateTime } from "../format.js";
+import { jobCard, shortPrompt } from "../job-card.js";
+import { hideDialog, unhide } from "../job-actions.js";
+
+const PAGE_SIZE = 24;
+
+function rosterTable(roster) {
+  if (!roster.students.length) return h("p", { class: "empty" }, "No students in this class yet.");
+  return h(
+    "table",
+    {},
+    h("caption", { class: "visually-hidden" }, `Students of ${roster.name}`),
+    h(
+      "thead",
+      {},
+      h("tr", {}, ...["Name", "Email", "Joined", "Videos"].map((t) => h("th", { scope: "col" }, t))),
+    ),
+    h(
+      "tbody",
+      {},
+      ...roster.students.map((s) =>
+        h(
+          "tr",
+          {},
+          h("td", {}, s.display_name),
+          h("td", { class: "wrap" }, s.email),
+          h("td", {}, formatDateTime(s.joined_at)),
+          h("td", { class: "num" }, String(s.video_count)),
+        ),
+      ),
+    ),
+  );
+}
+
+/** The teacher's classes, if the API lists them (GET /classes); otherwise a hint. */
+async function classPicker() {
+  const answer = await api("GET", "/classes").catch(() => null);
+  const classes = Array.isArray(answer) ? answer : (answer && answer.items) || [];
+  return h(
+    "section",
+    {},
+    h("h1", {}, "My classes"),
+    classes.length
+      ? h(
+          "ul",
+          { class: "class-list" },
+          ...classes.map((c) => h("li", {}, h("a", { href: `#/class?id=${encodeURIComponent(c.id)}` }, c.name))),
+        )
+      : h("p", { class: "empty" }, "You teach no class yet."),
+  );
+}
+
+export async function render(ctx) {
+  const classId = ctx.params.get("id");
+  if (!classId) return classPicker();
+  const [models, roster, first] = await Promise.all([
+    api("GET", "/models", { auth: false }).catch(() => []),
+    api("GET", `/classes/${encodeURIComponent(classId)}/roster`),
+    api("GET", `/classes/${encodeURIComponent(classId)}/videos${query({ limit: PAGE_SIZE })}`),
+  ]);
+  const titles = new Map(models.map((m) => [m.key, m.title]));
+  const modelTitle = (key) => titles.get(key) || key;
+  const dialog = hideDialog();
+  const list = h("div", { class: "jobs", id: "class-videos" });
+  const empty = h("p", { class: "empty" }, "No videos yet.");
+  const more = h("button", { type: "button", class: "secondary", hidden: true }, "Load more");
+  let cursor = first.next_cursor;
+
+  function card(job) {
+    return jobCard(job, { actions, modelTitle, student: job.student_name || "" });
+  }
+  function replace(old, fresh) {
+    const el = card({ ...fresh, student_name: old.student_name });
+    list.querySelector(`[data-job-id="${CSS.escape(old.id)}"]`).replaceWith(el);
+    return el;
+  }
+  const actions = {
+    onExpired: (job) => api("GET", `/generations/${job.id}`).catch(() => null),
+    async onHide(job, button) {
+      const fresh = await dialog.open(job, button);
+      if (!fresh) return;
+      const el = replace(job, fresh);
+      ctx.announce(`Hidden: ${shortPrompt(job.prompt, 40)}`);
+      el.querySelector(".actions button")?.focus();
+    },
+    async onUnhide(job, button) {
+      button.disabled = true;
+      try {
+        const fresh = await unhide(job);
+        const el = replace(job, fresh);
+        ctx.announce(`Shown again: ${shortPrompt(job.prompt, 40)}`);
+        el.querySelector(".actions button")?.focus();
+      } catch (e) {
+        button.disabled = false;
+        ctx.announce(`Could not show it again: ${e.message}`);
+      }
+    },
+  };
+
+  more.addEventListener("click", async () => {
+    more.disabled = true;
+    try {
+      const page = await api("GET", `/classes/${encodeURIComponent(classId)}/videos${query({ limit: PAGE_SIZE, cursor })}`);
+      page.items.forEach((job) => list.append(card(job)));
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
+    } catch (e) {
+      ctx.announce(`Could not load more: ${e.message}`);
+    } finally {
+      more.disabled = false;
+    }
+  });
+
+  first.items.forEach((job) => list.append(card(job)));
+  empty.hidden = first.items.length > 0;
+  more.hidden = !cursor;
+  return h(
+    "section",
+    {},
+    h("h1", {}, `Class: ${roster.name}`),
+    h("h2", {}, "Students"),
+    rosterTable(roster),
+    h("h2", {}, "Videos"),
+    h("p", { class: "hint" }, "A hidden video stays here for you; its student sees your reason and cannot play or download it."),
+    empty,
+    list,
+    more,
+    dialog.element,
+  );
+}
