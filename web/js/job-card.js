@@ -7,6 +7,14 @@ export function shortPrompt(prompt, length = 80) {
   return prompt.length > length ? `${prompt.slice(0, length - 1)}…` : prompt;
 }
 
+// The job stays after its video is deleted (the school's retention, issue 15): say so.
+export function videoDeletedText(deleted) {
+  const when = formatDateTime(deleted.deleted_at);
+  if (deleted.kept_days === null) return `Video deleted on ${when}.`;
+  const days = deleted.kept_days === 1 ? "1 day" : `${deleted.kept_days} days`;
+  return `Video deleted after ${days}, as your school keeps videos (deleted on ${when}).`;
+}
+
 function detail(term, value) {
   return [h("dt", {}, term), h("dd", {}, value)];
 }
@@ -88,6 +96,7 @@ export function jobCard(job, { actions, modelTitle }) {
     status,
     job.prompt.length > 80 ? h("p", { class: "full-prompt" }, job.prompt) : null,
     job.error ? h("p", { class: "job-error" }, `Problem: ${job.error}`) : null,
+    job.video_deleted ? h("p", { class: "video-deleted" }, videoDeletedText(job.video_deleted)) : null,
     details,
     buttons,
     message,

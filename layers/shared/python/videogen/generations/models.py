@@ -45,6 +45,13 @@ class VideoOut(BaseModel):
     sha256: str
 
 
+class VideoDeletedOut(BaseModel):
+    deleted_at: datetime
+    kept_days: int | None = Field(
+        description="The school's retention that expired it, in days (null: deleted otherwise)."
+    )
+
+
 class GenerationOut(BaseModel):
     id: UUID
     model: str
@@ -66,6 +73,11 @@ class GenerationOut(BaseModel):
         False, description="Cancellation asked; the status changes once fal confirms it."
     )
     video: VideoOut | None = None
+    video_deleted: VideoDeletedOut | None = Field(
+        None,
+        description="Set once the video was deleted (the job is kept): by the school's "
+        "retention after `kept_days` days.",
+    )
 
 
 class GenerationPage(BaseModel):

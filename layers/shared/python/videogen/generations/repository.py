@@ -18,8 +18,8 @@ JOB_SELECT = """
            j.fal_request_id,
            j.idempotency_key, j.request_hash, j.retry_of, j.cost_estimate_usd::float8
              as cost_estimate_usd, j.created_at, j.submitted_at, j.started_at, j.finished_at,
-           j.duration_seconds, j.cancel_requested_at, f.object_key, f.content_type,
-           f.size_bytes, f.sha256
+           j.duration_seconds, j.cancel_requested_at, j.video_deleted_at, j.video_kept_days,
+           f.object_key, f.content_type, f.size_bytes, f.sha256
     from public.jobs j
     left join public.files f on f.job_id = j.id
 """
