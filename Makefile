@@ -10,7 +10,7 @@ LOCK   := requirements/dev.lock
 REQS   := $(LOCK) pyproject.toml
 STAMP  := $(VENV)/.installed-$(shell cat $(REQS) 2>/dev/null | sha1sum | cut -c1-12)
 
-.PHONY: install run test lint format migrate role fuzz node-tools jdbc jdbc-jar localfs kpis clean lock mutate
+.PHONY: install run test lint format migrate role fuzz node-tools jdbc jdbc-jar localfs kpis demo clean lock mutate
 
 $(STAMP): $(REQS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -74,6 +74,9 @@ KPI_DAYS ?= 30
 
 kpis: install jdbc localfs  ## the KPI Spark job on the local database (make run first); KPI_DAYS=30
 	$(LOCAL_DB_PASSWORD) $(BIN)/python -m videogen.local.kpis --days $(KPI_DAYS) --database-url "$(LOCAL_DATABASE_URL)"
+
+demo: install jdbc localfs  ## a demo school (admin, teachers, classes, 90 days of jobs) in make run's database, then the KPI job
+	$(LOCAL_DB_PASSWORD) $(BIN)/python -m videogen.local.demo --database-url "$(LOCAL_DATABASE_URL)"
 
 lint: install  ## ruff, then mypy --strict over the shared package (pyproject's [tool.mypy])
 	$(BIN)/ruff check .

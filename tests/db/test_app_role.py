@@ -353,3 +353,31 @@ def test_app_runs_the_safety_and_oversight_statements(app_database_url: str, db)
             conn.rollback()
     finally:
         db.execute("delete from public.schools where id = %s", (school,))
+
+
+def test_app_runs_the_retention_statements(app: psycopg.Connection, db) -> None:
+    """Issue 15, retention: retention/service.py's search for expired videos and
+    storage/deletion.py's row deletion with its job marked, as the app's login."""
+    from videogen.retention.service import DEFAULT_SCHOOL, EXPIRED
+    from videogen.storage.deletion import DELETE_ROWS
+
+    user = _user(db, "ada@school.example")
+    (job,) = app.execute(
+        "insert into public.jobs (user_id, model, prompt) values (%s, 'm', 'p') returning id",
+        (user,),
+    ).fetchone()
+    app.execute(
+        """insert into public.files
+             (job_id, user_id, bucket, object_key, content_type, size_bytes, sha256, created_at)
+           values (%s, %s, 'videos', 'k', 'video/mp4', 1, repeat('a', 64),
+                   now() - interval '400 days')""",
+        (job, user),
+    )
+    args = {"default_school": DEFAULT_SCHOOL, "bucket": "videos", "skip": [], "limit": 5}
+    assert [r[0] for r in app.execute(EXPIRED, args)] == ["k"]
+    app.execute(DELETE_ROWS, {"bucket": "videos", "keys": ["k"], "days": [90]})
+    assert app.execute(
+        "select video_deleted_at is not null, video_kept_days from public.jobs where id = %s",
+        (job,),
+    ).fetchone() == (True, 90)
+    assert app.execute("select count(*) from public.files").fetchone() == (0,)

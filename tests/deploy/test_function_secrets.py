@@ -35,6 +35,7 @@ HANDLERS = {
     "Admin": "admin",
     "Kpis": "kpis",
     "Reconcile": "reconcile",
+    "Retention": "retention",
     "KpiSchedule": "kpi_schedule",
 }
 HTTP_FUNCTIONS = ("Auth", "Generations", "Webhooks", "Admin", "Kpis")

@@ -14,7 +14,7 @@ from infra import package as packaging
 from .conftest import Packaged
 
 HTTP_FUNCTIONS = ("Auth", "Generations", "Webhooks", "Admin", "Kpis")
-OTHER_FUNCTIONS = ("CopyWorker", "Reconcile", "KpiSchedule")
+OTHER_FUNCTIONS = ("CopyWorker", "Reconcile", "Retention", "KpiSchedule")
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,7 @@ FUNCTIONS = {
     "Admin": "functions/admin/handler.handler",
     "Kpis": "functions/kpis/handler.handler",
     "Reconcile": "functions/reconcile/handler.handler",
+    "Retention": "functions/retention/handler.handler",
     "CopyWorker": "functions/copy_worker/handler.handler",
     "KpiSchedule": "functions/kpi_schedule/handler.handler",
 }
@@ -417,8 +418,29 @@ def test_daily_kpi_schedule_targets_the_start_function(packaged: Packaged) -> No
     (invoke,) = statements(role)
     assert invoke["Action"] == "lambda:InvokeFunction"
     assert {"Fn::GetAtt": ["KpiScheduleLambdaFunction", "Arn"]} in invoke["Resource"]
-    (rule,) = packaged.of_type("AWS::Events::Rule").values()
-    assert rule["Properties"]["ScheduleExpression"] == "rate(10 minutes)"
+    rules = {
+        rule["Properties"]["Targets"][0]["Arn"]["Fn::GetAtt"][0]: rule["Properties"]
+        for rule in packaged.of_type("AWS::Events::Rule").values()
+    }
+    assert set(rules) == {"ReconcileLambdaFunction", "RetentionLambdaFunction"}
+    assert rules["ReconcileLambdaFunction"]["ScheduleExpression"] == "rate(10 minutes)"
+
+
+def test_retention_runs_daily_and_stops_its_batches_before_its_timeout(packaged: Packaged) -> None:
+    """Issue 15: one run never times out (its time budget is well below the function's
+    timeout); what is left is the next day's."""
+    rule = next(
+        r["Properties"]
+        for r in packaged.of_type("AWS::Events::Rule").values()
+        if r["Properties"]["Targets"][0]["Arn"]["Fn::GetAtt"][0] == "RetentionLambdaFunction"
+    )
+    assert re.fullmatch(r"cron\(\d+ \d+ \* \* \? \*\)", rule["ScheduleExpression"])
+    assert rule["State"] == "ENABLED"
+    props = functions(packaged)["RetentionLambdaFunction"]["Properties"]
+    variables = props["Environment"]["Variables"]
+    assert int(variables["RETENTION_TIME_BUDGET_SECONDS"]) <= props["Timeout"] - 30
+    assert variables["RETENTION_ENABLED"] == "true"
+    assert int(variables["RETENTION_BATCH_SIZE"]) == 200
 
 
 @pytest.mark.parametrize(
@@ -432,6 +454,8 @@ def test_daily_kpi_schedule_targets_the_start_function(packaged: Packaged) -> No
         ("KpiJobFailuresAlarm", "FailedJobs"),
         ("KpiStartFailuresAlarm", "Errors"),
         ("KpiRunsSkippedAlarm", "KpiRunSkipped"),
+        ("RetentionErrorsAlarm", "Errors"),
+        ("RetentionFailuresAlarm", "RetentionFailed"),
         ("CopyDeadLetterAlarm", "ApproximateNumberOfMessagesVisible"),
     ],
 )
@@ -480,6 +504,7 @@ def test_application_alarms_read_metrics_the_code_emits(packaged: Packaged) -> N
         "CopyFailed",
         "SubmissionRefused",
         "KpiRunSkipped",
+        "RetentionFailed",
     }
     assert packaged.of_type("AWS::Logs::MetricFilter") == {}
 

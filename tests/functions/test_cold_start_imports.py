@@ -34,7 +34,7 @@ LAZY = [
 
 
 # Functions that serve no HTTP: no web framework either (issue 12).
-NOT_HTTP = ["copy_worker", "kpi_schedule", "reconcile"]
+NOT_HTTP = ["copy_worker", "kpi_schedule", "reconcile", "retention"]
 WEB = ["fastapi", "starlette", "mangum"]
 
 

@@ -246,3 +246,30 @@ def test_sign_out_revokes_the_session_on_the_server(open_ui) -> None:
         f"{ui.base}/auth/refresh", json={"refresh_token": session["refresh_token"]}
     )
     assert refresh.status_code == 401
+
+
+def test_a_video_deleted_by_the_schools_retention_says_so(open_ui, db, s3) -> None:
+    """Issue 15: the job stays in "My videos" after retention deleted its video, and says
+    after how many days, in text a screen reader reads; the page passes axe-core."""
+    from tests.support.axe import axe_violations
+    from tests.support.handlers import load_handler
+    from tests.support.videos import make_school, make_video, reset_schools
+
+    ui = open_ui()
+    ui.register("Ada", "ada@school.example")
+    (user_id,) = db.execute(
+        "select id from auth.users where email = 'ada@school.example'"
+    ).fetchone()
+    reset_schools(db)
+    school = make_school(db, retention_days=30)
+    make_video(db, s3, school, age_days=31, user_id=user_id)
+    load_handler("retention").handler({"source": "aws.events"}, None)
+
+    ui.open("/videos")
+    card = ui.job_card("tides")
+    expect(card.locator(".video-deleted")).to_contain_text(
+        "Video deleted after 30 days, as your school keeps videos"
+    )
+    expect(card.locator("video")).to_have_count(0)
+    expect(card.get_by_role("link", name="Download")).to_have_count(0)
+    assert axe_violations(ui.page) == []

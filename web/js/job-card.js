@@ -7,6 +7,14 @@ export function shortPrompt(prompt, length = 80) {
   return prompt.length > length ? `${prompt.slice(0, length - 1)}…` : prompt;
 }
 
+// The job stays after its video is deleted (the school's retention, issue 15): say so.
+export function videoDeletedText(deleted) {
+  const when = formatDateTime(deleted.deleted_at);
+  if (deleted.kept_days === null) return `Video deleted on ${when}.`;
+  const days = deleted.kept_days === 1 ? "1 day" : `${deleted.kept_days} days`;
+  return `Video deleted after ${days}, as your school keeps videos (deleted on ${when}).`;
+}
+
 function detail(term, value) {
   return [h("dt", {}, term), h("dd", {}, value)];
 }
@@ -114,6 +122,7 @@ export function jobCard(job, { actions, modelTitle, student = null }) {
           job.hidden_reason || "",
         )
       : null,
+    job.video_deleted ? h("p", { class: "video-deleted" }, videoDeletedText(job.video_deleted)) : null,
     details,
     buttons,
     message,

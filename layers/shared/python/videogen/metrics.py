@@ -39,6 +39,8 @@ COPY_LATENCY_MS = "CopyLatencyMs"
 RECONCILE_RESULT = "ReconcileResult"
 KPI_RUN_SKIPPED = "KpiRunSkipped"
 ADMIN_JOB_ACTION = "AdminJobAction"
+RETENTION_DELETED = "RetentionDeleted"
+RETENTION_FAILED = "RetentionFailed"
 
 METRIC_NAMES = (
     SUBMISSION_ACCEPTED,
@@ -51,6 +53,8 @@ METRIC_NAMES = (
     RECONCILE_RESULT,
     KPI_RUN_SKIPPED,
     ADMIN_JOB_ACTION,
+    RETENTION_DELETED,
+    RETENTION_FAILED,
 )
 
 # Dimension keys
@@ -145,3 +149,9 @@ def admin_job_action(action: Literal["fail", "recheck"], **properties: Any) -> N
     """An admin acted on a stuck job (a replayed request is not counted again); what it
     did (`outcome`) and what fal answered ride along."""
     emit({ADMIN_JOB_ACTION: (1, "Count")}, {ACTION: action}, **properties)
+
+
+def retention_run(deleted: int, failed: int, **properties: Any) -> None:
+    """One retention run: videos deleted, and those storage refused (kept for the next
+    run). No dimension: which schools is in the run's log line, not in a metric."""
+    emit({RETENTION_DELETED: (deleted, "Count"), RETENTION_FAILED: (failed, "Count")}, **properties)

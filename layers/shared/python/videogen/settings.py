@@ -210,6 +210,23 @@ class Settings(BaseSettings):
         100, ge=1, le=1000, description="Objects the sweep looks at per copy worker batch."
     )
 
+    # --- Retention: each school's videos deleted after its `retention_days` (functions/retention)
+    retention_enabled: bool = Field(
+        True,
+        description="False pauses the daily retention run (it logs that it is paused and "
+        "deletes nothing); videos past their school's retention wait for it to be resumed.",
+    )
+    retention_batch_size: int = Field(
+        200, ge=1, le=1000, description="Videos one retention batch deletes at most."
+    )
+    retention_time_budget_seconds: int = Field(
+        240,
+        ge=0,
+        le=840,
+        description="A retention run starts no new batch after this long, well below the "
+        "function's timeout (300 s); the next run goes on where it stopped.",
+    )
+
     # --- KPIs: the Spark job, on EMR Serverless or in a local subprocess (docs/kpis.md) ---
     kpi_runner_backend: KpiRunnerBackend | None = None
     kpi_time_zone: str = Field("UTC", description="Time zone of a KPI day (IANA name).")

@@ -7,9 +7,10 @@ finishes the work; videos go first, so no video outlives a deleted account.
 A copy in flight cannot slip a video past the deletion (account/erasure.py): the account is
 marked before anything is deleted, the copy worker refuses to store for a marked account,
 and every object under the account's prefix is deleted, with or without a `files` row (an
-upload whose `files` row was never written). An upload that lands after this and that the
-worker fails to remove is an orphan the sweep removes (storage/sweep.py). Today's quota
-usage is kept under a hash of the email (account/usage.py).
+upload whose `files` row was never written), through storage/deletion.py, as retention
+deletes. An upload that lands after this and that the worker fails to remove is an orphan
+the sweep removes (storage/sweep.py). Today's quota usage is kept under a hash of the
+email (account/usage.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from uuid import UUID
 from videogen.account import erasure, usage
 from videogen.auth.identity import IdentityProvider
 from videogen.db import Database
-from videogen.storage.base import ObjectStore, user_prefix
+from videogen.storage.base import ObjectStore, StorageUnavailable, user_prefix
+from videogen.storage.deletion import delete_videos
 
 logger = logging.getLogger(__name__)
 
@@ -50,16 +52,11 @@ def delete_account(
             )
         }
     keys.update(item.key for item in store.list_objects(user_prefix(user_id)))
-    for key in sorted(keys):
-        store.delete(key)
+    deleted = delete_videos(db, store, keys)
+    if deleted.failed:  # 503: the client's retry deletes the rest
+        raise StorageUnavailable()
     with db.connection() as conn:
         usage.carry(conn, user_id, usage_secret, today)
-        conn.execute(
-            """delete from public.files
-               where user_id = %(user)s
-                  or job_id in (select id from public.jobs where user_id = %(user)s)""",
-            {"user": user_id},
-        )
         conn.execute(
             """update public.jobs
                set user_id = null, prompt = '[deleted]', params = '{}'::jsonb,

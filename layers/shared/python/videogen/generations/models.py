@@ -45,6 +45,13 @@ class VideoOut(BaseModel):
     sha256: str
 
 
+class VideoDeletedOut(BaseModel):
+    deleted_at: datetime
+    kept_days: int | None = Field(
+        description="The school's retention that expired it, in days (null: deleted otherwise)."
+    )
+
+
 class GenerationOut(BaseModel):
     id: UUID
     model: str
@@ -71,6 +78,11 @@ class GenerationOut(BaseModel):
     hidden_at: datetime | None = None
     hidden_reason: str | None = Field(None, description="The teacher's reason, for the student.")
     video: VideoOut | None = Field(None, description="None until completed, or when hidden.")
+    video_deleted: VideoDeletedOut | None = Field(
+        None,
+        description="Set once the video was deleted (the job is kept): by the school's "
+        "retention after `kept_days` days.",
+    )
 
 
 class HideRequest(BaseModel):

@@ -19,7 +19,8 @@ JOB_SELECT = """
            j.idempotency_key, j.request_hash, j.retry_of, j.cost_estimate_usd::float8
              as cost_estimate_usd, j.created_at, j.submitted_at, j.started_at, j.finished_at,
            j.duration_seconds, j.cancel_requested_at, j.school_id, j.class_id, j.hidden_at,
-           j.hidden_reason, f.object_key, f.content_type, f.size_bytes, f.sha256
+           j.hidden_reason, j.video_deleted_at, j.video_kept_days,
+           f.object_key, f.content_type, f.size_bytes, f.sha256
     from public.jobs j
     left join public.files f on f.job_id = j.id
 """

@@ -43,6 +43,7 @@ from videogen.generations.models import (
     GenerationPage,
     ModelOut,
     QuotaOut,
+    VideoDeletedOut,
     VideoOut,
 )
 from videogen.generations.provider import (
@@ -293,8 +294,19 @@ class GenerationService:
                 sha256=row["sha256"],
             )
         cancel_requested = row.get("cancel_requested_at") is not None
+        deleted = None
+        if row.get("video_deleted_at") is not None:
+            deleted = VideoDeletedOut(
+                deleted_at=row["video_deleted_at"], kept_days=row.get("video_kept_days")
+            )
         return GenerationOut.model_validate(
-            {**row, "video": video, "cancel_requested": cancel_requested, "hidden": hidden}
+            {
+                **row,
+                "video": video,
+                "video_deleted": deleted,
+                "cancel_requested": cancel_requested,
+                "hidden": hidden,
+            }
         )
 
     # --- oversight: a teacher or school admin hides a student's video ---
