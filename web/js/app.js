@@ -11,8 +11,11 @@ import * as videos from "./pages/videos.js";
 import * as adminUsers from "./pages/admin-users.js";
 import * as adminJobs from "./pages/admin-jobs.js";
 import * as adminKpis from "./pages/admin-kpis.js";
+import * as school from "./pages/school.js";
+import * as activity from "./pages/activity.js";
 
-// access: "guest" (signed out only), "user" (signed in), "admin".
+// access: "guest" (signed out only), "user" (signed in), "admin" (a school's admin, or an
+// operator), "operator" (runs the deployment: the deployment-wide KPIs).
 const ROUTES = {
   "/login": { page: login, title: "Sign in", access: "guest", nav: "Sign in" },
   "/register": { page: register, title: "Create an account", access: "guest", nav: "Register" },
@@ -20,8 +23,21 @@ const ROUTES = {
   "/videos": { page: videos, title: "My videos", access: "user", nav: "My videos" },
   "/admin/users": { page: adminUsers, title: "Users", access: "admin", nav: "Users" },
   "/admin/jobs": { page: adminJobs, title: "Jobs", access: "admin", nav: "Jobs" },
-  "/admin/kpis": { page: adminKpis, title: "KPI dashboard", access: "admin", nav: "KPIs" },
+  "/school": { page: school, title: "School settings", access: "admin", nav: "School" },
+  "/school/activity": { page: activity, title: "Activity", access: "admin", nav: "Activity" },
+  "/admin/kpis": { page: adminKpis, title: "KPI dashboard", access: "operator", nav: "KPIs" },
 };
+
+const ADMIN_ROLES = new Set(["admin", "operator"]);
+const REFUSED = { admin: "That page is for admins.", operator: "That page is for operators." };
+
+/** Whether the signed-in (or not) visitor may open a route of this access level. */
+function mayOpen(access) {
+  if (access === "guest") return !profile;
+  if (access === "admin") return Boolean(profile) && ADMIN_ROLES.has(profile.role);
+  if (access === "operator") return Boolean(profile) && profile.role === "operator";
+  return Boolean(profile);
+}
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -61,11 +77,7 @@ async function loadProfile() {
 }
 
 function renderHeader(currentPath) {
-  const visible = Object.entries(ROUTES).filter(([, r]) => {
-    if (r.access === "guest") return !profile;
-    if (r.access === "admin") return profile && profile.role === "admin";
-    return Boolean(profile);
-  });
+  const visible = Object.entries(ROUTES).filter(([, r]) => mayOpen(r.access));
   nav.replaceChildren(
     ...visible.map(([path, r]) =>
       h(
@@ -113,15 +125,9 @@ async function route() {
   if (count !== renderCount) return;
 
   const target = ROUTES[path];
-  const allowed =
-    target &&
-    (target.access === "guest"
-      ? !profile
-      : target.access === "admin"
-        ? profile && profile.role === "admin"
-        : Boolean(profile));
+  const allowed = target && mayOpen(target.access);
   if (!allowed) {
-    if (target && target.access === "admin" && profile) flashMessage = "That page is for admins.";
+    if (target && profile && REFUSED[target.access]) flashMessage = REFUSED[target.access];
     history.replaceState(null, "", `#${defaultPath()}`);
     return route();
   }
