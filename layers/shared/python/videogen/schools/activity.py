@@ -9,8 +9,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from psycopg.types.json import Jsonb
-
 from videogen.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -30,6 +28,8 @@ def append(
     subject_id: UUID | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
+    from psycopg.types.json import Jsonb  # not at import: the cold start loads no driver
+
     conn.execute(
         """insert into public.school_activity
              (school_id, actor_id, action, subject_type, subject_id, details)
