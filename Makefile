@@ -92,8 +92,8 @@ LOCAL_DATABASE_URL ?= postgresql://postgres@127.0.0.1:54322/videogen
 # PGPASSWORD), not on a command line that `ps` shows
 LOCAL_DB_PASSWORD = PGPASSWORD="$$(cat .data/postgres.password 2>/dev/null)"
 
-role: install  ## make role EMAIL=ada@school.example ROLE=admin (local stack must be running)
-	$(LOCAL_DB_PASSWORD) $(BIN)/python -m videogen.auth.roles "$(EMAIL)" "$(ROLE)" --database-url "$(LOCAL_DATABASE_URL)"
+role: install  ## make role EMAIL=ada@school.example ROLE=admin|operator [SCHOOL=<uuid>] (local stack running)
+	$(LOCAL_DB_PASSWORD) $(BIN)/python -m videogen.auth.roles "$(EMAIL)" "$(ROLE)" $(if $(SCHOOL),--school "$(SCHOOL)") --database-url "$(LOCAL_DATABASE_URL)"
 
 migrate: install  ## apply supabase/migrations to DATABASE_URL (no local bootstrap)
 	$(BIN)/python -m videogen.db.migrations

@@ -9,11 +9,11 @@ failure ends the run with exit status 1 and its reason. The steps: the API answe
 Gateway's JWT authorizer accepts on `GET /me` and refuses without or tampered); the cheapest
 model is asked for one video with an Idempotency-Key (replayed once: same job, nothing new
 billed); fal's webhook completes it; its signed URL serves `video/mp4`, and 206 to a Range
-request; an admin KPI run for today reaches SUCCESS and today's KPIs count the job.
+request; an operator's KPI run for today reaches SUCCESS and today's KPIs count the job.
 
 The account's credentials come from SMOKE_EMAIL and SMOKE_PASSWORD only. The password, the
 tokens and the signed URL are never printed. Against `make run`'s stack, `python -m
-infra.smoke_local` prepares a local admin account and runs this (docs/deploy.md, "Smoke test").
+infra.smoke_local` prepares a local operator account and runs this (docs/deploy.md, "Smoke test").
 Only the standard library, httpx and (for `--stage`) boto3: no project import, no pyspark.
 """
 
@@ -371,7 +371,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--kpi-timeout", type=float, default=900, help="seconds for the KPI run (default 900)"
     )
     parser.add_argument(
-        "--skip-kpis", action="store_true", help="skip the KPI run (the account is not an admin)"
+        "--skip-kpis", action="store_true", help="skip the KPI run (the account is not an operator)"
     )
     return parser.parse_args(argv)
 

@@ -3,7 +3,8 @@
     python -m infra.smoke_local [--api-url http://127.0.0.1:8000] [--database-url URL] [smoke flags]
 
 First it prepares the smoke account the way an operator does on a stage: registered through
-the API, then made an admin with the project's role command (`videogen.auth.roles`) against
+the API, then made an operator (in the default school, so it may also submit a video) with
+the project's role command (`videogen.auth.roles`) against
 the local database. The account is SMOKE_EMAIL (default smoke@videogen.example); its password
 is SMOKE_PASSWORD, or one made on first use and kept in `.data/smoke-password` (0600, like the
 stack's other local secrets). Then infra/smoke.py runs unchanged, with short timeouts.
@@ -18,7 +19,7 @@ import sys
 import httpx
 
 from infra import smoke
-from videogen.auth.roles import set_role
+from videogen.auth.roles import DEFAULT_SCHOOL, set_role
 from videogen.db.migrations import repo_root
 from videogen.local.__main__ import local_secret
 
@@ -35,7 +36,8 @@ class NotPrepared(Exception):
 
 def prepare(api_url: str, database_url: str, email: str, password: str) -> None:
     """Registers the account (the API answers 202 whether or not it exists) and makes it an
-    admin, so that the smoke test can start a KPI run."""
+    operator of the default school: the deployment-wide KPI run is an operator's (issue 15),
+    the video needs a school."""
     try:
         registered = httpx.post(
             f"{api_url}/auth/register",
@@ -48,7 +50,7 @@ def prepare(api_url: str, database_url: str, email: str, password: str) -> None:
         ) from exc
     if registered.status_code != 202:
         raise NotPrepared(f"POST /auth/register answered {smoke.error_of(registered)}")
-    if not set_role(database_url, email, "admin"):
+    if not set_role(database_url, email, "operator", school=DEFAULT_SCHOOL):
         raise NotPrepared(f"no profile for {email} in {database_url.rsplit('@', 1)[-1]}")
 
 
@@ -69,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     except NotPrepared as exc:
         print(f"smoke test: the local smoke account is not ready: {exc}", file=sys.stderr)
         return 1
-    print(f"{email} is registered and an admin on {api_url}")
+    print(f"{email} is registered and an operator on {api_url}")
     return smoke.main(
         ["--api-url", api_url, *LOCAL_TIMEOUTS, *smoke_flags],
         {"SMOKE_EMAIL": email, "SMOKE_PASSWORD": password},

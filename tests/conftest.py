@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from tests.support.fal import FAL_USER_ID, FakeFal
 from tests.support.handlers import load_handler
-from tests.support.users import User, register_user
+from tests.support.users import DEFAULT, DEFAULT_SCHOOL, User, register_user
 from videogen.auth.deps import get_identity_provider, get_token_verifier
 from videogen.copies.deps import get_copy_queue
 from videogen.db import get_database
@@ -161,6 +161,14 @@ def base_env(
     clear_caches()
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"truncate {', '.join(TABLES)} cascade")
+        # the schools tests made, gone; the default school back to the migration's settings
+        conn.execute("delete from public.schools where id <> %s", (DEFAULT_SCHOOL,))
+        conn.execute(
+            """update public.schools set name = 'Default school', time_zone = default,
+                   retention_days = default, email_domains = default,
+                   blocklist_terms = default, allowed_models = null where id = %s""",
+            (DEFAULT_SCHOOL,),
+        )
     empty_bucket(s3, "videos")
     yield
     clear_caches()
@@ -186,11 +194,13 @@ def db(database_url: str) -> Iterator[psycopg.Connection]:
 
 @pytest.fixture
 def make_user(database_url: str) -> Callable[..., User]:
-    """Registers a user through the auth function; `role` is then set in the database."""
+    """Registers a user through the auth function; `role` and `school` (default: the default
+    school; none for an operator) are then set in the database."""
     counter = iter(range(1000))
 
-    def make(role: str = "student", email: str | None = None) -> User:
-        return register_user(database_url, email or f"user{next(counter)}@school.example", role)
+    def make(role: str = "student", email: str | None = None, school: object = DEFAULT) -> User:
+        email = email or f"user{next(counter)}@school.example"
+        return register_user(database_url, email, role, school)
 
     return make
 

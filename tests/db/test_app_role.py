@@ -381,3 +381,67 @@ def test_app_runs_the_retention_statements(app: psycopg.Connection, db) -> None:
         (job,),
     ).fetchone() == (True, 90)
     assert app.execute("select count(*) from public.files").fetchone() == (0,)
+
+
+def test_app_runs_the_tenancy_statements(app: psycopg.Connection, db) -> None:
+    """Issue 15, the tenancy slice: schools/school_repository.py creates and changes a
+    school, schools/activity.py appends and reads the log, admin/service.py moves a user
+    (school_id) and takes them out of the old school's classes; a job inserted by the app
+    takes its owner's school (the trigger runs under the app's grants). The log is never
+    rewritten by the app."""
+    user = _user(db, "ada@school.example")
+    default = "00000000-0000-0000-0000-000000000001"
+    db.execute("update public.profiles set school_id = %s where id = %s", (default, user))
+    db.commit()
+    (school,) = app.execute(
+        "insert into public.schools (name, time_zone) values ('B', 'UTC') returning id"
+    ).fetchone()
+    app.execute(
+        "update public.schools set blocklist_terms = %s, allowed_models = %s,"
+        " updated_at = now() where id = %s",
+        (["dragon"], None, school),
+    )
+    assert app.execute("select name from public.schools where id = %s for update", (school,))
+    (job,) = app.execute(
+        "insert into public.jobs (user_id, model, prompt) values (%s, 'm', 'p') returning id",
+        (user,),
+    ).fetchone()
+    assert app.execute("select school_id from public.jobs where id = %s", (job,)).fetchone() == (
+        uuid.UUID(default),
+    )
+    (class_id,) = app.execute(
+        "insert into public.classes (school_id, name) values (%s, '7B') returning id", (default,)
+    ).fetchone()
+    app.execute(
+        "insert into public.class_members (class_id, user_id, role) values (%s, %s, 'student')",
+        (class_id, user),
+    )
+    app.execute(
+        "update public.profiles set school_id = %s, updated_at = now() where id = %s",
+        (school, user),
+    )
+    assert (
+        app.execute(
+            """delete from public.class_members m using public.classes c
+               where c.id = m.class_id and m.user_id = %s and c.school_id is distinct from %s""",
+            (user, school),
+        ).rowcount
+        == 1
+    )
+    app.execute(
+        """insert into public.school_activity
+             (school_id, actor_id, action, subject_type, subject_id, details)
+           values (%s, %s, 'school.update', 'school', %s, '{}')""",
+        (school, user, school),
+    )
+    assert app.execute(
+        """select a.action, p.email from public.school_activity a
+           left join public.profiles p on p.id = a.actor_id
+           where a.school_id = %s order by a.created_at desc, a.id desc limit 2""",
+        (school,),
+    ).fetchall() == [("school.update", "ada@school.example")]
+    for statement in (
+        "update public.school_activity set action = 'x' where school_id = %s",
+        "delete from public.school_activity where school_id = %s",
+    ):
+        assert refused(app, statement, school), statement

@@ -107,10 +107,24 @@ def test_effective_quota_is_the_override_else_the_role_default(db) -> None:
     assert rows == {ada: 12, bob: 20}
 
 
-def test_rls_admin_reads_kpis_and_all_jobs(database_url: str) -> None:
+def test_rls_operator_reads_kpis_and_all_jobs_school_admin_only_their_schools(
+    database_url: str,
+) -> None:
+    """Issue 15: an admin is the admin of one school; the deployment-wide KPIs and every
+    school's jobs are the operators' (supabase/migrations/20261127000300_tenancy.sql)."""
     with psycopg.connect(database_url) as conn:
         admin, bob = _new_user(conn, "admin@s.example"), _new_user(conn, "bob@s.example")
-        conn.execute("update public.profiles set role = 'admin' where id = %s", (admin,))
+        operator = _new_user(conn, "ops@s.example")
+        (other,) = conn.execute(
+            "insert into public.schools (name) values ('Other') returning id"
+        ).fetchone()
+        default = "00000000-0000-0000-0000-000000000001"
+        conn.execute(
+            "update public.profiles set role = 'admin', school_id = %s where id = %s",
+            (default, admin),
+        )
+        conn.execute("update public.profiles set school_id = %s where id = %s", (other, bob))
+        conn.execute("update public.profiles set role = 'operator' where id = %s", (operator,))
         conn.execute(
             "insert into public.jobs (user_id, model, prompt) values (%s, 'fal-ai/ltx-video', 'p')",
             (bob,),
@@ -118,7 +132,14 @@ def test_rls_admin_reads_kpis_and_all_jobs(database_url: str) -> None:
         conn.execute(
             "insert into public.kpi_spark_daily (job_date, jobs_total) values (current_date, 1)"
         )
+        # the job took its owner's school (the trigger)
+        assert conn.execute("select school_id from public.jobs").fetchone() == (other,)
+        conn.execute("savepoint before")
         _as_user(conn, admin)
+        assert conn.execute("select count(*) from public.jobs").fetchone() == (0,)
+        assert conn.execute("select count(*) from public.kpi_spark_daily").fetchone() == (0,)
+        conn.execute("rollback to savepoint before")
+        _as_user(conn, operator)
         assert conn.execute("select count(*) from public.jobs").fetchone() == (1,)
         assert conn.execute("select count(*) from public.kpi_spark_daily").fetchone() == (1,)
         conn.rollback()

@@ -30,25 +30,28 @@ COMMANDS = ("select", "insert", "update", "delete", "truncate")
 @dataclass(frozen=True)
 class Reads:
     """What a signed-in user's SELECT returns: `own` rows (those whose `owner` column is the
-    user), `all` rows, or `none` (allowed, but no row passes the policy)."""
+    user), `school` rows (own school's: `school_id` is the reader's school), `all` rows, or
+    `none` (allowed, but no row passes the policy)."""
 
     owner: str | None
     student: str
-    admin: str
+    admin: str  # the admin of ONE school (issue 15)
+    operator: str  # runs the deployment
 
 
 #: The SELECT policies; a relation not named here is closed to `anon` and `authenticated`
 #: alike (no privilege at all), which is what a new table gets by default.
 READS = {
-    "profiles": Reads("id", "own", "own"),
-    "jobs": Reads("user_id", "own", "all"),
-    "files": Reads("user_id", "own", "own"),
-    "quota_usage": Reads("user_id", "own", "own"),
-    "effective_quotas": Reads("user_id", "own", "own"),
-    "role_quotas": Reads(None, "all", "all"),
-    "kpi_spark_daily": Reads(None, "none", "all"),
-    "kpi_spark_daily_models": Reads(None, "none", "all"),
+    "profiles": Reads("id", "own", "own", "own"),
+    "jobs": Reads("user_id", "own", "school", "all"),
+    "files": Reads("user_id", "own", "own", "own"),
+    "quota_usage": Reads("user_id", "own", "own", "own"),
+    "effective_quotas": Reads("user_id", "own", "own", "own"),
+    "role_quotas": Reads(None, "all", "all", "all"),
+    "kpi_spark_daily": Reads(None, "none", "none", "all"),
+    "kpi_spark_daily_models": Reads(None, "none", "none", "all"),
 }
+DEFAULT_SCHOOL = uuid.UUID("00000000-0000-0000-0000-000000000001")
 
 
 @dataclass(frozen=True)
@@ -125,25 +128,41 @@ class World:
     student: uuid.UUID
     neighbour: uuid.UUID
     admin: uuid.UUID
+    stranger: uuid.UUID  # a student of another school
+    operator: uuid.UUID
 
 
-def _user(conn: psycopg.Connection, email: str, role: str = "student") -> uuid.UUID:
+def _user(
+    conn: psycopg.Connection,
+    email: str,
+    role: str = "student",
+    school: uuid.UUID | None = DEFAULT_SCHOOL,
+) -> uuid.UUID:
     (user_id,) = conn.execute(
         "insert into auth.users (email) values (%s) returning id", (email,)
     ).fetchone()
-    conn.execute("update public.profiles set role = %s where id = %s", (role, user_id))
+    conn.execute(
+        "update public.profiles set role = %s, school_id = %s where id = %s",
+        (role, school, user_id),
+    )
     return user_id
 
 
 @pytest.fixture
 def world(database_url: str) -> Iterator[World]:
-    """Two students and an admin with a row of their own in every per-user table, plus a
-    delivery and the KPIs; all written as the superuser and rolled back afterwards."""
+    """Two students and an admin of the default school, a student of another school and an
+    operator, with a row of their own in every per-user table, plus a delivery and the KPIs;
+    all written as the superuser and rolled back afterwards."""
     with psycopg.connect(database_url) as conn:
         student = _user(conn, "ada@school.example")
         neighbour = _user(conn, "bob@school.example")
         admin = _user(conn, "head@school.example", "admin")
-        for owner in (student, neighbour, admin):
+        (other,) = conn.execute(
+            "insert into public.schools (name) values ('Other school') returning id"
+        ).fetchone()
+        stranger = _user(conn, "cy@other.example", school=other)
+        operator = _user(conn, "ops@deploy.example", "operator", school=None)
+        for owner in (student, neighbour, admin, stranger, operator):
             (job_id,) = conn.execute(
                 "insert into public.jobs (user_id, model, prompt) values (%s, 'm', 'p')"
                 " returning id",
@@ -169,7 +188,7 @@ def world(database_url: str) -> Iterator[World]:
         conn.execute(
             "insert into public.kpi_spark_daily_models (job_date, model) values (current_date, 'm')"
         )
-        yield World(conn, student, neighbour, admin)
+        yield World(conn, student, neighbour, admin, stranger, operator)
         conn.rollback()
 
 
@@ -177,6 +196,8 @@ def _expected_select(world: World, relation: Relation, user: uuid.UUID | None) -
     reads = READS.get(relation.name)
     if user is None or reads is None:
         return DENIED
+    if user == world.operator:
+        return reads.operator
     return reads.admin if user == world.admin else reads.student
 
 
@@ -193,6 +214,10 @@ def _check_select(world: World, relation: Relation, user: uuid.UUID | None) -> s
         ok = got == [] and every != []
     elif expected == "all":
         ok = sorted(map(str, got)) == sorted(map(str, every)) and every != []
+    elif expected == "school":  # the admin's school's rows, and another school's exist
+        position = [c.name for c in world.conn.execute(query).description].index("school_id")
+        ours = [row for row in every if row[position] == DEFAULT_SCHOOL]
+        ok = sorted(map(str, got)) == sorted(map(str, ours)) and ours != [] and ours != every
     else:  # own: every row of theirs, no one else's
         owner = READS[relation.name].owner
         position = [c.name for c in world.conn.execute(query).description].index(owner)
@@ -238,9 +263,21 @@ def test_signed_in_student_reads_only_their_rows_and_writes_nothing(world: World
     assert _matrix_problems(world, world.student) == []
 
 
-def test_admin_reads_every_job_and_the_kpis_and_writes_nothing(world: World) -> None:
-    """Admins' extra reach through the Data API is read-only; changes go through the API."""
+def test_school_admin_reads_their_schools_jobs_only_and_writes_nothing(world: World) -> None:
+    """Admins' extra reach through the Data API is read-only (changes go through the API)
+    and ends at their school: none of another school's jobs, no deployment-wide KPIs."""
     assert _matrix_problems(world, world.admin) == []
+    stranger_jobs = f"select id from public.jobs where user_id = '{world.stranger}'"
+    assert attempt(world.conn, "authenticated", stranger_jobs, claims_of(world.admin)) == []
+    assert world.conn.execute(stranger_jobs).fetchall() != []
+
+
+def test_operator_reads_every_job_and_the_kpis_and_writes_nothing(world: World) -> None:
+    assert _matrix_problems(world, world.operator) == []
+
+
+def test_a_student_of_another_school_reads_only_their_rows(world: World) -> None:
+    assert _matrix_problems(world, world.stranger) == []
 
 
 def test_anon_cannot_change_role_quotas(world: World) -> None:
@@ -306,6 +343,8 @@ def test_api_roles_hold_no_sequence_and_call_only_their_functions(
     ).fetchall()
     assert sorted(callable_) == [
         ("is_admin", "authenticated"),
+        ("is_operator", "authenticated"),  # policies of 20261127000300_tenancy.sql
+        ("my_school", "authenticated"),
         ("session_is_active", "videogen_app"),  # reads auth.sessions for the app
     ]
 

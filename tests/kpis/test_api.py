@@ -28,7 +28,8 @@ def today() -> date:
 
 @pytest.fixture
 def admin(database_url: str) -> User:
-    return register_user(database_url, "head@school.example", role="admin")
+    """The KPIs are deployment-wide: an operator reads them (issue 15)."""
+    return register_user(database_url, "ops@deploy.example", role="operator")
 
 
 @pytest.fixture
@@ -91,15 +92,21 @@ def test_default_range_is_the_last_30_days(client: TestClient, admin: User) -> N
     assert body["from"] == (today() - timedelta(days=29)).isoformat()
 
 
-def test_non_admin_gets_403(client: TestClient, student: User) -> None:
-    for method, path, body in (
-        ("GET", "/admin/kpis", None),
-        ("POST", "/admin/kpis/run", {"from": "2026-11-01", "to": "2026-11-02"}),
-        ("GET", "/admin/kpis/runs/abc", None),
-    ):
-        response = client.request(method, path, headers=student.headers, json=body)
-        assert response.status_code == 403, path
-        assert response.json()["error"]["code"] == "admin_only"
+def test_students_and_school_admins_get_403_operator_only(
+    client: TestClient, student: User, database_url: str
+) -> None:
+    """Deployment-wide figures span every school: not a school admin's (per-school KPIs
+    come with issue 16)."""
+    school_admin = register_user(database_url, "head@school.example", role="admin")
+    for user in (student, school_admin):
+        for method, path, body in (
+            ("GET", "/admin/kpis", None),
+            ("POST", "/admin/kpis/run", {"from": "2026-11-01", "to": "2026-11-02"}),
+            ("GET", "/admin/kpis/runs/abc", None),
+        ):
+            response = client.request(method, path, headers=user.headers, json=body)
+            assert response.status_code == 403, path
+            assert response.json()["error"]["code"] == "operator_only"
 
 
 def test_anonymous_gets_401(client: TestClient) -> None:

@@ -140,7 +140,7 @@ def test_local_runner_runs_the_job_script_end_to_end(
     user = make_user(db)
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     add_job(db, user_id=user, created_at=today - timedelta(hours=20), duration=12)
-    admin = register_user(database_url, "head@school.example", role="admin")
+    admin = register_user(database_url, "ops@deploy.example", role="operator")
     client = TestClient(load_handler("kpis").app)
     yesterday = (today - timedelta(days=1)).date().isoformat()
     started = client.post(

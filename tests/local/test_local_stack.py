@@ -112,7 +112,9 @@ def test_kpi_run_writes_parquet_to_the_s3_server(
                 == "completed"
             )
         )
-        admin = register_user(database_url, "head@school.example", role="admin")
+        admin = register_user(
+            database_url, "ops@deploy.example", role="operator"
+        )  # deployment-wide
         today = datetime.now(UTC).date().isoformat()
         started = http.post(
             "/admin/kpis/run", headers=admin.headers, json={"from": today, "to": today}

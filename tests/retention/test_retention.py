@@ -19,18 +19,12 @@ from tests.support.videos import (
     has_row,
     make_school,
     make_video,
-    reset_schools,
     stored_keys,
 )
 
 pytestmark = pytest.mark.lambda_runtime
 
 SCHEDULED = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
-
-
-@pytest.fixture(autouse=True)
-def schools(db) -> None:
-    reset_schools(db)
 
 
 def run_retention() -> dict:

@@ -1,14 +1,28 @@
-"""Schools, classes and jobs for tests, written with SQL until the joining routes (classes,
-join codes, enrolment) land: the same tables and columns those routes write."""
+"""Schools, classes and jobs for tests, written with SQL (test setup: the same tables and
+columns the schools routes write), and a second school with its own users for the tenancy
+tests, registered through the auth function with real tokens. Every scoping test uses these."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from uuid import UUID
 
 import psycopg
 
-from tests.support.users import User
+from tests.support.users import DEFAULT_SCHOOL, User
+
+__all__ = [
+    "DEFAULT_SCHOOL",
+    "School",
+    "join_school",
+    "make_class",
+    "make_job",
+    "make_school",
+    "school_with_users",
+    "user_by_email",
+]
 
 
 def user_by_email(db: psycopg.Connection, email: str) -> User:
@@ -18,10 +32,11 @@ def user_by_email(db: psycopg.Connection, email: str) -> User:
     return User(row[0], email, "")
 
 
-DEFAULT_SCHOOL = UUID("00000000-0000-0000-0000-000000000001")
-
-
-def make_school(db: psycopg.Connection, name: str = "Test school", **columns: object) -> UUID:
+def make_school(db: psycopg.Connection | str, name: str = "Test school", **columns: object) -> UUID:
+    """A school row (as an operator's POST /admin/schools makes), on a connection or a URL."""
+    if isinstance(db, str):
+        with psycopg.connect(db) as conn:
+            return make_school(conn, name, **columns)
     names = ["name", *columns]
     row = db.execute(
         f"insert into public.schools ({', '.join(names)})"
@@ -90,3 +105,27 @@ def make_job(
             (job_id, user.id, f"{user.id}/{job_id}.mp4", hashlib.sha256(b"x").hexdigest()),
         )
     return job_id
+
+
+@dataclass(frozen=True)
+class School:
+    id: UUID
+    name: str
+    admin: User
+    teacher: User
+    student: User
+
+
+def school_with_users(
+    database_url: str, make_user: Callable[..., User], name: str = "Second school"
+) -> School:
+    """A new school with an admin, a teacher and a student of its own."""
+    school_id = make_school(database_url, name)
+    slug = name.lower().replace(" ", "-")
+    return School(
+        id=school_id,
+        name=name,
+        admin=make_user(role="admin", email=f"head@{slug}.example", school=school_id),
+        teacher=make_user(role="teacher", email=f"teacher@{slug}.example", school=school_id),
+        student=make_user(email=f"student@{slug}.example", school=school_id),
+    )

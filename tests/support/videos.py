@@ -8,9 +8,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from tests.support.schools import DEFAULT_SCHOOL, make_school
 from videogen.storage.base import video_key
 
-DEFAULT_SCHOOL = uuid.UUID("00000000-0000-0000-0000-000000000001")
+__all__ = ["DEFAULT_SCHOOL", "Video", "make_school", "make_video"]
+
 BUCKET = "videos"
 BODY = b"\x00\x00\x00\x18ftypmp42"
 
@@ -20,21 +22,6 @@ class Video:
     job_id: uuid.UUID
     key: str
     school_id: uuid.UUID
-
-
-def reset_schools(db: Any) -> None:
-    """Only the default school, at its default retention (the conftest truncates jobs and
-    users, not schools)."""
-    db.execute("delete from public.schools where id <> %s", (DEFAULT_SCHOOL,))
-    db.execute("update public.schools set retention_days = 90 where id = %s", (DEFAULT_SCHOOL,))
-
-
-def make_school(db: Any, retention_days: int, name: str | None = None) -> uuid.UUID:
-    (school_id,) = db.execute(
-        "insert into public.schools (name, retention_days) values (%s, %s) returning id",
-        (name or f"School {uuid.uuid4().hex[:6]}", retention_days),
-    ).fetchone()
-    return school_id
 
 
 def make_video(

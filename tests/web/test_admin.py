@@ -13,24 +13,30 @@ from tests.support.axe import axe_violations
 from tests.web.conftest import XSS, Ui
 
 
-def make_admin(ui: Ui, email: str, database_url: str) -> None:
-    """Registers through the page, then promotes the account the way `make role` does."""
-    ui.register("Head Teacher", email)
+def set_role(email: str, database_url: str, role: str = "student", school: str | None = None):
+    """The role (and school) of an account, set the way `make role` does: the default
+    school unless `school` is given, none for an operator."""
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "videogen.auth.roles",
-            email,
-            "admin",
-            "--database-url",
-            database_url,
-        ],
+        [sys.executable, "-m", "videogen.auth.roles", email, role, "--database-url", database_url]
+        + (["--school", school] if school else []),
         check=True,
         capture_output=True,
     )
+
+
+def make_admin(
+    ui: Ui, email: str, database_url: str, role: str = "admin", school: str | None = None
+) -> None:
+    """Registers through the page, then promotes the account the way `make role` does."""
+    ui.register("Head Teacher", email)
+    set_role(email, database_url, role, school)
     ui.page.reload()
-    expect(ui.page.get_by_role("navigation", name="Main")).to_contain_text("KPIs")
+    navigation = ui.page.get_by_role("navigation", name="Main")
+    expect(navigation).to_contain_text("Users")
+    if role == "operator":  # the deployment-wide KPIs are the operators'
+        expect(navigation).to_contain_text("KPIs")
+    else:
+        expect(navigation).not_to_contain_text("KPIs")
 
 
 def test_admin_manages_users_and_sees_jobs_with_user_text_shown_as_text(
@@ -39,6 +45,7 @@ def test_admin_manages_users_and_sees_jobs_with_user_text_shown_as_text(
     student = open_ui()
     name = f"Eve {XSS}"
     student.register(name, "eve@school.example")
+    set_role("eve@school.example", database_url)  # a student of the default school
     expect(student.page.locator(".account .who")).to_contain_text(name)
     prompt = f"a comet {XSS} over the school"
     student.create_video(prompt)
@@ -105,6 +112,7 @@ def test_admin_rechecks_and_fails_a_stuck_job_from_the_jobs_page(
     no WCAG 2.1 AA violation with the dialog open or after either action."""
     student = open_ui()
     student.register("Ada", "ada@school.example")
+    set_role("ada@school.example", database_url)
     glacier, desert = "[stuck] a glacier", "[stuck] a desert"
     student.create_video(glacier)
     student.create_video(desert)

@@ -1,4 +1,5 @@
-"""The admin KPI dashboard in the browser: a backfill runs the KPI job, the charts follow."""
+"""The KPI dashboard in the browser (an operator's: the figures are deployment-wide): a
+backfill runs the KPI job, the charts follow."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def test_admin_starts_a_kpi_backfill_and_sees_the_dashboard(
 ) -> None:
     configure(KPI_RUNS_DIR=str(tmp_path / "runs"), KPI_OUTPUT_PATH=str(tmp_path / "kpis"))
     admin = open_ui()
-    make_admin(admin, "head@school.example", database_url)
+    make_admin(admin, "head@school.example", database_url, role="operator")
     db.execute(
         "insert into auth.users (id, email) values (gen_random_uuid(), 'pupil@school.example')"
     )

@@ -253,14 +253,13 @@ def test_a_video_deleted_by_the_schools_retention_says_so(open_ui, db, s3) -> No
     after how many days, in text a screen reader reads; the page passes axe-core."""
     from tests.support.axe import axe_violations
     from tests.support.handlers import load_handler
-    from tests.support.videos import make_school, make_video, reset_schools
+    from tests.support.videos import make_school, make_video
 
     ui = open_ui()
     ui.register("Ada", "ada@school.example")
     (user_id,) = db.execute(
         "select id from auth.users where email = 'ada@school.example'"
     ).fetchone()
-    reset_schools(db)
     school = make_school(db, retention_days=30)
     make_video(db, s3, school, age_days=31, user_id=user_id)
     load_handler("retention").handler({"source": "aws.events"}, None)

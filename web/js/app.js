@@ -14,9 +14,12 @@ import * as adminKpis from "./pages/admin-kpis.js";
 import * as klass from "./pages/class.js";
 import * as safety from "./pages/safety.js";
 import { unseenSafetyEvents } from "./safety-badge.js";
+import * as school from "./pages/school.js";
+import * as activity from "./pages/activity.js";
 
-// access: "guest" (signed out only), "user" (signed in), "teacher" (teacher, school admin,
-// operator), "admin".
+// access: "guest" (signed out only), "user" (signed in), "teacher" (a teacher, a school's
+// admin or an operator), "admin" (a school's admin, or an operator), "operator" (runs the
+// deployment: the deployment-wide KPIs).
 const ROUTES = {
   "/login": { page: login, title: "Sign in", access: "guest", nav: "Sign in" },
   "/register": { page: register, title: "Create an account", access: "guest", nav: "Register" },
@@ -26,8 +29,27 @@ const ROUTES = {
   "/safety": { page: safety, title: "Safety", access: "teacher", nav: "Safety", badge: unseenSafetyEvents },
   "/admin/users": { page: adminUsers, title: "Users", access: "admin", nav: "Users" },
   "/admin/jobs": { page: adminJobs, title: "Jobs", access: "admin", nav: "Jobs" },
-  "/admin/kpis": { page: adminKpis, title: "KPI dashboard", access: "admin", nav: "KPIs" },
+  "/school": { page: school, title: "School settings", access: "admin", nav: "School" },
+  "/school/activity": { page: activity, title: "Activity", access: "admin", nav: "Activity" },
+  "/admin/kpis": { page: adminKpis, title: "KPI dashboard", access: "operator", nav: "KPIs" },
 };
+
+const ADMIN_ROLES = new Set(["admin", "operator"]);
+const TEACHING_ROLES = new Set(["teacher", "admin", "operator"]);
+const REFUSED = {
+  teacher: "That page is for teachers.",
+  admin: "That page is for admins.",
+  operator: "That page is for operators.",
+};
+
+/** Whether the signed-in (or not) visitor may open a route of this access level. */
+function mayOpen(access) {
+  if (access === "guest") return !profile;
+  if (access === "teacher") return Boolean(profile) && TEACHING_ROLES.has(profile.role);
+  if (access === "admin") return Boolean(profile) && ADMIN_ROLES.has(profile.role);
+  if (access === "operator") return Boolean(profile) && profile.role === "operator";
+  return Boolean(profile);
+}
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -66,15 +88,6 @@ async function loadProfile() {
   }
 }
 
-const TEACHING_ROLES = new Set(["teacher", "admin", "operator"]);
-
-function mayOpen(route) {
-  if (route.access === "guest") return !profile;
-  if (route.access === "admin") return Boolean(profile) && profile.role === "admin";
-  if (route.access === "teacher") return Boolean(profile) && TEACHING_ROLES.has(profile.role);
-  return Boolean(profile);
-}
-
 /** A count after a link's name ("Safety 3 new"), fetched after the header is drawn. */
 async function addBadge(link, count) {
   const n = await count();
@@ -83,7 +96,7 @@ async function addBadge(link, count) {
 }
 
 function renderHeader(currentPath) {
-  const visible = Object.entries(ROUTES).filter(([, r]) => mayOpen(r));
+  const visible = Object.entries(ROUTES).filter(([, r]) => mayOpen(r.access));
   nav.replaceChildren(
     ...visible.map(([path, r]) => {
       const link = h("a", { href: `#${path}`, "aria-current": path === currentPath ? "page" : null }, r.nav);
@@ -129,10 +142,9 @@ async function route() {
   if (count !== renderCount) return;
 
   const target = ROUTES[path];
-  const allowed = target && mayOpen(target);
+  const allowed = target && mayOpen(target.access);
   if (!allowed) {
-    if (target && target.access === "admin" && profile) flashMessage = "That page is for admins.";
-    if (target && target.access === "teacher" && profile) flashMessage = "That page is for teachers.";
+    if (target && profile && REFUSED[target.access]) flashMessage = REFUSED[target.access];
     history.replaceState(null, "", `#${defaultPath()}`);
     return route();
   }

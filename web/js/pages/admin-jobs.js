@@ -1,4 +1,4 @@
-// Admin: every job, newest first, filtered by status or user; a stuck (unfinished) job can
+// Admin: the school's jobs (operators: every school's, with a School column), newest first, filtered by status or user; a stuck (unfinished) job can
 // be re-checked at fal now, or failed with a reason and refunded.
 
 import { api, query } from "../api.js";
@@ -10,7 +10,7 @@ import { describe, failDialog, recheck } from "../job-actions.js";
 const PAGE_SIZE = 50;
 
 /** A row whose cells follow the job; `actions` = {onRecheck(job, button), onFail(job, button)}. */
-function jobRow(job, modelTitle, actions) {
+function jobRow(job, modelTitle, actions, isOperator) {
   const status = h("td", {});
   const took = h("td", { class: "num" });
   const error = h("td", { class: "wrap" });
@@ -19,6 +19,7 @@ function jobRow(job, modelTitle, actions) {
     "tr",
     { "data-job-id": job.id },
     h("td", {}, formatDateTime(job.created_at)),
+    isOperator ? h("td", { class: "wrap" }, job.school_name || "(none)") : null,
     h("td", {}, modelTitle(job.model)),
     h("td", { class: "wrap" }, job.prompt),
     status,
@@ -103,15 +104,17 @@ export async function render(ctx) {
       keepFocus(button);
     },
   };
+  const isOperator = ctx.profile.role === "operator";
+  const columns = ["Requested", ...(isOperator ? ["School"] : []), "Model", "Prompt", "Status", "Took", "Cost", "Error", "Actions"];
   const rows = new Map();
   function addRow(job) {
-    const row = jobRow(job, modelTitle, actions);
+    const row = jobRow(job, modelTitle, actions, isOperator);
     rows.set(job.id, row);
     return row;
   }
 
   const body = h("tbody", {}, first.items.map(addRow));
-  if (!first.items.length) body.append(h("tr", {}, h("td", { colspan: 8 }, "No jobs match.")));
+  if (!first.items.length) body.append(h("tr", {}, h("td", { colspan: columns.length }, "No jobs match.")));
 
   let cursor = first.next_cursor;
   const more = h("button", { type: "button", class: "secondary", hidden: !cursor }, "Load more");
@@ -153,11 +156,11 @@ export async function render(ctx) {
       h(
         "table",
         {},
-        h("caption", {}, userId ? "Jobs of one user" : "All jobs"),
+        h("caption", {}, userId ? "Jobs of one user" : isOperator ? "Every school's jobs" : "The school's jobs"),
         h(
           "thead",
           {},
-          h("tr", {}, ["Requested", "Model", "Prompt", "Status", "Took", "Cost", "Error", "Actions"].map((t) => h("th", { scope: "col", class: t === "Took" || t === "Cost" ? "num" : null }, t))),
+          h("tr", {}, columns.map((t) => h("th", { scope: "col", class: t === "Took" || t === "Cost" ? "num" : null }, t))),
         ),
         body,
       ),

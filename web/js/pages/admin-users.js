@@ -6,13 +6,16 @@ import { formatDateTime } from "../format.js";
 
 const PAGE_SIZE = 50;
 const ROLES = ["student", "teacher", "admin"];
+// An operator also makes operators, and sees every school's users (the School column).
+const OPERATOR_ROLES = [...ROLES, "operator"];
 
-function userRow(user, ctx) {
+function userRow(user, ctx, isOperator) {
   const who = user.email;
+  const roles = isOperator ? OPERATOR_ROLES : ROLES;
   const role = h(
     "select",
-    { "aria-label": `Role of ${who}` },
-    ROLES.map((r) => h("option", { value: r, selected: r === user.role }, r)),
+    { "aria-label": `Role of ${who}`, disabled: !roles.includes(user.role) },
+    (roles.includes(user.role) ? roles : [...roles, user.role]).map((r) => h("option", { value: r, selected: r === user.role }, r)),
   );
   const quota = h("input", {
     type: "number",
@@ -56,6 +59,7 @@ function userRow(user, ctx) {
     { "data-user-id": user.id },
     h("td", { class: "wrap" }, user.display_name),
     h("td", { class: "wrap" }, user.email),
+    isOperator ? h("td", { class: "wrap" }, user.school_name || "(none)") : null,
     h("td", {}, role),
     h("td", {}, quota, effective),
     h("td", { class: "num" }, String(user.used_today)),
@@ -80,7 +84,9 @@ export async function render(ctx) {
     ctx.navigate(`#/admin/users${query(params)}`);
   }
 
-  const rows = page.items.map((user) => userRow(user, ctx));
+  const isOperator = ctx.profile.role === "operator";
+  const rows = page.items.map((user) => userRow(user, ctx, isOperator));
+  const columns = ["Name", "Email", ...(isOperator ? ["School"] : []), "Role", "Daily quota", "Used today", "Joined", "Actions"];
   const last = Math.min(offset + page.items.length, page.total);
   const pager = h(
     "nav",
@@ -111,9 +117,9 @@ export async function render(ctx) {
         h(
           "thead",
           {},
-          h("tr", {}, ["Name", "Email", "Role", "Daily quota", "Used today", "Joined", "Actions"].map((t) => h("th", { scope: "col", class: t === "Used today" ? "num" : null }, t))),
+          h("tr", {}, columns.map((t) => h("th", { scope: "col", class: t === "Used today" ? "num" : null }, t))),
         ),
-        h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: 7 }, "No users match."))),
+        h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: columns.length }, "No users match."))),
       ),
     ),
     pager,

@@ -73,8 +73,12 @@ class JobActions:
     copy_queue: CopyQueue
     generations: GenerationService  # presents the job as the job routes do
 
-    def fail(self, admin_id: UUID, job_id: UUID, reason: str) -> JobActionOut:
+    def fail(
+        self, admin_id: UUID, job_id: UUID, reason: str, *, school: UUID | None
+    ) -> JobActionOut:
+        """`school`: the caller's scope (Member.scope); another school's job is not found."""
         with logs.bind(job_id=job_id):
+            self._in_reach(job_id, school)
             job = self._unfinished_or_replay(job_id, reason)
             if isinstance(job, JobActionOut):
                 return job
@@ -99,8 +103,9 @@ class JobActions:
             metrics.admin_job_action("fail", outcome="failed", fal_answer=fal_answer)
             return self._answer(job_id, action)
 
-    def recheck(self, admin_id: UUID, job_id: UUID) -> JobActionOut:
+    def recheck(self, admin_id: UUID, job_id: UUID, *, school: UUID | None) -> JobActionOut:
         with logs.bind(job_id=job_id):
+            self._in_reach(job_id, school)
             with self.db.connection() as conn:
                 job = repo.work_job(conn, job_id)
             if job is None:
@@ -122,6 +127,11 @@ class JobActions:
             return self._answer(job_id, action)
 
     # --- steps ---
+    def _in_reach(self, job_id: UUID, school: UUID | None) -> None:
+        with self.db.connection() as conn:
+            if not actions.job_in_reach(conn, job_id, school):
+                raise JobNotFound()
+
     def _unfinished_or_replay(self, job_id: UUID, reason: str) -> dict[str, Any] | JobActionOut:
         """The unfinished job; for a finished one, the recorded fail if this request repeats
         it (same reason), else 409."""

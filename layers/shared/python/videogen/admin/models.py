@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from videogen.auth.models import Role
+from videogen.auth.members import Role
 from videogen.generations.models import GenerationOut
 
 
@@ -17,6 +17,8 @@ class UserOut(BaseModel):
     email: str
     display_name: str
     role: Role
+    school_id: UUID | None = Field(description="Their school; null: none yet.")
+    school_name: str | None
     daily_quota: int = Field(description="Effective quota (override or role default).")
     quota_override: int | None
     used_today: int
@@ -29,11 +31,27 @@ class UserPage(BaseModel):
 
 
 class UserUpdate(BaseModel):
-    """Only the fields sent change; `daily_quota: null` returns to the role's default."""
+    """Only the fields sent change; `daily_quota: null` returns to the role's default.
+    A school admin sets student, teacher or admin within their school; only an operator
+    makes an operator or moves a user to another school (`school_id`; null: none)."""
 
     model_config = ConfigDict(extra="forbid")
     role: Role | None = None
     daily_quota: int | None = Field(None, ge=0, le=10_000)
+    school_id: UUID | None = None
+
+
+class AdminJobOut(GenerationOut):
+    """A job as an admin sees it: whose, and which school's."""
+
+    user_id: UUID | None = Field(description="Its owner; null once their account is erased.")
+    school_id: UUID | None
+    school_name: str | None
+
+
+class AdminJobPage(BaseModel):
+    items: list[AdminJobOut]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page.")
 
 
 class JobFail(BaseModel):

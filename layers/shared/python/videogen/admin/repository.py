@@ -39,3 +39,13 @@ def last_fail(conn: Connection, job_id: UUID) -> dict[str, Any] | None:
             where job_id = %s and action = 'fail' order by created_at desc, id desc limit 1""",
         (job_id,),
     ).fetchone()
+
+
+def job_in_reach(conn: Connection, job_id: UUID, school: UUID | None) -> bool:
+    """Whether the job exists and is in `school` (None: any school, an operator's reach).
+    Another school's job reads as missing: the admin of school A gets 404 for B's."""
+    row = conn.execute(
+        "select 1 from public.jobs where id = %s and (%s::uuid is null or school_id = %s)",
+        (job_id, school, school),
+    ).fetchone()
+    return row is not None

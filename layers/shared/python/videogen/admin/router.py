@@ -1,4 +1,6 @@
-"""Admin routes: every one requires an admin profile (403 `admin_only` otherwise)."""
+"""Admin routes: a school admin (403 `admin_only` otherwise) sees and acts on their own
+school's jobs and users only, another school's being not found (404); an operator on every
+school's (docs/architecture.md, "Tenancy")."""
 
 from __future__ import annotations
 
@@ -9,12 +11,19 @@ from fastapi import APIRouter, Depends, Query
 
 from videogen.admin.deps import get_job_actions
 from videogen.admin.jobs import JobActions
-from videogen.admin.models import JobActionOut, JobFail, UserOut, UserPage, UserUpdate
-from videogen.admin.service import list_users, update_user
-from videogen.auth.deps import AdminUser
+from videogen.admin.models import (
+    AdminJobPage,
+    JobActionOut,
+    JobFail,
+    UserOut,
+    UserPage,
+    UserUpdate,
+)
+from videogen.admin.service import list_jobs, list_users, update_user
+from videogen.auth.deps import SchoolAdmin
 from videogen.db import Database, get_database
 from videogen.generations.deps import get_generation_service
-from videogen.generations.models import GenerationPage, JobStatus
+from videogen.generations.models import JobStatus
 from videogen.generations.service import GenerationService
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -22,16 +31,23 @@ Db = Annotated[Database, Depends(get_database)]
 Actions = Annotated[JobActions, Depends(get_job_actions)]
 
 
-@router.get("/jobs", response_model=GenerationPage, summary="All jobs, newest first")
+@router.get(
+    "/jobs",
+    response_model=AdminJobPage,
+    summary="The school's jobs (operators: every school's), newest first",
+)
 def admin_jobs(
-    _: AdminUser,
+    admin: SchoolAdmin,
+    db: Db,
     service: Annotated[GenerationService, Depends(get_generation_service)],
     status_filter: Annotated[JobStatus | None, Query(alias="status")] = None,
     user_id: UUID | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-) -> GenerationPage:
-    return service.list(user_id, status_filter, cursor, limit)
+) -> AdminJobPage:
+    return list_jobs(
+        service, db, admin, user_id=user_id, status=status_filter, cursor=cursor, limit=limit
+    )
 
 
 @router.post(
@@ -43,8 +59,8 @@ def admin_jobs(
     " when and why. The same request again (same reason) answers the recorded action"
     " (`replayed`); a job already finished otherwise is 409 `job_finished`.",
 )
-def admin_fail_job(job_id: UUID, body: JobFail, admin: AdminUser, jobs: Actions) -> JobActionOut:
-    return jobs.fail(admin.id, job_id, body.reason)
+def admin_fail_job(job_id: UUID, body: JobFail, admin: SchoolAdmin, jobs: Actions) -> JobActionOut:
+    return jobs.fail(admin.id, job_id, body.reason, school=admin.scope)
 
 
 @router.post(
@@ -55,21 +71,31 @@ def admin_fail_job(job_id: UUID, body: JobFail, admin: AdminUser, jobs: Actions)
     " video is copied; failed: the job fails and is refunded). fal unreachable: 503"
     " `provider_unavailable`, nothing changed.",
 )
-def admin_recheck_job(job_id: UUID, admin: AdminUser, jobs: Actions) -> JobActionOut:
-    return jobs.recheck(admin.id, job_id)
+def admin_recheck_job(job_id: UUID, admin: SchoolAdmin, jobs: Actions) -> JobActionOut:
+    return jobs.recheck(admin.id, job_id, school=admin.scope)
 
 
-@router.get("/users", response_model=UserPage, summary="Users with role, quota and usage")
+@router.get(
+    "/users",
+    response_model=UserPage,
+    summary="The school's users (operators: every user) with role, quota and usage",
+)
 def admin_users(
-    _: AdminUser,
+    admin: SchoolAdmin,
     db: Db,
     q: Annotated[str | None, Query(max_length=100, description="Email or name contains")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> UserPage:
-    return list_users(db, q, limit, offset)
+    return list_users(db, admin, q, limit, offset)
 
 
-@router.patch("/users/{user_id}", response_model=UserOut, summary="Change role or quota")
-def admin_update_user(user_id: UUID, body: UserUpdate, admin: AdminUser, db: Db) -> UserOut:
-    return update_user(db, admin.id, user_id, body)
+@router.patch(
+    "/users/{user_id}",
+    response_model=UserOut,
+    summary="Change role or quota (operators: also the school)",
+    description="A school admin sets student, teacher or admin within their school;"
+    " `operator` and `school_id` are an operator's (403 `operator_only`).",
+)
+def admin_update_user(user_id: UUID, body: UserUpdate, admin: SchoolAdmin, db: Db) -> UserOut:
+    return update_user(db, admin, user_id, body)

@@ -12,7 +12,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from videogen.auth.errors import InvalidToken
 from videogen.auth.identity import IdentityProvider
 from videogen.auth.members import SCHOOL_ADMIN_ROLES, TEACHING_ROLES, Member, load_member
-from videogen.auth.profiles import get_profile
 from videogen.auth.sessions import is_revoked, session_of
 from videogen.auth.tokens import AuthenticatedUser, JwksCache, TokenVerifier
 from videogen.db import Database, get_database
@@ -98,21 +97,6 @@ def get_active_user(
 
 
 ActiveUser = Annotated[AuthenticatedUser, Depends(get_active_user)]
-
-
-def require_admin(
-    user: ActiveUser, db: Annotated[Database, Depends(get_database)]
-) -> AuthenticatedUser:
-    """The caller, if their profile says admin (roles live in `profiles`, not in the token)
-    and their session is not signed out."""
-    with db.connection() as conn:
-        profile = get_profile(conn, user.id)
-    if profile is None or profile["role"] != "admin":
-        raise Forbidden("This needs an admin account.", code="admin_only")
-    return user
-
-
-AdminUser = Annotated[AuthenticatedUser, Depends(require_admin)]
 
 
 def get_member(user: ActiveUser, db: Annotated[Database, Depends(get_database)]) -> Member:

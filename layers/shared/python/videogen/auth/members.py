@@ -40,6 +40,12 @@ class Member:
     def is_operator(self) -> bool:
         return self.role == "operator"
 
+    @property
+    def scope(self) -> UUID | None:
+        """The school every query of this caller filters on; None: every school (operators).
+        The one place the scoping rule is decided (docs/architecture.md, "Tenancy")."""
+        return None if self.is_operator else self.school_id
+
     def sees_school(self, school_id: UUID | None) -> bool:
         """Whether a row of `school_id` is in this caller's reach (operators: every school)."""
         return self.is_operator or (school_id is not None and school_id == self.school_id)

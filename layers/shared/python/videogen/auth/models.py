@@ -11,6 +11,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from videogen.auth.members import Role  # the one list of roles
+
 CAPTCHA = (
     "hCaptcha or Turnstile response, passed to Supabase Auth when the project has captcha "
     "protection on (open deployments); ignored otherwise."
@@ -65,9 +67,6 @@ class RegisterResponse(BaseModel):
         description="True when new accounts must confirm their email before signing in."
     )
     message: str
-
-
-Role = Literal["student", "teacher", "admin"]
 
 
 class ProfileOut(BaseModel):

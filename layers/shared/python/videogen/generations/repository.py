@@ -18,11 +18,12 @@ JOB_SELECT = """
            j.fal_request_id,
            j.idempotency_key, j.request_hash, j.retry_of, j.cost_estimate_usd::float8
              as cost_estimate_usd, j.created_at, j.submitted_at, j.started_at, j.finished_at,
-           j.duration_seconds, j.cancel_requested_at, j.school_id, j.class_id, j.hidden_at,
-           j.hidden_reason, j.video_deleted_at, j.video_kept_days,
+           j.duration_seconds, j.cancel_requested_at, j.school_id, s.name as school_name,
+           j.class_id, j.hidden_at, j.hidden_reason, j.video_deleted_at, j.video_kept_days,
            f.object_key, f.content_type, f.size_bytes, f.sha256
     from public.jobs j
     left join public.files f on f.job_id = j.id
+    left join public.schools s on s.id = j.school_id
 """
 
 Row = dict[str, Any]
@@ -236,10 +237,15 @@ def list_jobs(
     status: str | None,
     cursor: str | None,
     limit: int,
+    school: UUID | None = None,
 ) -> tuple[list[Row], str | None]:
-    """Newest first, keyset-paginated on (created_at, id)."""
+    """Newest first, keyset-paginated on (created_at, id). `school`: only that school's jobs
+    (a school admin's listing; None: every school, an operator's or an owner's)."""
     clauses: list[str] = ["true"]
     args: list[object] = []
+    if school is not None:
+        clauses.append("j.school_id = %s")
+        args.append(school)
     if owner is not None:
         clauses.append("j.user_id = %s")
         args.append(owner)

@@ -1,4 +1,6 @@
-"""Admin routes: GET /admin/kpis, POST /admin/kpis/run, GET /admin/kpis/runs/{id}."""
+"""KPI routes: GET /admin/kpis, POST /admin/kpis/run, GET /admin/kpis/runs/{id}. The
+figures are deployment-wide, so they are the operators' (403 `operator_only` for a school
+admin); per-school KPIs come with issue 16."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
 
-from videogen.auth.deps import AdminUser
+from videogen.auth.deps import Operator
 from videogen.db import Database, get_database
 from videogen.kpis.deps import get_kpi_runner
 from videogen.kpis.models import KpiReport, KpiRunOut, KpiRunRequest
@@ -28,7 +30,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
     summary="Daily KPIs and the per-model breakdown for a date range (default: 30 days)",
 )
 def read_kpis(
-    _admin: AdminUser,
+    _operator: Operator,
     db: Annotated[Database, Depends(get_database)],
     settings: SettingsDep,
     from_date: Annotated[date | None, Query(alias="from")] = None,
@@ -48,7 +50,7 @@ def read_kpis(
     summary="Start the KPI job for a date range (a backfill); returns the job-run id",
 )
 def run_kpis(
-    _admin: AdminUser, body: KpiRunRequest, runner: Runner, settings: SettingsDep
+    _operator: Operator, body: KpiRunRequest, runner: Runner, settings: SettingsDep
 ) -> KpiRunOut:
     now = today(settings.kpi_time_zone)
     check_range(body.from_date, body.to_date, max_days=settings.kpi_max_range_days, today=now)
@@ -62,7 +64,7 @@ def run_kpis(
     summary="State of a KPI job run",
 )
 def read_run(
-    _admin: AdminUser,
+    _operator: Operator,
     run_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")],
     runner: Runner,
 ) -> KpiRunOut:

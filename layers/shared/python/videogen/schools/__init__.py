@@ -1,1 +1,2 @@
-"""Schools and classes (issue 15): tenancy scoping, the activity log, teacher oversight."""
+"""Schools and classes (issue 15): the tenants, their settings, scoping, the activity log and
+teacher oversight."""
