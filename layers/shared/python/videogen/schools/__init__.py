@@ -1,0 +1,1 @@
+"""Schools, classes, join codes, teacher invites and the school activity log (issue 15)."""
