@@ -151,6 +151,7 @@ THROTTLED_ROUTES = {
     "POST /auth/login": ("loginRate", "loginBurst", 10, 30),
     "POST /auth/refresh": ("refreshRate", "refreshBurst", 10, 30),
     "POST /generations": ("submitRate", "submitBurst", 5, 10),
+    "POST /classes/join": ("joinRate", "joinBurst", 2, 30),
 }
 
 
