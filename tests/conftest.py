@@ -49,6 +49,10 @@ TABLES = [
     "public.kpi_spark_daily",
     "public.kpi_spark_daily_models",
     "public.revoked_sessions",
+    "public.classes",
+    "public.teacher_invites",
+    "public.school_activity",
+    "public.pending_enrolments",
 ]
 
 
@@ -153,6 +157,9 @@ def base_env(
     monkeypatch.setenv("SUPABASE_JWT_SECRET", TEST_JWT_SECRET)
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
     monkeypatch.setenv("WEBHOOK_TOKEN_SECRET", TEST_WEBHOOK_SECRET)
+    # users made by make_user register without a class code: students of the default school
+    # (tests of invite-only registration turn it off)
+    monkeypatch.setenv("OPEN_SIGNUP", "true")
     monkeypatch.setenv("FAL_ACCOUNT_ID", FAL_USER_ID)
     monkeypatch.setenv("COPY_QUEUE_PATH", str(tmp_path / "copy-queue.sqlite3"))
     monkeypatch.setenv("STORAGE_ENDPOINT_URL", s3_endpoint)

@@ -82,6 +82,7 @@ def test_production_names_every_missing_variable(monkeypatch: pytest.MonkeyPatch
         ("fal", ["FAL_KEY"]),
         ("webhook_urls", ["WEBHOOK_TOKEN_SECRET"]),
         ("fal_webhooks", ["FAL_ACCOUNT_ID", "WEBHOOK_TOKEN_SECRET"]),
+        ("school_codes", ["WEBHOOK_TOKEN_SECRET"]),
         ("copy_queue", ["COPY_QUEUE_URL"]),
         (
             "kpi_runner",
@@ -194,3 +195,14 @@ def test_key_cache_and_leeway_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JWT_LEEWAY_SECONDS", "600")
     with pytest.raises(ValueError, match="jwt_leeway_seconds"):
         Settings()
+
+
+def test_registration_is_invite_only_unless_open_signup_is_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 15: production refuses registration without a class code or invite by default;
+    `make run` turns OPEN_SIGNUP on for a first look (videogen/local/__main__.py)."""
+    monkeypatch.delenv("OPEN_SIGNUP", raising=False)
+    assert Settings().open_signup is False
+    monkeypatch.setenv("OPEN_SIGNUP", "true")
+    assert Settings().open_signup is True

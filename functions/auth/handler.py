@@ -1,4 +1,5 @@
-"""Lambda: registration, sign-in, token refresh and the caller's profile."""
+"""Lambda: registration (with its class code or invite), sign-in, token refresh and the
+caller's profile."""
 
 from mangum import Mangum
 
@@ -8,7 +9,7 @@ from videogen.settings import require_settings
 
 # What this function is made of: its cold start fails, naming them, if their settings are
 # missing, and it is deployed with these adapters' secrets only (tests/deploy).
-ADAPTERS = ("database", "identity", "token_verifier")
+ADAPTERS = ("database", "identity", "token_verifier", "school_codes")
 require_settings(*ADAPTERS)
 app = create_app(auth_router, title="VideoGen auth")
 handler = Mangum(app, lifespan="off")

@@ -445,3 +445,70 @@ def test_app_runs_the_tenancy_statements(app: psycopg.Connection, db) -> None:
         "delete from public.school_activity where school_id = %s",
     ):
         assert refused(app, statement, school), statement
+
+
+def test_app_runs_the_enrolment_and_class_statements(app: psycopg.Connection, db) -> None:
+    """Issue 15: schools/repository.py's statements as the app's login: a class with its
+    teacher, a join code consumed, a pending enrolment recorded that the auth.users trigger
+    (security definer) applies: profile school and role, class membership, row deleted."""
+    teacher = _user(db, "teacher@school.example")
+    school = "00000000-0000-0000-0000-000000000001"
+    (class_id,) = app.execute(
+        "insert into public.classes (school_id, name, created_by) values (%s, 'c', %s)"
+        " returning id",
+        (school, teacher),
+    ).fetchone()
+    app.execute(
+        "insert into public.class_members (class_id, user_id, role) values (%s, %s, 'teacher')",
+        (class_id, teacher),
+    )
+    app.execute(
+        "insert into public.join_codes (class_id, code_hash, expires_at, max_uses, created_by)"
+        " values (%s, repeat('a', 64), now() + interval '1 hour', 2, %s)",
+        (class_id, teacher),
+    )
+    consumed = app.execute(
+        """update public.join_codes j set uses = j.uses + 1 from public.classes c
+           where j.code_hash = repeat('a', 64) and c.id = j.class_id and c.archived_at is null
+             and j.revoked_at is null and j.expires_at > now() and j.uses < j.max_uses
+           returning j.id, c.id, c.school_id"""
+    ).fetchone()
+    assert consumed is not None
+    app.execute("delete from public.pending_enrolments where expires_at <= now()")
+    app.execute(
+        """insert into public.pending_enrolments
+             (email_sha256, school_id, class_id, role, expires_at)
+           values (encode(sha256(convert_to(lower(trim(%s)), 'UTF8')), 'hex'), %s, %s,
+                   'student', now() + interval '1 hour')
+           on conflict (email_sha256) do update set class_id = excluded.class_id""",
+        (" Pupil@School.Example", school, class_id),
+    )
+    (pupil,) = app.execute(  # the local identity's insert (Supabase Auth's, in production)
+        "insert into auth.users (email) values ('pupil@school.example') returning id"
+    ).fetchone()
+    assert app.execute(
+        "select role, school_id::text from public.profiles where id = %s", (pupil,)
+    ).fetchone() == ("student", school)
+    assert app.execute(
+        "select role from public.class_members where class_id = %s and user_id = %s",
+        (class_id, pupil),
+    ).fetchone() == ("student",)
+    assert app.execute("select count(*) from public.pending_enrolments").fetchone() == (0,)
+    app.execute(
+        "delete from public.class_members where class_id = %s and user_id = %s and role ="
+        " 'student' returning user_id",
+        (class_id, pupil),
+    )
+    app.execute(
+        "insert into public.school_activity (school_id, actor_id, action, subject_type,"
+        " subject_id, details) values (%s, %s, 'member.remove', 'user', %s, '{}'::jsonb)",
+        (school, teacher, pupil),
+    )
+    for statement in (
+        "truncate public.pending_enrolments",
+        "update public.school_activity set action = 'x'",
+        "delete from public.school_activity",
+        "delete from public.join_codes",
+        "delete from public.classes",
+    ):
+        assert refused(app, statement), statement

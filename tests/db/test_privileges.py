@@ -394,3 +394,26 @@ def test_the_admin_action_audit_is_closed_to_the_data_api(world: World) -> None:
         ):
             assert attempt(world.conn, role, statement, claims) == DENIED, (role, statement)
     assert world.conn.execute("select count(*) from public.job_admin_actions").fetchone() == (1,)
+
+
+def test_pending_enrolments_are_closed_to_the_data_api(world: World) -> None:
+    """Issue 15: what a registration decided (school, class, role) is the backend's; no one
+    reads or writes it through the Data API, not even an admin."""
+    world.conn.execute(
+        """insert into public.pending_enrolments (email_sha256, school_id, role, expires_at)
+           values (repeat('b', 64), '00000000-0000-0000-0000-000000000001', 'teacher',
+                   now() + interval '1 hour')"""
+    )
+    for role, claims in (
+        ("anon", None),
+        ("authenticated", claims_of(world.student)),
+        ("authenticated", claims_of(world.admin)),
+    ):
+        for statement in (
+            "select * from public.pending_enrolments",
+            "update public.pending_enrolments set role = 'teacher'",
+            "delete from public.pending_enrolments",
+            "insert into public.pending_enrolments (email_sha256, school_id, role, expires_at)"
+            " values (repeat('c', 64), '00000000-0000-0000-0000-000000000001', 'teacher', now())",
+        ):
+            assert attempt(world.conn, role, statement, claims) == DENIED, (role, statement)

@@ -63,6 +63,16 @@ ROUTES = {
     "GET /school": ("Admin", False),
     "PATCH /school": ("Admin", False),
     "GET /school/activity": ("Admin", False),
+    "POST /classes": ("Admin", False),
+    "GET /classes": ("Admin", False),
+    "POST /classes/join": ("Admin", False),
+    "GET /classes/{id}": ("Admin", False),
+    "PATCH /classes/{id}": ("Admin", False),
+    "POST /classes/{id}/join-code": ("Admin", False),
+    "DELETE /classes/{id}/members/{user_id}": ("Admin", False),
+    "POST /school/invites": ("Admin", False),
+    "GET /school/invites": ("Admin", False),
+    "DELETE /school/invites/{id}": ("Admin", False),
     "GET /admin/kpis": ("Kpis", False),
     "POST /admin/kpis/run": ("Kpis", False),
     "GET /admin/kpis/runs/{id}": ("Kpis", False),
@@ -153,6 +163,7 @@ THROTTLED_ROUTES = {
     "POST /auth/login": ("loginRate", "loginBurst", 10, 30),
     "POST /auth/refresh": ("refreshRate", "refreshBurst", 10, 30),
     "POST /generations": ("submitRate", "submitBurst", 5, 10),
+    "POST /classes/join": ("joinRate", "joinBurst", 2, 30),
 }
 
 

@@ -114,6 +114,9 @@ def test_bad_queries_are_refused(admin_app, refused, path, params, status, code)
 
 
 def test_students_and_the_schoolless_are_refused(admin_app, refused, make_user) -> None:
-    for user, code in ((refused["mine"], "teacher_only"), (make_user("teacher", school=None), "no_school")):
+    for user, code in (
+        (refused["mine"], "teacher_only"),
+        (make_user("teacher", school=None), "no_school"),
+    ):
         response = admin_app.get("/safety/events", headers=user.headers)
         assert response.status_code == 403 and response.json()["error"]["code"] == code

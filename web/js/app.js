@@ -8,6 +8,7 @@ import * as login from "./pages/login.js";
 import * as register from "./pages/register.js";
 import * as generate from "./pages/generate.js";
 import * as videos from "./pages/videos.js";
+import * as classes from "./pages/classes.js";
 import * as adminUsers from "./pages/admin-users.js";
 import * as adminJobs from "./pages/admin-jobs.js";
 import * as adminKpis from "./pages/admin-kpis.js";
@@ -25,7 +26,8 @@ const ROUTES = {
   "/register": { page: register, title: "Create an account", access: "guest", nav: "Register" },
   "/generate": { page: generate, title: "Create a video", access: "user", nav: "Create" },
   "/videos": { page: videos, title: "My videos", access: "user", nav: "My videos" },
-  "/class": { page: klass, title: "Class", access: "teacher", nav: "My classes" },
+  "/classes": { page: classes, title: "Classes", access: "user", nav: "Classes" },
+  "/class": { page: klass, title: "Class", access: "teacher", nav: "Class work" },
   "/safety": { page: safety, title: "Safety", access: "teacher", nav: "Safety", badge: unseenSafetyEvents },
   "/admin/users": { page: adminUsers, title: "Users", access: "admin", nav: "Users" },
   "/admin/jobs": { page: adminJobs, title: "Jobs", access: "admin", nav: "Jobs" },

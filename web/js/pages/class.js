@@ -44,7 +44,7 @@ async function classPicker() {
   return h(
     "section",
     {},
-    h("h1", {}, "My classes"),
+    h("h1", {}, "Class work"),
     classes.length
       ? h(
           "ul",

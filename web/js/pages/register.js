@@ -1,4 +1,6 @@
-// Create an account: a student profile with the default daily quota.
+// Create an account: a student of a class (its code), a teacher (a school admin's invite
+// link, #/register?invite=… or ?invite=…), or, where the deployment allows it, a student of
+// its default school.
 
 import { api, ApiError } from "../api.js";
 import { errorBox, field, h } from "../dom.js";
@@ -33,6 +35,16 @@ export async function render(ctx) {
     required: true,
     minlength: 8,
   });
+  const invite = ctx.params.get("invite") || new URLSearchParams(location.search).get("invite");
+  const classCode = h("input", {
+    type: "text",
+    name: "join_code",
+    autocomplete: "off",
+    autocapitalize: "characters",
+    spellcheck: "false",
+    maxlength: 32,
+    class: "code-input",
+  });
   const error = errorBox();
   const submit = h("button", { type: "submit" }, "Create account");
 
@@ -44,10 +56,10 @@ export async function render(ctx) {
       const credentials = { email: email.value.trim(), password: password.value };
       // The answer is the same whether or not the email already had an account (no
       // enumeration); without confirmation, signing in with the new password tells which.
-      const result = await api("POST", "/auth/register", {
-        body: { ...credentials, display_name: name.value.trim() },
-        auth: false,
-      });
+      const body = { ...credentials, display_name: name.value.trim() };
+      if (invite) body.invite_token = invite;
+      else if (classCode.value.trim()) body.join_code = classCode.value.trim();
+      const result = await api("POST", "/auth/register", { body, auth: false });
       if (result.confirmation_required) {
         ctx.navigate("#/login", "Check your email: confirm your address, then sign in.");
         return;
@@ -80,6 +92,9 @@ export async function render(ctx) {
       field("Display name", name, "Shown to your teachers."),
       field("Email", email),
       field("Password", password, "At least 8 characters, with letters and digits."),
+      invite
+        ? h("p", { class: "hint" }, "You are joining your school as a teacher (invitation link).")
+        : field("Class code (optional)", classCode, "From your teacher, like 7K3M-Q9TX."),
       submit,
     ),
     h("p", {}, "Already registered? ", h("a", { href: "#/login" }, "Sign in"), "."),

@@ -37,6 +37,7 @@ Adapter = Literal[
     "fal_webhooks",  # checks a delivery's URL token and fal account
     "copy_queue",  # copy tasks: SQS, or the local queue file
     "kpi_runner",  # the KPI Spark job: EMR Serverless, or a local subprocess
+    "school_codes",  # hashes class join codes and teacher invite tokens (a derived key)
 ]
 ADAPTERS: tuple[Adapter, ...] = get_args(Adapter)
 
@@ -129,6 +130,11 @@ class Settings(BaseSettings):
         description="Local identity: a refresh token unused this long no longer refreshes.",
     )
     password_min_length: int = Field(8, ge=6, le=72)
+    open_signup: bool = Field(
+        False,
+        description="Registration without a class code, invite or school email domain makes "
+        "a student of the default school; off: such a registration is refused (invite_only).",
+    )
     http_timeout_seconds: float = Field(10.0, gt=0)
     supabase_service_role_key: SecretStr | None = Field(
         None, description="Server-side only: deleting accounts through the Auth admin API."
@@ -392,6 +398,9 @@ class Settings(BaseSettings):
     def _needs_webhook_urls(self) -> list[str]:
         return ["WEBHOOK_TOKEN_SECRET"] if self.webhook_token_secret is None else []
 
+    def _needs_school_codes(self) -> list[str]:
+        return self._needs_webhook_urls()  # the key is derived from WEBHOOK_TOKEN_SECRET
+
     def _needs_fal_webhooks(self) -> list[str]:
         account = ["FAL_ACCOUNT_ID"] if self.fal_account_id is None else []
         return account + self._needs_webhook_urls()
@@ -475,4 +484,5 @@ _NEEDS: dict[Adapter, Callable[[Settings], list[str]]] = {
     "fal_webhooks": Settings._needs_fal_webhooks,
     "copy_queue": Settings._needs_copy_queue,
     "kpi_runner": Settings._needs_kpi_runner,
+    "school_codes": Settings._needs_school_codes,
 }

@@ -9,11 +9,11 @@ means nothing outside this use. Rows of past days are purged by the next erasure
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
+
+from videogen.hmac_keys import derived_hmac
 
 if TYPE_CHECKING:
     from videogen.db import Connection
@@ -27,8 +27,7 @@ def normalise_email(email: str) -> str:
 
 def email_hash(email: str, secret: str) -> str:
     """HMAC-SHA256 of the normalised email under a key derived from the server secret."""
-    key = hmac.new(secret.encode(), _LABEL, hashlib.sha256).digest()
-    return hmac.new(key, normalise_email(email).encode(), hashlib.sha256).hexdigest()
+    return derived_hmac(secret, _LABEL, normalise_email(email))
 
 
 def carry(conn: Connection, user_id: UUID, secret: str, day: date) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from videogen.auth.members import Role  # the one list of roles
 
@@ -30,6 +30,27 @@ class RegisterRequest(_Request):
     captcha_token: str | None = Field(
         default=None, min_length=1, max_length=4096, description=CAPTCHA
     )
+    join_code: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=32,
+        examples=["7K3M-Q9TX"],
+        description="A class's join code from its teacher: the account becomes a student "
+        "of that class (any case; dash and spaces optional).",
+    )
+    invite_token: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="A school admin's teacher invitation (the link's `invite`): the account "
+        "becomes a teacher of that school. Only for the email it was sent to.",
+    )
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> RegisterRequest:
+        if self.join_code is not None and self.invite_token is not None:
+            raise ValueError("give a class code or a teacher invitation, not both")
+        return self
 
 
 class LoginRequest(_Request):

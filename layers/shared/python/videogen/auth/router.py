@@ -15,9 +15,9 @@ from videogen.auth.models import (
     RegisterResponse,
     SessionOut,
 )
-from videogen.auth.service import AuthService, read_profile
+from videogen.auth.service import AuthService, Enrolling, read_profile
 from videogen.db import Database, get_database
-from videogen.settings import Settings, get_settings
+from videogen.settings import Settings, get_settings, require_settings
 
 router = APIRouter(tags=["auth"])
 
@@ -31,15 +31,34 @@ def get_auth_service(
 Service = Annotated[AuthService, Depends(get_auth_service)]
 
 
+def get_registration_service(
+    identity: Identity,
+    settings: Annotated[Settings, Depends(get_settings)],
+    db: Annotated[Database, Depends(get_database)],
+) -> AuthService:
+    """Registration also decides the new account's school (videogen.schools.enrolment)."""
+    secret = require_settings("school_codes").webhook_token_secret
+    assert secret is not None  # require_settings checked it
+    enrolling = Enrolling(db, secret.get_secret_value(), settings.open_signup)
+    return AuthService(identity, settings.password_min_length, enrolling)
+
+
+RegistrationService = Annotated[AuthService, Depends(get_registration_service)]
+
+
 @router.post(
     "/auth/register",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=RegisterResponse,
-    summary="Create an account (a student profile with the default quota)",
+    summary="Create an account: a student of a class (join_code), a teacher (invite_token), "
+    "a student of the school that allows the email's domain, or (OPEN_SIGNUP) of the default "
+    "school",
     description="Answers the same whether or not the email already has an account; "
-    "sign in with /auth/login afterwards.",
+    "sign in with /auth/login afterwards. A code that does not work is 400 "
+    "`invalid_join_code` (one answer for every reason), an invitation 400 `invalid_invite`; "
+    "none of the ways in, with open sign-up off: 403 `invite_only`.",
 )
-def register(body: RegisterRequest, service: Service) -> RegisterResponse:
+def register(body: RegisterRequest, service: RegistrationService) -> RegisterResponse:
     return service.register(body)
 
 

@@ -22,6 +22,7 @@ from videogen.auth.profiles import get_profile
 from videogen.auth.sessions import record_revoked, session_of
 from videogen.auth.tokens import AuthenticatedUser
 from videogen.db import Database
+from videogen.schools.enrolment import enrol, undo
 
 logger = logging.getLogger(__name__)
 
@@ -39,19 +40,55 @@ def session_out(session: AuthSession) -> SessionOut:
     )
 
 
+@dataclass(frozen=True)
+class Enrolling:
+    """What registration needs to decide a new account's school, role and class."""
+
+    db: Database
+    code_secret: str
+    open_signup: bool
+
+
 @dataclass
 class AuthService:
     identity: IdentityProvider
     password_min_length: int
+    enrolling: Enrolling | None = None
 
     def register(self, request: RegisterRequest) -> RegisterResponse:
+        """The enrolment is checked (and a code's use taken) before the identity service is
+        asked; if it then refuses, the use is given back. An email that has an account
+        already gets the same answer (the pending enrolment just expires)."""
         email = normalize_email(request.email)
         check_password(request.password, self.password_min_length)
-        result = self.identity.sign_up(
-            email, request.password, request.display_name, request.captcha_token
-        )
+        if self.enrolling is None:
+            raise RuntimeError("registration needs the enrolment settings")
+        enrolling = self.enrolling
+        with enrolling.db.connection() as conn:
+            enrolment = enrol(
+                conn,
+                email,
+                join_code=request.join_code,
+                invite_token=request.invite_token,
+                secret=enrolling.code_secret,
+                open_signup=enrolling.open_signup,
+            )
+        try:
+            result = self.identity.sign_up(
+                email, request.password, request.display_name, request.captcha_token
+            )
+        except Exception:
+            with enrolling.db.connection() as conn:
+                undo(conn, email, enrolment)
+            raise
         logger.info(
-            "sign-up accepted", extra={"confirmation_required": result.confirmation_required}
+            "sign-up accepted",
+            extra={
+                "confirmation_required": result.confirmation_required,
+                "enrolment_role": enrolment.role,
+                "school_id": str(enrolment.school_id),
+                "class_id": str(enrolment.class_id) if enrolment.class_id else None,
+            },
         )
         return RegisterResponse(
             confirmation_required=result.confirmation_required,

@@ -22,6 +22,9 @@ class GenerationCreate(BaseModel):
     model: str = Field(min_length=1, max_length=200, examples=["fal-ai/ltx-video"])
     prompt: str = Field(min_length=1, max_length=PROMPT_MAX_LENGTH)
     params: dict[str, Any] = Field(default_factory=dict)
+    class_id: UUID | None = Field(
+        default=None, description="File the video under one of your classes (optional)."
+    )
 
 
 class EstimateRequest(BaseModel):

@@ -100,14 +100,27 @@ def insert_job(
     idempotency_key: str | None,
     request_hash: str | None,
     retry_of: UUID | None,
+    school_id: UUID | None = None,
+    class_id: UUID | None = None,
 ) -> UUID:
     from psycopg.types.json import Jsonb
 
     row = conn.execute(
         """insert into public.jobs (user_id, model, prompt, params, cost_estimate_usd,
-                                    idempotency_key, request_hash, retry_of)
-           values (%s, %s, %s, %s, %s, %s, %s, %s) returning id""",
-        (user_id, model, prompt, Jsonb(params), cost, idempotency_key, request_hash, retry_of),
+                                    idempotency_key, request_hash, retry_of, school_id, class_id)
+           values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning id""",
+        (
+            user_id,
+            model,
+            prompt,
+            Jsonb(params),
+            cost,
+            idempotency_key,
+            request_hash,
+            retry_of,
+            school_id,
+            class_id,
+        ),
     ).fetchone()
     assert row is not None
     job_id: UUID = row["id"]

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
-from videogen.auth.deps import ActiveUser, CurrentUser, Teacher
+from videogen.auth.deps import ActiveUser, CurrentUser, SchoolMember, Teacher
 from videogen.generations.deps import get_generation_service
 from videogen.generations.models import (
     EstimateOut,
@@ -46,16 +46,19 @@ def models() -> list[ModelOut]:
     status_code=status.HTTP_201_CREATED,
     response_model=GenerationOut,
     summary="Ask for a video (takes one unit of the daily quota)",
+    description="Needs a school (403 `no_school`); the school's allowed models only (403 "
+    "`model_not_allowed`); `class_id`, if given, must be a class you are in (422 "
+    "`invalid_class`).",
     responses={200: {"description": "Idempotent replay: the job first created with this key"}},
 )
 def create_generation(
     body: GenerationCreate,
-    user: ActiveUser,
+    member: SchoolMember,
     service: Service,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> GenerationOut:
-    job, created = service.submit(user.id, body, idempotency_key)
+    job, created = service.submit(member.id, body, idempotency_key, school_id=member.school_id)
     if not created:
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"
@@ -118,8 +121,8 @@ def cancel_generation(
     response_model=GenerationOut,
     summary="A new job from a failed or cancelled one",
 )
-def retry_generation(job_id: UUID, user: ActiveUser, service: Service) -> GenerationOut:
-    return service.retry(user.id, job_id)
+def retry_generation(job_id: UUID, member: SchoolMember, service: Service) -> GenerationOut:
+    return service.retry(member.id, job_id, member.school_id)
 
 
 @router.post(

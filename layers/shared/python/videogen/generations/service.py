@@ -57,6 +57,7 @@ from videogen.safety.filter import PromptFilter
 from videogen.safety.screening import screen
 from videogen.schools import activity
 from videogen.schools.scope import student_work
+from videogen.schools.submissions import check_submission
 from videogen.settings import SettingsMissing
 from videogen.storage.base import ObjectStore
 from videogen.webhooks.job_token import webhook_url
@@ -101,13 +102,16 @@ class GenerationService:
         request: GenerationCreate,
         idempotency_key: str | None = None,
         retry_of: UUID | None = None,
+        school_id: UUID | None = None,
     ) -> tuple[GenerationOut, bool]:
         """Returns the job and whether it was created now (False: an idempotent replay).
-        Each new job counts as accepted (with its estimated cost); each refusal by its code."""
+        Each new job counts as accepted (with its estimated cost); each refusal by its code.
+        The job is filed under the submitter's school (`school_id`) and, if the request
+        names one, a class they are in."""
         if self.webhook_secret is None:  # before anything is written
             raise SettingsMissing("WEBHOOK_TOKEN_SECRET is not set for this function.")
         try:
-            return self._submit(user_id, request, idempotency_key, retry_of)
+            return self._submit(user_id, request, idempotency_key, retry_of, school_id)
         except AppError as exc:
             job_id = (exc.details or {}).get("job_id")  # refused by fal: the job exists
             metrics.submission_refused(exc.code, model=request.model[:200], job_id=job_id)
@@ -119,21 +123,44 @@ class GenerationService:
         request: GenerationCreate,
         idempotency_key: str | None,
         retry_of: UUID | None,
+        school_id: UUID | None = None,
     ) -> tuple[GenerationOut, bool]:
         model = _model(request.model)
+        placement = _Placement(school_id, request.class_id)
         params = _validate_params(model, request.params)
-        screen(self.db, self.prompt_filter, user_id=user_id, prompt=request.prompt, model=model.key)
+        screen(
+            self.db,
+            self.prompt_filter,
+            user_id=user_id,
+            prompt=request.prompt,
+            model=model.key,
+            class_id=request.class_id,
+        )
         request_hash = _hash_request(request.model, request.prompt, params)
         from psycopg.errors import UniqueViolation
 
         try:
             job_id, created = self._record(
-                user_id, model, request.prompt, params, idempotency_key, request_hash, retry_of
+                user_id,
+                model,
+                request.prompt,
+                params,
+                idempotency_key,
+                request_hash,
+                retry_of,
+                placement,
             )
         except UniqueViolation:
             # A concurrent request with the same Idempotency-Key won: answer with its job.
             job_id, created = self._record(
-                user_id, model, request.prompt, params, idempotency_key, request_hash, retry_of
+                user_id,
+                model,
+                request.prompt,
+                params,
+                idempotency_key,
+                request_hash,
+                retry_of,
+                placement,
             )
         if not created:
             return self.get(user_id, job_id), False
@@ -159,6 +186,7 @@ class GenerationService:
         idempotency_key: str | None,
         request_hash: str,
         retry_of: UUID | None,
+        placement: _Placement,
     ) -> tuple[UUID, bool]:
         day_start, resets_at = utc_day()
         with self.db.connection() as conn:
@@ -169,6 +197,13 @@ class GenerationService:
                     if existing["request_hash"] != request_hash:
                         raise IdempotencyConflict()
                     return existing["id"], False
+            check_submission(
+                conn,
+                school_id=placement.school_id,
+                user_id=user_id,
+                model=model.key,
+                class_id=placement.class_id,
+            )
             self._restore_usage(conn, user_id, day_start)
             quota, granted = repo.consume_quota(conn, user_id, day_start.date())
             if quota is None:
@@ -186,6 +221,8 @@ class GenerationService:
                 idempotency_key=idempotency_key,
                 request_hash=request_hash,
                 retry_of=retry_of,
+                school_id=placement.school_id,
+                class_id=placement.class_id,
             )
         logger.info("job recorded", extra={"job_id": str(job_id), "model": model.key})
         return job_id, True
@@ -403,7 +440,7 @@ class GenerationService:
                     status="cancelled",
                 )
 
-    def retry(self, user_id: UUID, job_id: UUID) -> GenerationOut:
+    def retry(self, user_id: UUID, job_id: UUID, school_id: UUID | None = None) -> GenerationOut:
         """A new job from a failed or cancelled one; its lines name both (`retry_of`)."""
         with logs.bind(job_id=job_id, retry_of=job_id):
             job = self.get(user_id, job_id)
@@ -413,8 +450,17 @@ class GenerationService:
                 user_id,
                 GenerationCreate(model=job.model, prompt=job.prompt, params=job.params),
                 retry_of=job.id,
+                school_id=school_id,
             )
             return created
+
+
+@dataclass(frozen=True)
+class _Placement:
+    """Where a new job is filed: the submitter's school and, optionally, their class."""
+
+    school_id: UUID | None
+    class_id: UUID | None
 
 
 def _as_recorded(

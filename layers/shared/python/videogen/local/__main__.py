@@ -111,6 +111,9 @@ def main() -> None:
         os.environ.setdefault("PUBLIC_BASE_URL", base_url)
         os.environ.setdefault("SUPABASE_URL", base_url)
         os.environ.setdefault("WEBHOOK_TOKEN_SECRET", local_secret(data / "webhook-secret"))
+        # first look: anyone may register (a student of the default school); production
+        # refuses registration without a class code or invite (OPEN_SIGNUP=false there)
+        os.environ.setdefault("OPEN_SIGNUP", "true")
         if os.environ.get("GENERATION_BACKEND", "simulator") == "simulator":
             for key, value in simulator_environment(base_url).items():
                 os.environ.setdefault(key, value)

@@ -1,2 +1,2 @@
-"""Schools and classes (issue 15): the tenants, their settings, scoping, the activity log and
-teacher oversight."""
+"""Schools and classes (issue 15): the tenants and their settings, classes, join codes and
+teacher invites, scoping, the activity log and teacher oversight."""

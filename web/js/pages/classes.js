@@ -1,0 +1,168 @@
+// Classes. Teachers (and school admins): create, rename, archive, and make a join code to
+// project in class (big, monospace, XXXX-XXXX, with its expiry and uses). Students: join a
+// class with its code and see the classes they are in.
+
+import { api, ApiError } from "../api.js";
+import { errorBox, field, h } from "../dom.js";
+import { formatDateTime } from "../format.js";
+
+const TEACHING = new Set(["teacher", "admin", "operator"]);
+
+function codeSummary(code) {
+  if (!code) return "No join code yet.";
+  const state = code.active ? "active" : "expired or used up";
+  return `Code ${state}: ${code.uses} of ${code.max_uses} uses, expires ${formatDateTime(code.expires_at)}.`;
+}
+
+function classCard(klass, ctx, reload) {
+  const title = h("h2", {}, klass.name, klass.archived ? " (archived)" : "");
+  const roster = h("p", { class: "roster" }, `${klass.student_count} student${klass.student_count === 1 ? "" : "s"}`);
+  const summary = h("p", { class: "hint code-summary" }, codeSummary(klass.code));
+  const shown = h("div", { class: "code-shown", "aria-live": "polite" });
+  const status = h("p", { class: "row-status", role: "status" });
+  const name = h("input", { type: "text", value: klass.name, maxlength: 100, required: true });
+  const hours = h("input", { type: "number", min: 1, max: 720, step: 1, value: 168, inputmode: "numeric" });
+  const uses = h("input", { type: "number", min: 1, max: 1000, step: 1, value: 40, inputmode: "numeric" });
+
+  async function act(button, work) {
+    button.disabled = true;
+    status.textContent = "";
+    try {
+      await work();
+    } catch (e) {
+      status.textContent = e.message;
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  const rotate = h("button", { type: "button", disabled: klass.archived }, klass.code ? "New code" : "Make a code",
+    h("span", { class: "visually-hidden" }, ` for ${klass.name}`));
+  rotate.addEventListener("click", () =>
+    act(rotate, async () => {
+      const made = await api("POST", `/classes/${klass.id}/join-code`, {
+        body: { expires_in_hours: Number(hours.value), max_uses: Number(uses.value) },
+      });
+      shown.replaceChildren(
+        h("p", { class: "hint" }, "Show this code to your class (it is shown only now):"),
+        h("p", { class: "join-code" }, made.code),
+        h("p", {}, `Expires ${formatDateTime(made.expires_at)} · ${made.uses} of ${made.max_uses} uses`),
+      );
+      summary.textContent = codeSummary({ ...made, created_at: null, active: true });
+      rotate.firstChild.nodeValue = "New code";
+      ctx.announce(`New join code for ${klass.name}: ${made.code}`);
+    }),
+  );
+
+  const rename = h("button", { type: "button", class: "secondary" }, "Rename", h("span", { class: "visually-hidden" }, ` ${klass.name}`));
+  rename.addEventListener("click", () =>
+    act(rename, async () => {
+      const updated = await api("PATCH", `/classes/${klass.id}`, { body: { name: name.value.trim() } });
+      ctx.announce(`Renamed to ${updated.name}`);
+      await reload();
+    }),
+  );
+  const archive = h("button", { type: "button", class: "secondary" }, klass.archived ? "Unarchive" : "Archive",
+    h("span", { class: "visually-hidden" }, ` ${klass.name}`));
+  archive.addEventListener("click", () =>
+    act(archive, async () => {
+      await api("PATCH", `/classes/${klass.id}`, { body: { archived: !klass.archived } });
+      ctx.announce(klass.archived ? `${klass.name} restored` : `${klass.name} archived`);
+      await reload();
+    }),
+  );
+
+  return h(
+    "article",
+    { class: "class-card", "data-class-id": klass.id },
+    title,
+    roster,
+    summary,
+    shown,
+    h("div", { class: "code-options" }, field(`Code valid for (hours) — ${klass.name}`, hours), field(`Uses allowed — ${klass.name}`, uses), h("div", { class: "actions" }, rotate)),
+    h("div", { class: "code-options" }, field(`Name of ${klass.name}`, name), h("div", { class: "actions" }, rename, archive)),
+    status,
+  );
+}
+
+async function teacherView(ctx) {
+  const list = h("div", { class: "classes" });
+  async function reload() {
+    const page = await api("GET", "/classes");
+    list.replaceChildren(
+      ...(page.items.length ? page.items.map((k) => classCard(k, ctx, reload)) : [h("p", {}, "No classes yet.")]),
+    );
+  }
+  const name = h("input", { type: "text", name: "name", required: true, maxlength: 100 });
+  const error = errorBox();
+  const create = h("button", { type: "submit" }, "Create class");
+  async function onCreate(event) {
+    event.preventDefault();
+    error.show("");
+    create.disabled = true;
+    try {
+      const made = await api("POST", "/classes", { body: { name: name.value.trim() } });
+      name.value = "";
+      ctx.announce(`Class ${made.name} created`);
+      await reload();
+    } catch (e) {
+      error.show(e.message);
+    } finally {
+      create.disabled = false;
+    }
+  }
+  await reload();
+  return h(
+    "section",
+    {},
+    h("h1", {}, "Classes"),
+    h("form", { class: "toolbar", onsubmit: onCreate }, error, field("New class name", name), create),
+    list,
+  );
+}
+
+async function studentView(ctx) {
+  const list = h("ul", { class: "my-classes" });
+  async function reload() {
+    const page = await api("GET", "/classes");
+    list.replaceChildren(
+      ...(page.items.length ? page.items.map((k) => h("li", {}, k.name)) : [h("li", {}, "You are in no class yet.")]),
+    );
+  }
+  const code = h("input", { type: "text", name: "code", required: true, maxlength: 32, autocomplete: "off", spellcheck: "false", class: "code-input" });
+  const error = errorBox();
+  const join = h("button", { type: "submit" }, "Join");
+  async function onJoin(event) {
+    event.preventDefault();
+    error.show("");
+    join.disabled = true;
+    try {
+      const joined = await api("POST", "/classes/join", { body: { code: code.value.trim() } });
+      code.value = "";
+      ctx.announce(`You joined ${joined.name}`);
+      await reload();
+    } catch (e) {
+      error.show(e instanceof ApiError ? e.message : String(e.message || e));
+    } finally {
+      join.disabled = false;
+    }
+  }
+  try {
+    await reload();
+  } catch (e) {
+    if (!(e instanceof ApiError && e.code === "no_school")) throw e;
+    list.replaceChildren(h("li", {}, "You are in no school yet: join a class with its code."));
+  }
+  return h(
+    "section",
+    { class: "narrow" },
+    h("h1", {}, "My classes"),
+    list,
+    h("h2", {}, "Join a class"),
+    h("form", { onsubmit: onJoin }, error, field("Class code", code, "From your teacher, like 7K3M-Q9TX."), join),
+  );
+}
+
+export async function render(ctx) {
+  return TEACHING.has(ctx.profile.role) ? teacherView(ctx) : studentView(ctx);
+}
