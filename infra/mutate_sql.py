@@ -23,9 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "layers" / "shared" / "python" / "videogen"
 MODULE = Path("generations") / "repository.py"
 TESTS = os.environ.get(
-    "MUTATE_SQL_TESTS", "tests/generations/test_quota.py tests/generations/test_generations.py"
+    "MUTATE_SQL_TESTS", "tests/generations/test_generations.py tests/generations/test_quota.py"
 ).split()
-SELECT = "quota or refund"  # the quota tests of test_generations.py, and all of test_quota.py
+SELECT = "quota or refund"  # test_generations.py's quota tests first, then all of test_quota.py
 
 # (statement, text, mutated text): each text occurs exactly once in repository.py.
 MUTATIONS: list[tuple[str, str, str]] = [

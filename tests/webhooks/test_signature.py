@@ -55,3 +55,13 @@ def test_missing_signature_headers_are_all_named() -> None:
     assert rejected.value.message == (
         "Missing webhook signature headers: " + ", ".join(REQUIRED_HEADERS[1:])
     )
+
+
+@pytest.mark.parametrize(("timestamp", "signature"), [("soon", "00"), ("1700000000", "zz")])
+def test_malformed_timestamp_or_signature_header_is_named(timestamp: str, signature: str) -> None:
+    verifier = FalWebhookVerifier("http://127.0.0.1:9/.well-known/jwks.json")  # never fetched
+    headers = dict(zip(REQUIRED_HEADERS, ["r1", "u1", timestamp, signature], strict=True))
+    with pytest.raises(SignatureRejected) as rejected:
+        verifier.verify(headers, b"{}")
+    assert rejected.value.code == "invalid_signature"
+    assert rejected.value.message == "Malformed timestamp or signature header."
