@@ -42,7 +42,7 @@ run_module() {
   rm -rf "$stage" && mkdir -p "$stage/src"
   cp -r "$ROOT/layers/shared/python/videogen" "$stage/src/"
   for d in functions supabase tests layers; do ln -s "$ROOT/$d" "$stage/$d"; done
-  cp "$ROOT/pyproject.toml" "$stage/"
+  cp "$ROOT/pyproject.toml" "$ROOT/infra/pytest_private_basetemp.py" "$stage/"
   # shellcheck disable=SC2086
   {
     echo
@@ -50,8 +50,8 @@ run_module() {
     echo 'source_paths = ["src/videogen"]'
     echo "only_mutate = [\"src/videogen/$module\"]"
     echo "pytest_add_cli_args_test_selection = [$(quote $tests)]"
-    echo 'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-m", "not lambda_runtime"]'
-    echo 'also_copy = ["functions", "supabase", "layers/shared/python/videogen/local/assets"]'
+    echo 'pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "pytest_private_basetemp", "-q", "-m", "not lambda_runtime"]'
+    echo 'also_copy = ["functions", "supabase", "layers/shared/python/videogen/local/assets", "pytest_private_basetemp.py"]'
   } >>"$stage/pyproject.toml"
   echo "== $module: $tests (cap $MINUTES min)"
   local start status=0

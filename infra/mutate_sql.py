@@ -61,9 +61,12 @@ MUTATIONS: list[tuple[str, str, str]] = [
 def run_tests(stage: Path) -> tuple[int, str]:
     """pytest's exit code and the first failing test. A run whose only failures are errors
     (a fixture, e.g. Postgres not starting on a loaded machine) is tried once more."""
-    env = {**os.environ, "PYTHONPATH": str(stage), "PYTHONDONTWRITEBYTECODE": "1"}
+    path = os.pathsep.join([str(stage), str(ROOT / "infra")])
+    env = {**os.environ, "PYTHONPATH": path, "PYTHONDONTWRITEBYTECODE": "1"}
     command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
     command += ["-p", "no:randomly", "-rfE", "-k", SELECT, *TESTS]
+    # a basetemp of its own: see infra/pytest_private_basetemp.py
+    command += ["-p", "pytest_private_basetemp"]
     for _ in range(2):
         done = subprocess.run(  # noqa: S603 - our own interpreter, tests and arguments
             command, cwd=ROOT, env=env, capture_output=True, text=True, check=False
