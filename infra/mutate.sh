@@ -25,10 +25,10 @@ MODULES=${MUTATE_MODULES:-"webhooks/signature.py webhooks/media.py auth/tokens.p
 # its own Postgres and S3 server, ~6 s, before its tests).
 selection() {
   case "$1" in
-    webhooks/signature.py) echo "tests/webhooks/test_webhooks.py" ;;
+    webhooks/signature.py) echo "tests/webhooks/test_signature.py tests/webhooks/test_webhooks.py" ;;
     webhooks/media.py) echo "tests/webhooks/test_media.py tests/copies/test_worker.py" ;;
     auth/tokens.py) echo "tests/auth/test_tokens.py" ;;
-    generations/repository.py) echo "tests/generations/test_generations.py tests/webhooks/test_webhooks.py tests/webhooks/test_reconcile.py" ;;
+    generations/repository.py) echo "tests/generations/test_generations.py tests/generations/test_quota.py tests/webhooks/test_webhooks.py tests/webhooks/test_reconcile.py" ;;
     webhooks/recorder.py) echo "tests/webhooks/test_webhooks.py tests/webhooks/test_reconcile.py" ;;
     *) echo "tests" ;;
   esac
