@@ -14,7 +14,7 @@
 # MUTATE_MODULES (paths under videogen/) narrows the modules; MUTATE_TESTS replaces every
 # module's selection; MUTATE_MINUTES caps each module's mutmut run (default 15): past it no
 # further mutant starts (infra/mutmut_capped.py), the rest stay "not checked".
-# MUTATE_SQL=0 skips the SQL step.
+# MUTATE_SQL=0 skips the SQL step; MUTATE_RUN=0 only reports the last run of each module.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BASE=${MUTATE_DIR:-$ROOT/.mutmut}
@@ -29,7 +29,7 @@ selection() {
     webhooks/media.py) echo "tests/webhooks/test_media.py tests/copies/test_worker.py" ;;
     auth/tokens.py) echo "tests/auth/test_tokens.py" ;;
     generations/repository.py) echo "tests/generations/test_generations.py tests/generations/test_quota.py tests/webhooks/test_webhooks.py tests/webhooks/test_reconcile.py" ;;
-    webhooks/recorder.py) echo "tests/webhooks/test_webhooks.py tests/webhooks/test_reconcile.py" ;;
+    webhooks/recorder.py) echo "tests/webhooks/test_recorder.py tests/webhooks/test_webhooks.py tests/webhooks/test_reconcile.py" ;;
     *) echo "tests" ;;
   esac
 }
@@ -39,27 +39,30 @@ quote() { printf '"%s", ' "$@"; }
 run_module() {
   local module=$1 tests=$2 stage
   stage="$BASE/$(echo "${module%.py}" | tr / _)"
-  rm -rf "$stage" && mkdir -p "$stage/src"
-  cp -r "$ROOT/layers/shared/python/videogen" "$stage/src/"
-  for d in functions supabase tests layers; do ln -s "$ROOT/$d" "$stage/$d"; done
-  cp "$ROOT/pyproject.toml" "$ROOT/infra/pytest_private_basetemp.py" "$stage/"
-  # shellcheck disable=SC2086
-  {
-    echo
-    echo "[tool.mutmut]"
-    echo 'source_paths = ["src/videogen"]'
-    echo "only_mutate = [\"src/videogen/$module\"]"
-    echo "pytest_add_cli_args_test_selection = [$(quote $tests)]"
-    echo 'pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "pytest_private_basetemp", "-q", "-m", "not lambda_runtime"]'
-    echo 'also_copy = ["functions", "supabase", "layers/shared/python/videogen/local/assets", "pytest_private_basetemp.py"]'
-  } >>"$stage/pyproject.toml"
   echo "== $module: $tests (cap $MINUTES min)"
-  local start status=0
-  start=$(date +%s)
-  (cd "$stage" && nice -n 10 "$ROOT/.venv/bin/python" "$ROOT/infra/mutmut_capped.py" "$MINUTES" >"$stage/run.log" 2>&1) || status=$?
-  local took=$(($(date +%s) - start))
-  [ "$status" = 0 ] || echo "   mutmut exited with $status (see $stage/run.log)"
-  (cd "$stage" && "$ROOT/.venv/bin/mutmut" export-cicd-stats >/dev/null 2>&1) || true
+  if [ "${MUTATE_RUN:-1}" != 0 ]; then
+    rm -rf "$stage" && mkdir -p "$stage/src"
+    cp -r "$ROOT/layers/shared/python/videogen" "$stage/src/"
+    for d in functions supabase tests layers; do ln -s "$ROOT/$d" "$stage/$d"; done
+    cp "$ROOT/pyproject.toml" "$ROOT/infra/pytest_private_basetemp.py" "$stage/"
+    # shellcheck disable=SC2086
+    {
+      echo
+      echo "[tool.mutmut]"
+      echo 'source_paths = ["src/videogen"]'
+      echo "only_mutate = [\"src/videogen/$module\"]"
+      echo "pytest_add_cli_args_test_selection = [$(quote $tests)]"
+      echo 'pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "pytest_private_basetemp", "-q", "-m", "not lambda_runtime"]'
+      echo 'also_copy = ["functions", "supabase", "layers/shared/python/videogen/local/assets", "pytest_private_basetemp.py"]'
+    } >>"$stage/pyproject.toml"
+    local start status=0
+    start=$(date +%s)
+    (cd "$stage" && nice -n 10 "$ROOT/.venv/bin/python" "$ROOT/infra/mutmut_capped.py" "$MINUTES" >"$stage/run.log" 2>&1) || status=$?
+    echo $(($(date +%s) - start)) >"$stage/took"
+    [ "$status" = 0 ] || echo "   mutmut exited with $status (see $stage/run.log)"
+  fi
+  local took
+  took=$(cat "$stage/took" 2>/dev/null || echo 0)
   "$ROOT/.venv/bin/python" - "$stage" "$module" "$took" <<'EOF'
 import json, pathlib, sys
 stage, module, took = pathlib.Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
