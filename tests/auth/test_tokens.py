@@ -394,3 +394,13 @@ def test_supabase_jwks_keeps_the_usable_signing_keys_only(keys: Keys) -> None:
     }
     assert sorted(_parse_jwks(document)) == ["ec1", "rsa1"]
     assert _parse_jwks({}) == {}
+
+
+def test_jwks_failure_cooldown_is_the_one_configured(keys: Keys) -> None:
+    """`KEY_FETCH_COOLDOWN_SECONDS` reaches the key cache: with 0, every caller tries again."""
+    keys.down = True
+    cache = JwksCache(JWKS_URL, failure_cooldown=0)
+    for _ in range(2):
+        with pytest.raises(JwksUnavailable):
+            cache.get("ec1")
+    assert keys.fetches == 2
