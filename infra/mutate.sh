@@ -52,7 +52,7 @@ run_module() {
       echo 'source_paths = ["src/videogen"]'
       echo "only_mutate = [\"src/videogen/$module\"]"
       echo "pytest_add_cli_args_test_selection = [$(quote $tests)]"
-      echo 'pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "pytest_private_basetemp", "-q", "-m", "not lambda_runtime"]'
+      echo 'pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "pytest_private_basetemp", "-q"]'
       echo 'also_copy = ["functions", "supabase", "layers/shared/python/videogen/local/assets", "pytest_private_basetemp.py"]'
     } >>"$stage/pyproject.toml"
     local start status=0
