@@ -24,7 +24,8 @@ from tests.conftest import TEST_JWT_SECRET
 from tests.support.handlers import load_handler
 from tests.support.keyserver import KeyServer
 from videogen.auth.deps import get_token_verifier
-from videogen.auth.tokens import JwksUnavailable
+from videogen.auth.errors import InvalidToken
+from videogen.auth.tokens import JwksCache, JwksUnavailable, TokenVerifier, _parse_jwks
 
 SUPABASE_URL = "https://ref.supabase.co"
 ISSUER = f"{SUPABASE_URL}/auth/v1"
@@ -297,3 +298,109 @@ def test_leeway_is_a_setting(configure: Callable[..., None], keys) -> None:
         claims(iat=int(time.time()) + 3), keys.ec, algorithm="ES256", headers={"kid": "ec1"}
     )
     assert_401(me(client, ahead))
+
+
+def verifier(*, leeway: int = 0, secret: str | None = TEST_JWT_SECRET) -> TokenVerifier:
+    """The verifier itself, Supabase's JWKS served by the `keys` fixture (respx)."""
+    return TokenVerifier(
+        issuer=ISSUER,
+        audience="authenticated",
+        secret=secret,
+        jwks=JwksCache(JWKS_URL),
+        leeway=leeway,
+    )
+
+
+def es256(keys: Keys, headers: dict | None = None, **overrides) -> str:
+    return jwt.encode(claims(**overrides), keys.ec, "ES256", headers=headers or {"kid": "ec1"})
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        (lambda k: "not-a-jwt", "The access token is malformed."),
+        (
+            lambda k: jwt.encode(claims(), None, "none"),
+            "The token's signing algorithm is not accepted.",
+        ),
+        (lambda k: jwt.encode(claims(), k.ec, "ES256"), "The token names no signing key."),
+        (lambda k: es256(k, {"kid": "gone"}), "The token is signed with an unknown key."),
+        (
+            lambda k: jwt.encode(claims(), k.rsa, "RS256", headers={"kid": "ec1"}),
+            "The token's algorithm does not match its key.",
+        ),
+        (
+            lambda k: es256(k, iat=int(time.time()) + 600),
+            "The access token is not valid yet (iat or nbf).",
+        ),
+        (lambda k: es256(k, aud="anon"), "The access token is not meant for this API."),
+        (
+            lambda k: es256(k, iss="https://elsewhere.example"),
+            "The access token was issued by someone else.",
+        ),
+        (lambda k: es256(k, sub="not-a-uuid"), "The access token's subject is not a user id."),
+        (lambda k: es256(k, exp=int(time.time()) - 5), "The access token has expired."),
+    ],
+)
+def test_each_rejection_says_why(keys: Keys, token, message: str) -> None:
+    with pytest.raises(InvalidToken) as refused:
+        verifier().verify(token(keys))
+    assert refused.value.message == message
+    expected = "token_expired" if "expired" in message else "invalid_token"
+    assert refused.value.code == expected
+
+
+def test_expiry_within_the_leeway_is_still_expired(keys: Keys) -> None:
+    with pytest.raises(InvalidToken) as refused:
+        verifier(leeway=30).verify(es256(keys, exp=int(time.time()) - 5))
+    assert (refused.value.code, refused.value.message) == (
+        "token_expired",
+        "The access token has expired.",
+    )
+
+
+def test_verified_token_names_the_user_email_and_session(keys: Keys) -> None:
+    sub, session = str(uuid.uuid4()), str(uuid.uuid4())
+    user = verifier().verify(es256(keys, sub=sub, session_id=session))
+    assert (str(user.id), user.email, user.session_id) == (sub, "ada@school.example", session)
+    assert user.claims["role"] == "authenticated"
+    hs = verifier().verify(jwt.encode(claims(sub=sub), TEST_JWT_SECRET, "HS256"))
+    assert str(hs.id) == sub
+
+
+def test_verifier_needs_a_secret_or_a_jwks(keys: Keys) -> None:
+    with pytest.raises(ValueError, match=r"^A token verifier needs a secret, a JWKS, or both\.$"):
+        TokenVerifier(issuer=ISSUER, audience="authenticated")
+    TokenVerifier(issuer=ISSUER, audience="authenticated", secret=TEST_JWT_SECRET)
+    only_jwks = verifier(secret=None)
+    assert only_jwks.verify(es256(keys)).email == "ada@school.example"
+    with pytest.raises(InvalidToken):  # no secret: HS256 is not accepted at all
+        only_jwks.verify(jwt.encode(claims(), TEST_JWT_SECRET, "HS256"))
+
+
+def test_supabase_jwks_keeps_the_usable_signing_keys_only(keys: Keys) -> None:
+    """Supabase's JWKS (https://supabase.com/docs/guides/auth/signing-keys): keys with a
+    `kid` and an asymmetric `alg`. A key this library cannot load is skipped, not the rest."""
+    ec_key, rsa_key = keys.served
+    document = {
+        "keys": [
+            {**ec_key, "kid": "broken", "x": "AA"},  # an EC point that does not load
+            {**ec_key, "kid": None},
+            {**rsa_key, "alg": "HS256"},
+            {"kty": "oct", "k": "c2VjcmV0", "kid": "hs", "alg": "HS256"},
+            ec_key,
+            rsa_key,
+        ]
+    }
+    assert sorted(_parse_jwks(document)) == ["ec1", "rsa1"]
+    assert _parse_jwks({}) == {}
+
+
+def test_jwks_failure_cooldown_is_the_one_configured(keys: Keys) -> None:
+    """`KEY_FETCH_COOLDOWN_SECONDS` reaches the key cache: with 0, every caller tries again."""
+    keys.down = True
+    cache = JwksCache(JWKS_URL, failure_cooldown=0)
+    for _ in range(2):
+        with pytest.raises(JwksUnavailable):
+            cache.get("ec1")
+    assert keys.fetches == 2

@@ -378,3 +378,29 @@ def test_cursor_with_a_number_in_place_of_the_id_is_422_not_500(
     assert error_of(response, 422)["details"]["fields"] == [
         {"field": "cursor", "message": "Not a cursor this API returned."}
     ]
+
+
+def test_a_full_last_page_has_no_next_cursor(client: TestClient, fal: FakeFal, make_user) -> None:
+    user = make_user()
+    for i in range(2):
+        submit(client, user, prompt=f"scene {i}")
+    page = client.get("/generations?limit=2", headers=user.headers).json()
+    assert len(page["items"]) == 2 and page["next_cursor"] is None
+
+
+def test_every_cursor_handed_out_decodes_to_its_row() -> None:
+    """Cursors are unpadded base64url of (created_at, id): any row's cursor reads back."""
+    import random
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from videogen.generations.repository import decode_cursor, encode_cursor
+
+    rng = random.Random(13)  # fixed: the same 500 rows every run
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for _ in range(500):
+        created = start + timedelta(microseconds=rng.randrange(10**13))
+        job_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+        cursor = encode_cursor({"created_at": created, "id": job_id})
+        assert "=" not in cursor
+        assert decode_cursor(cursor) == (created, job_id)
