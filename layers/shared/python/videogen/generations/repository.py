@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from videogen.errors import InvalidInput
+from videogen import cursors
 
 if TYPE_CHECKING:
     from videogen.db import Connection
@@ -217,30 +215,20 @@ def mark_checked(conn: Connection, job_id: UUID) -> int:
 
 
 def encode_cursor(row: Row) -> str:
-    raw = json.dumps([row["created_at"].isoformat(), str(row["id"])]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.encode(row["created_at"], str(row["id"]))
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
     """The (created_at, id) an `encode_cursor` cursor holds. Anything else, including
     well-formed JSON of another shape (`["2020-01-01", 1]`, `{}`), is a 422 naming
     `cursor`, never a crash."""
-    refused = InvalidInput([("cursor", "Not a cursor this API returned.")])
+    created, key = cursors.decode(cursor)
+    if not isinstance(key, str):
+        raise cursors.refused()
     try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except ValueError as exc:  # not base64, not UTF-8, or not JSON
-        raise refused from exc
-    if not (
-        isinstance(decoded, list) and len(decoded) == 2 and all(isinstance(v, str) for v in decoded)
-    ):
-        raise refused
-    try:
-        created, job_id = datetime.fromisoformat(decoded[0]), UUID(decoded[1])
+        return created, UUID(key)
     except ValueError as exc:
-        raise refused from exc
-    if created.tzinfo is None:  # ours carry the offset; a naive one would compare as local time
-        raise refused
-    return created, job_id
+        raise cursors.refused() from exc
 
 
 def list_jobs(

@@ -4,14 +4,12 @@ operator all. Newest first, keyset-paginated on (created_at, id)."""
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from videogen import cursors
 from videogen.auth.members import Member
-from videogen.errors import InvalidInput
 from videogen.schools.scope import student_work
 
 if TYPE_CHECKING:
@@ -88,19 +86,12 @@ def count_events(conn: Connection, member: Member, *, since: datetime | None) ->
 
 
 def encode_cursor(row: Row) -> str:
-    raw = json.dumps([row["created_at"].isoformat(), row["id"]]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.encode(row["created_at"], row["id"])
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
     """What `encode_cursor` made; anything else is a 422 naming `cursor`."""
-    refused = InvalidInput([("cursor", "Not a cursor this API returned.")])
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        created, event_id = decoded
-        moment = datetime.fromisoformat(created)
-    except (ValueError, TypeError) as exc:
-        raise refused from exc
-    if not isinstance(event_id, int) or isinstance(event_id, bool) or moment.tzinfo is None:
-        raise refused
+    moment, event_id = cursors.decode(cursor)
+    if not isinstance(event_id, int) or isinstance(event_id, bool):
+        raise cursors.refused()
     return moment, event_id

@@ -3,13 +3,11 @@ transaction of the change, never rewritten; read by the school's admins newest f
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from videogen.errors import InvalidInput
+from videogen import cursors
 
 if TYPE_CHECKING:
     from videogen.db import Connection
@@ -61,29 +59,12 @@ def page(
 
 
 def encode_cursor(row: dict[str, Any]) -> str:
-    raw = json.dumps([row["created_at"].isoformat(), row["id"]]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.encode(row["created_at"], row["id"])
 
 
 def _decode(cursor: str) -> tuple[datetime, int]:
     """What `encode_cursor` wrote; anything else is a 422 naming `cursor`, never a 500."""
-    refused = InvalidInput([("cursor", "Not a cursor this API returned.")])
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except ValueError as exc:
-        raise refused from exc
-    if not (
-        isinstance(decoded, list)
-        and len(decoded) == 2
-        and isinstance(decoded[0], str)
-        and type(decoded[1]) is int
-        and 0 < decoded[1] < 2**63
-    ):
-        raise refused
-    try:
-        created = datetime.fromisoformat(decoded[0])
-    except ValueError as exc:
-        raise refused from exc
-    if created.tzinfo is None:
-        raise refused
-    return created, decoded[1]
+    created, entry_id = cursors.decode(cursor)
+    if not (type(entry_id) is int and 0 < entry_id < 2**63):
+        raise cursors.refused()
+    return created, entry_id
