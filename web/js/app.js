@@ -27,7 +27,7 @@ const ROUTES = {
   "/generate": { page: generate, title: "Create a video", access: "user", nav: "Create" },
   "/videos": { page: videos, title: "My videos", access: "user", nav: "My videos" },
   "/classes": { page: classes, title: "Classes", access: "user", nav: "Classes" },
-  "/class": { page: klass, title: "Class", access: "teacher", nav: "Class work" },
+  "/class": { page: klass, title: "Class", access: "teacher" }, // opened from a class on Classes
   "/safety": { page: safety, title: "Safety", access: "teacher", nav: "Safety", badge: unseenSafetyEvents },
   "/admin/users": { page: adminUsers, title: "Users", access: "admin", nav: "Users" },
   "/admin/jobs": { page: adminJobs, title: "Jobs", access: "admin", nav: "Jobs" },
@@ -98,7 +98,7 @@ async function addBadge(link, count) {
 }
 
 function renderHeader(currentPath) {
-  const visible = Object.entries(ROUTES).filter(([, r]) => mayOpen(r.access));
+  const visible = Object.entries(ROUTES).filter(([, r]) => r.nav && mayOpen(r.access));
   nav.replaceChildren(
     ...visible.map(([path, r]) => {
       const link = h("a", { href: `#${path}`, "aria-current": path === currentPath ? "page" : null }, r.nav);

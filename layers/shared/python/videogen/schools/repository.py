@@ -1,8 +1,7 @@
 """SQL of classes, join codes, teacher invites, pending enrolments and the activity log.
 
-Who may see which class is written once, in `_class_scope`: operators every class; a school
-admin every class of their school; a teacher the classes they teach; a student the classes
-they are in. Everything else (404s across schools, a teacher's other classes) follows.
+Who may see which class or invite is decided in `videogen.schools.scope` (`classes_seen`,
+`in_school`), written once there; 404s across schools and a teacher's other classes follow.
 """
 
 from __future__ import annotations
@@ -11,6 +10,8 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
+
+from videogen.schools.scope import classes_seen, in_school
 
 if TYPE_CHECKING:
     from videogen.auth.members import Member
@@ -31,27 +32,11 @@ _CURRENT_CODE = """left join lateral (
 ) k on true"""
 
 
-def _class_scope(member: Member) -> tuple[str, dict[str, Any]]:
-    """The classes `member` may see (and, for teaching roles, manage)."""
-    if member.is_operator:
-        return "true", {}
-    params: dict[str, Any] = {"scope_school": member.school_id, "scope_user": member.id}
-    if member.role == "admin":
-        return "c.school_id = %(scope_school)s", params
-    params["scope_role"] = "teacher" if member.role == "teacher" else "student"
-    return (
-        """c.school_id = %(scope_school)s and exists (
-             select 1 from public.class_members s where s.class_id = c.id
-             and s.user_id = %(scope_user)s and s.role = %(scope_role)s)""",
-        params,
-    )
-
-
 # --- classes ------------------------------------------------------------------------------
 
 
 def list_classes(conn: Connection, member: Member) -> list[dict[str, Any]]:
-    scope, params = _class_scope(member)
+    scope, params = classes_seen(member)
     return conn.execute(
         f"""select {_CLASS_COLUMNS} from public.classes c {_CURRENT_CODE}
             where {scope} order by c.archived_at is not null, c.created_at desc, c.id""",
@@ -62,7 +47,7 @@ def list_classes(conn: Connection, member: Member) -> list[dict[str, Any]]:
 def get_class(
     conn: Connection, member: Member, class_id: UUID, *, lock: bool = False
 ) -> dict[str, Any] | None:
-    scope, params = _class_scope(member)
+    scope, params = classes_seen(member)
     if lock:  # the class row first, so a rotation and a rename never interleave
         locked = conn.execute(
             f"select c.id from public.classes c where c.id = %(id)s and {scope} for update",
@@ -224,14 +209,8 @@ def insert_invite(
     return row
 
 
-def _invite_scope(member: Member) -> tuple[str, dict[str, Any]]:
-    if member.is_operator:
-        return "true", {}
-    return "school_id = %(scope_school)s", {"scope_school": member.school_id}
-
-
 def list_invites(conn: Connection, member: Member) -> list[dict[str, Any]]:
-    scope, params = _invite_scope(member)
+    scope, params = in_school(member)
     return conn.execute(
         f"""select {_INVITE_COLUMNS} from public.teacher_invites where {scope}
             order by created_at desc, id limit 500""",
@@ -242,7 +221,7 @@ def list_invites(conn: Connection, member: Member) -> list[dict[str, Any]]:
 def get_invite(
     conn: Connection, member: Member, invite_id: UUID, *, lock: bool = False
 ) -> dict[str, Any] | None:
-    scope, params = _invite_scope(member)
+    scope, params = in_school(member)
     return conn.execute(
         f"""select {_INVITE_COLUMNS} from public.teacher_invites
             where id = %(id)s and {scope} {"for update" if lock else ""}""",

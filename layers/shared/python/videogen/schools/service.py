@@ -1,5 +1,5 @@
 """Classes, join codes and teacher invites: the rules, each change with its activity row in
-the same transaction. Scoping lives in the repository (`_class_scope`)."""
+the same transaction. Scoping is `videogen.schools.scope`'s."""
 
 from __future__ import annotations
 
