@@ -63,6 +63,20 @@ def enrol(
 def undo(conn: Connection, email: str, enrolment: Enrolment) -> None:
     """The identity service refused the sign-up: the code's use and the invite come back."""
     repo.drop_pending(conn, email)
+    _give_back(conn, enrolment)
+
+
+def settle(conn: Connection, email: str, enrolment: Enrolment) -> None:
+    """The identity service answered yes. If it made no account (the email has one: Supabase
+    then answers as if it had made one, https://github.com/supabase/auth/blob/master/internal/api/signup.go
+    `sanitizeUser`), the pending enrolment is still there: it is dropped and the code's use or
+    the invite comes back, so a taken email cannot use up a class's code. The answer to the
+    client is the same either way."""
+    if repo.drop_pending(conn, email):
+        _give_back(conn, enrolment)
+
+
+def _give_back(conn: Connection, enrolment: Enrolment) -> None:
     if enrolment.code_id is not None:
         repo.release_code(conn, enrolment.code_id)
     if enrolment.invite_id is not None:

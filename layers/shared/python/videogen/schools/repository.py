@@ -6,7 +6,6 @@ Who may see which class or invite is decided in `videogen.schools.scope` (`class
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -300,12 +299,16 @@ def put_pending(
     )
 
 
-def drop_pending(conn: Connection, email: str) -> None:
-    conn.execute(
+def drop_pending(conn: Connection, email: str) -> bool:
+    """Whether a pending enrolment was there (public.handle_new_user takes it when it makes
+    the account: one still there after the sign-up means no account was made)."""
+    row = conn.execute(
         """delete from public.pending_enrolments
-           where email_sha256 = encode(sha256(convert_to(lower(trim(%s)), 'UTF8')), 'hex')""",
+           where email_sha256 = encode(sha256(convert_to(lower(trim(%s)), 'UTF8')), 'hex')
+           returning 1""",
         (email,),
-    )
+    ).fetchone()
+    return row is not None
 
 
 def set_school(conn: Connection, user_id: UUID, school_id: UUID) -> None:
@@ -317,22 +320,3 @@ def set_school(conn: Connection, user_id: UUID, school_id: UUID) -> None:
 
 
 # --- activity -------------------------------------------------------------------------------
-
-
-def record_activity(
-    conn: Connection,
-    *,
-    school_id: UUID,
-    actor_id: UUID,
-    action: str,
-    subject_type: str | None = None,
-    subject_id: UUID | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    """Appended in the caller's transaction: the change and its record commit together."""
-    conn.execute(
-        """insert into public.school_activity
-             (school_id, actor_id, action, subject_type, subject_id, details)
-           values (%s, %s, %s, %s, %s, %s::jsonb)""",
-        (school_id, actor_id, action, subject_type, subject_id, json.dumps(details or {})),
-    )

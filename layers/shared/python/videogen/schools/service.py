@@ -13,6 +13,7 @@ from videogen.auth.members import Member, load_member
 from videogen.auth.tokens import AuthenticatedUser
 from videogen.db import Database
 from videogen.errors import Forbidden
+from videogen.schools import activity
 from videogen.schools import repository as repo
 from videogen.schools.codes import (
     code_hash,
@@ -82,7 +83,7 @@ def create_class(db: Database, member: Member, body: ClassCreate) -> ClassOut:
     school_id = _own_school(member)
     with db.connection() as conn:
         class_id = repo.insert_class(conn, school_id, body.name, member.id)
-        repo.record_activity(
+        activity.append(
             conn,
             school_id=school_id,
             actor_id=member.id,
@@ -103,14 +104,14 @@ def update_class(db: Database, member: Member, class_id: UUID, body: ClassUpdate
         if before is None:
             raise ClassNotFound()
         repo.update_class(conn, class_id, name=body.name, archived=body.archived)
-        changes: list[tuple[str, dict[str, Any]]] = []
+        changes: list[tuple[activity.Action, dict[str, Any]]] = []
         if body.name is not None and body.name != before["name"]:
             changes.append(("class.rename", {"from": before["name"], "to": body.name}))
         was_archived = before["archived_at"] is not None
         if body.archived is not None and body.archived != was_archived:
             changes.append(("class.archive" if body.archived else "class.unarchive", {}))
         for action, details in changes:
-            repo.record_activity(
+            activity.append(
                 conn,
                 school_id=before["school_id"],
                 actor_id=member.id,
@@ -139,7 +140,7 @@ def rotate_code(
         row = repo.rotate_code(
             conn, class_id, code_hash(code, secret), expires_at, body.max_uses, member.id
         )
-        repo.record_activity(
+        activity.append(
             conn,
             school_id=current["school_id"],
             actor_id=member.id,
@@ -165,7 +166,7 @@ def remove_student(db: Database, member: Member, class_id: UUID, user_id: UUID) 
             raise ClassNotFound()
         if not repo.remove_student(conn, class_id, user_id):
             raise MemberNotFound()
-        repo.record_activity(
+        activity.append(
             conn,
             school_id=current["school_id"],
             actor_id=member.id,
@@ -201,7 +202,7 @@ def join_class(db: Database, user: AuthenticatedUser, code_text: str, secret: st
             if member.school_id is None:
                 repo.set_school(conn, member.id, row["school_id"])
                 member = Member(user=user, role=member.role, school_id=row["school_id"])
-            repo.record_activity(
+            activity.append(
                 conn,
                 school_id=row["school_id"],
                 actor_id=member.id,
@@ -225,7 +226,7 @@ def create_invite(db: Database, member: Member, email: str, secret: str) -> NewI
         row = repo.insert_invite(
             conn, school_id, address, invite_hash(token, secret), _now() + INVITE_TTL, member.id
         )
-        repo.record_activity(
+        activity.append(
             conn,
             school_id=school_id,
             actor_id=member.id,
@@ -255,7 +256,7 @@ def revoke_invite(db: Database, member: Member, invite_id: UUID) -> None:
         if row["revoked_at"] is not None:
             return
         repo.revoke_invite(conn, invite_id)
-        repo.record_activity(
+        activity.append(
             conn,
             school_id=row["school_id"],
             actor_id=member.id,
