@@ -1,7 +1,7 @@
 """What a new account becomes, decided at registration before the identity service is asked.
 
 In order: a class's join code (a student of that class and its school), a school admin's
-teacher invite for this very email (a teacher of that school), an email domain a school
+invite for this very email (a teacher, or an admin, of that school), an email domain a school
 allows (a student of that school, no class), open sign-up if the deployment allows it (a
 student of the default school); otherwise registration is refused (`invite_only`). The
 decision is recorded as a pending enrolment that `public.handle_new_user` applies when the
@@ -101,7 +101,7 @@ def _decide(
         invite = repo.consume_invite(conn, invite_hash(invite_token, secret), email)
         if invite is None:
             raise InvalidInvite()
-        return Enrolment(invite["school_id"], "teacher", invite_id=invite["id"])
+        return Enrolment(invite["school_id"], invite["role"], invite_id=invite["id"])
     school = repo.school_for_domain(conn, email.rsplit("@", 1)[-1])
     if school is not None:
         return Enrolment(school, "student")

@@ -187,7 +187,7 @@ def release_code(conn: Connection, code_id: UUID) -> None:
 
 # --- teacher invites ------------------------------------------------------------------------
 
-_INVITE_COLUMNS = "id, school_id, email, expires_at, created_at, used_at, revoked_at"
+_INVITE_COLUMNS = "id, school_id, email, role, expires_at, created_at, used_at, revoked_at"
 
 
 def insert_invite(
@@ -197,23 +197,24 @@ def insert_invite(
     token_hash: str,
     expires_at: datetime,
     creator: UUID,
+    role: str,
 ) -> dict[str, Any]:
     row = conn.execute(
         f"""insert into public.teacher_invites
-              (school_id, email, token_hash, expires_at, created_by)
-            values (%s, %s, %s, %s, %s) returning {_INVITE_COLUMNS}""",
-        (school_id, email, token_hash, expires_at, creator),
+              (school_id, email, role, token_hash, expires_at, created_by)
+            values (%s, %s, %s, %s, %s, %s) returning {_INVITE_COLUMNS}""",
+        (school_id, email, role, token_hash, expires_at, creator),
     ).fetchone()
     assert row is not None
     return row
 
 
-def list_invites(conn: Connection, member: Member) -> list[dict[str, Any]]:
-    scope, params = in_school(member)
+def list_invites(conn: Connection, school_id: UUID) -> list[dict[str, Any]]:
+    """The school's invites (the caller's reach is checked by `target_school`)."""
     return conn.execute(
-        f"""select {_INVITE_COLUMNS} from public.teacher_invites where {scope}
+        f"""select {_INVITE_COLUMNS} from public.teacher_invites where school_id = %s
             order by created_at desc, id limit 500""",
-        params,
+        (school_id,),
     ).fetchall()
 
 
@@ -242,7 +243,7 @@ def consume_invite(conn: Connection, token_hash: str, email: str) -> dict[str, A
         """update public.teacher_invites set used_at = now()
            where token_hash = %s and email = %s and used_at is null and revoked_at is null
              and expires_at > now()
-           returning id, school_id""",
+           returning id, school_id, role""",
         (token_hash, email),
     ).fetchone()
 

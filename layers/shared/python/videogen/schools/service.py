@@ -38,6 +38,7 @@ from videogen.schools.models import (
     ClassOut,
     ClassUpdate,
     CodeRotate,
+    InviteCreate,
     InviteList,
     InviteOut,
     NewCode,
@@ -218,13 +219,21 @@ def join_class(db: Database, user: AuthenticatedUser, code_text: str, secret: st
 # --- teacher invites ------------------------------------------------------------------------
 
 
-def create_invite(db: Database, member: Member, email: str, secret: str) -> NewInvite:
-    school_id = _own_school(member)
-    address = normalize_email(email)
+def create_invite(
+    db: Database, member: Member, school_id: UUID, body: InviteCreate, secret: str
+) -> NewInvite:
+    """`school_id`: the caller's own school, or the one an operator names (target_school)."""
+    address = normalize_email(body.email)
     token = new_invite_token()
     with db.connection() as conn:
         row = repo.insert_invite(
-            conn, school_id, address, invite_hash(token, secret), _now() + INVITE_TTL, member.id
+            conn,
+            school_id,
+            address,
+            invite_hash(token, secret),
+            _now() + INVITE_TTL,
+            member.id,
+            body.role,
         )
         activity.append(
             conn,
@@ -233,15 +242,15 @@ def create_invite(db: Database, member: Member, email: str, secret: str) -> NewI
             action="invite.create",
             subject_type="invite",
             subject_id=row["id"],
-            details={"email": address},
+            details={"email": address, "role": body.role},
         )
     out = InviteOut.from_row(row, _now())
     return NewInvite(**out.model_dump(), token=token)
 
 
-def list_invites(db: Database, member: Member) -> InviteList:
+def list_invites(db: Database, school_id: UUID) -> InviteList:
     with db.connection() as conn:
-        rows = repo.list_invites(conn, member)
+        rows = repo.list_invites(conn, school_id)
     now = _now()
     return InviteList(items=[InviteOut.from_row(row, now) for row in rows])
 
