@@ -17,6 +17,7 @@ import * as safety from "./pages/safety.js";
 import { unseenSafetyEvents } from "./safety-badge.js";
 import * as school from "./pages/school.js";
 import * as activity from "./pages/activity.js";
+import * as teachers from "./pages/teachers.js";
 
 // access: "guest" (signed out only), "user" (signed in), "teacher" (a teacher, a school's
 // admin or an operator), "admin" (a school's admin, or an operator), "operator" (runs the
@@ -32,6 +33,7 @@ const ROUTES = {
   "/admin/users": { page: adminUsers, title: "Users", access: "admin", nav: "Users" },
   "/admin/jobs": { page: adminJobs, title: "Jobs", access: "admin", nav: "Jobs" },
   "/school": { page: school, title: "School settings", access: "admin", nav: "School" },
+  "/school/teachers": { page: teachers, title: "Teachers", access: "admin", nav: "Teachers" },
   "/school/activity": { page: activity, title: "Activity", access: "admin", nav: "Activity" },
   "/admin/kpis": { page: adminKpis, title: "KPI dashboard", access: "operator", nav: "KPIs" },
 };
