@@ -123,5 +123,5 @@ def test_another_schools_admin_sees_nothing_of_the_first_school(
     assert axe_violations(operator.page) == []
     operator.open(f"/school?school_id={other}")
     operator.heading("School")
-    expect(operator.page.get_by_label("School name")).to_have_value("School B")
+    expect(operator.page.get_by_label("School name", exact=True)).to_have_value("School B")
     expect(operator.page.get_by_label("School", exact=True)).to_have_value(str(other))
