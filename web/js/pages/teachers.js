@@ -53,6 +53,7 @@ export async function render(ctx) {
       try {
         await api("DELETE", `/school/invites/${encodeURIComponent(invite.id)}${scoped}`);
         ctx.announce(`Invite of ${invite.email} revoked`);
+        if (made.dataset.inviteId === invite.id) made.replaceChildren(); // its link works no more
         await reload();
       } catch (e) {
         status.textContent = e.message;
@@ -91,6 +92,7 @@ export async function render(ctx) {
       body: { email: email.value.trim(), role: role.value },
     });
     const link = h("input", { type: "text", readonly: true, value: inviteLink(invite.token), class: "invite-link" });
+    made.dataset.inviteId = invite.id;
     made.replaceChildren(
       h("p", {}, `Send this link to ${invite.email} (it is shown only now; it works once, until ${formatDateTime(invite.expires_at)}):`),
       field("Invite link", link),
