@@ -8,8 +8,11 @@ from `videogen.kpis.definitions` (shipped to EMR in the `--py-files` zip).
         --output-path file:///tmp/kpis
 
 Outputs, both limited to the window (days outside it are never touched):
-- Postgres `kpi_spark_daily` and `kpi_spark_daily_models`, upserted in one transaction;
-- Parquet partitioned by `job_date` under `--output-path` (file://, s3://; S3-compatible
+- Postgres `kpi_spark_daily` and `kpi_spark_daily_models` (deployment-wide, days in
+  --time-zone), `kpi_school_daily` and `kpi_class_daily` (days in each school's time zone),
+  upserted in one transaction;
+- Parquet under `--output-path`: daily/ and models/ partitioned by `job_date`, schools/ and
+  classes/ by `job_date` and `school_id` (file://, s3://; S3-compatible
   endpoints such as MinIO through `--s3-endpoint-url`).
 Exit code 0 on success, 1 on a failed run, 2 on bad arguments.
 """
@@ -201,16 +204,14 @@ def build_session():  # -> SparkSession
     return builder.getOrCreate()
 
 
-def read_jobs(spark, options: JobOptions):  # -> DataFrame
-    """The window's jobs, read in parallel slices of `created_at`, the filter run by Postgres."""
-    from pyspark.sql import functions as F
-
+def _read_window(spark, options: JobOptions, table: str, columns: tuple[str, ...], slices: int):
+    """`columns` of `table`'s rows in the read bounds, read in parallel slices of
+    `created_at`, the filter run by Postgres."""
     low, high = kpi.read_bounds(options.start, options.end)
-    columns = ", ".join(kpi.SOURCE_COLUMNS)
     subquery = (
-        f"(select {columns} from public.jobs "
+        f"(select {', '.join(columns)} from public.{table} "
         f"where created_at >= timestamptz '{low.isoformat()} 00:00:00+00' "
-        f"and created_at < timestamptz '{high.isoformat()} 00:00:00+00') as jobs_window"
+        f"and created_at < timestamptz '{high.isoformat()} 00:00:00+00') as {table}_window"
     )
     reader = (
         spark.read.format("jdbc")
@@ -220,17 +221,64 @@ def read_jobs(spark, options: JobOptions):  # -> DataFrame
         .option("partitionColumn", "created_at")
         .option("lowerBound", f"{low.isoformat()} 00:00:00")
         .option("upperBound", f"{high.isoformat()} 00:00:00")
-        .option("numPartitions", str(options.num_partitions))
+        .option("numPartitions", str(slices))
         .option("fetchsize", str(options.fetch_size))
     )
     # Spark hands every option it does not know to pgjdbc as a connection property, on the
     # driver (schema) and on each executor (its slice): the CA travels with them, inline.
     for key, value in options.jdbc.properties().items():
         reader = reader.option(key, value)
-    jobs = reader.load().withColumn(
-        "job_date", kpi.job_date(F.col("created_at"), options.time_zone)
+    return reader.load()
+
+
+def _school_time_zones(spark, options: JobOptions):  # -> DataFrame
+    """(school_id, school_time_zone) of every school: a few hundred rows, one JDBC read."""
+    reader = (
+        spark.read.format("jdbc")
+        .option("url", options.jdbc.url)
+        .option("driver", "org.postgresql.Driver")
+        .option(
+            "dbtable",
+            "(select id as school_id, time_zone as school_time_zone from public.schools) as s",
+        )
     )
-    return jobs.where(F.col("job_date").between(F.lit(options.start), F.lit(options.end)))
+    for key, value in options.jdbc.properties().items():
+        reader = reader.option(key, value)
+    return reader.load()
+
+
+def _with_days(frame, zones, options: JobOptions):  # -> DataFrame
+    """Adds `job_date` (the deployment's day, --time-zone) and `school_date` (the day in the
+    row's school's time zone; --time-zone for a row of no school)."""
+    from pyspark.sql import functions as F
+
+    zone = F.coalesce(F.col("school_time_zone"), F.lit(options.time_zone))
+    return (
+        frame.join(F.broadcast(zones), "school_id", "left")
+        .withColumn("job_date", kpi.job_date(F.col("created_at"), options.time_zone))
+        .withColumn("school_date", kpi.job_date(F.col("created_at"), zone))
+        .drop("school_time_zone")
+    )
+
+
+def in_window(options: JobOptions, column: str = "job_date"):  # -> Column
+    from pyspark.sql import functions as F
+
+    return F.col(column).between(F.lit(options.start), F.lit(options.end))
+
+
+def read_sources(spark, options: JobOptions):  # -> tuple[DataFrame, DataFrame]
+    """The jobs and the refused prompts of the read bounds (a day's margin each side), each
+    row with its deployment day and its school's day; callers limit them to the window."""
+    zones = _school_time_zones(spark, options)
+    jobs = _read_window(spark, options, "jobs", kpi.SOURCE_COLUMNS, options.num_partitions)
+    events = _read_window(spark, options, "safety_events", kpi.EVENT_COLUMNS, 1)
+    return _with_days(jobs, zones, options), _with_days(events, zones, options)
+
+
+def per_school_day(frame, options: JobOptions):  # -> DataFrame
+    """The rows whose school's day is in the window, with that day as `job_date`."""
+    return frame.withColumn("job_date", frame["school_date"]).where(in_window(options))
 
 
 class PhaseClock:
@@ -254,12 +302,19 @@ def run(spark, options: JobOptions) -> dict[str, object]:
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     days = kpi.window_days(options.start, options.end)
     phases = PhaseClock()
-    jobs = read_jobs(spark, options).cache()
+    jobs_read, events_read = read_sources(spark, options)
+    jobs_read, events_read = jobs_read.cache(), events_read.cache()
     try:
+        jobs = jobs_read.where(in_window(options))
         rows_read = jobs.count()
+        events_read.count()
         phases.mark("read")
         daily = kpi.daily_kpis(jobs, days, spark)
         models = kpi.model_kpis(jobs)
+        school_jobs = per_school_day(jobs_read, options)
+        school_events = per_school_day(events_read, options)
+        schools = kpi.scope_kpis(school_jobs, school_events, "school")
+        classes = kpi.scope_kpis(school_jobs, school_events, "class")
         # Sorted on the driver (a few thousand rows at most): an orderBy would range-partition,
         # and Spark samples for that by running the whole aggregation an extra time.
         daily_rows = sorted((r.asDict() for r in daily.collect()), key=lambda r: r["job_date"])
@@ -267,23 +322,48 @@ def run(spark, options: JobOptions) -> dict[str, object]:
             (r.asDict() for r in models.collect()),
             key=lambda r: (r["job_date"], r["model"] or ""),
         )
+        school_rows = sorted(
+            (r.asDict() for r in schools.collect()),
+            key=lambda r: (r["job_date"], r["school_id"]),
+        )
+        class_rows = sorted(
+            (r.asDict() for r in classes.collect()),
+            key=lambda r: (r["job_date"], r["school_id"], r["class_id"]),
+        )
         aggregated = time.monotonic()
         phases.mark("aggregate")
         if not options.dry_run:
-            write_postgres(spark, options.jdbc, options.start, options.end, daily_rows, model_rows)
+            write_postgres(
+                spark,
+                options.jdbc,
+                options.start,
+                options.end,
+                {
+                    "daily": daily_rows,
+                    "models": model_rows,
+                    "schools": school_rows,
+                    "classes": class_rows,
+                },
+            )
             phases.mark("postgres_write")
             if options.output_path:
                 # the results are small: written from the collected rows, not recomputed
                 write_parquet(
                     spark,
-                    {"daily": (daily_rows, daily.schema), "models": (model_rows, models.schema)},
+                    {
+                        "daily": (daily_rows, daily.schema),
+                        "models": (model_rows, models.schema),
+                        "schools": (school_rows, schools.schema),
+                        "classes": (class_rows, classes.schema),
+                    },
                     options.output_path,
                     days,
                     s3_endpoint_url=options.s3_endpoint_url,
                 )
                 phases.mark("parquet_write")
     finally:
-        jobs.unpersist()
+        jobs_read.unpersist()
+        events_read.unpersist()
     return {
         "window_start": options.start.isoformat(),
         "window_end": options.end.isoformat(),
@@ -291,6 +371,8 @@ def run(spark, options: JobOptions) -> dict[str, object]:
         "rows_read": rows_read,
         "days_written": 0 if options.dry_run else len(daily_rows),
         "model_rows_written": 0 if options.dry_run else len(model_rows),
+        "school_rows_written": 0 if options.dry_run else len(school_rows),
+        "class_rows_written": 0 if options.dry_run else len(class_rows),
         "output_path": options.output_path,
         "dry_run": options.dry_run,
         # the runtime that really ran (emr/release.json states what EMR should provide)

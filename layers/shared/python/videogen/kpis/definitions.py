@@ -1,8 +1,9 @@
 """Every KPI, defined once: the names, what each means, and how Spark computes it.
 
-The Spark job (`emr/kpi_job.py`) calls `daily_kpis` and `model_kpis`; the admin API reads the
-column lists; `docs/kpis.md` explains the same definitions in prose. pyspark is imported
-inside the functions only, so the Lambda functions can import this module without it.
+The Spark job (`emr/kpi_job.py`) calls `daily_kpis`, `model_kpis` and, per school and per
+class, `scope_kpis`; the admin API reads the column lists; `docs/kpis.md` explains the same
+definitions in prose. pyspark is imported inside the functions only, so the Lambda
+functions can import this module without it.
 
 Shape of the computation (measured, see docs/performance.md): one `groupBy(job_date)` for the
 counts, averages and percentiles, and the distinct users computed on their own
@@ -25,6 +26,12 @@ FAILED = ("failed",)
 CANCELLED = ("cancelled",)
 #: A job is finished once it reached a final state; success_rate = succeeded / finished.
 FINISHED = SUCCEEDED + FAILED + CANCELLED
+#: Spend, the one rule (deployment-wide `cost_usd`, per school and class `spend_usd`): the sum
+#: of SPEND_COLUMN over the jobs in a SPENDING state. Today the estimate of completed jobs;
+#: once settlement writes the final price into the job row (issue 16, budgets), repoint
+#: SPEND_COLUMN to that column: the job reads it (SOURCE_COLUMNS) and every figure follows.
+SPENDING = SUCCEEDED
+SPEND_COLUMN = "cost_estimate_usd"
 
 DEFAULT_TIME_ZONE = "UTC"
 #: `percentile_approx` accuracy: the returned value's rank is within N / accuracy of the
@@ -65,7 +72,7 @@ KPIS: tuple[Kpi, ...] = (
         exact=False,
     ),
     Kpi("success_rate", "completed / (completed + failed + cancelled); null if none finished"),
-    Kpi("cost_usd", "sum of cost_estimate_usd of the day's completed jobs"),
+    Kpi("cost_usd", "spend: sum of cost_estimate_usd of the day's completed jobs (SPEND_COLUMN)"),
 )
 DAILY_COLUMNS: tuple[str, ...] = tuple(k.name for k in KPIS)
 MODEL_COLUMNS: tuple[str, ...] = tuple(k.name for k in KPIS if k.per_model)
@@ -74,12 +81,41 @@ COUNT_COLUMNS = ("jobs_total", "jobs_succeeded", "jobs_failed", "jobs_cancelled"
 SOURCE_COLUMNS = (
     "id",
     "user_id",
+    "school_id",
+    "class_id",
     "model",
     "status",
-    "cost_estimate_usd",
+    SPEND_COLUMN,
     "created_at",
     "duration_seconds",
 )
+#: The columns of `public.safety_events` (refused prompts) the job reads.
+EVENT_COLUMNS = ("school_id", "class_id", "user_id", "created_at")
+
+#: Per school and per class (issue 16): one row per (day, school) and (day, class) with any
+#: job or refused prompt; the day is the school's own (`schools.time_zone`).
+SCOPE_KPIS: tuple[Kpi, ...] = (
+    Kpi("jobs_total", "jobs of the school (class) created that day, whatever their state"),
+    Kpi("jobs_succeeded", "of those, now in state completed"),
+    Kpi("jobs_failed", "of those, now in state failed"),
+    Kpi("jobs_cancelled", "of those, now in state cancelled"),
+    Kpi(
+        "active_users",
+        "distinct users who created one of those jobs (deleted accounts not counted)",
+    ),
+    Kpi("p50_duration_seconds", "median duration of those completed", exact=False),
+    Kpi("p95_duration_seconds", "95th percentile duration of those completed", exact=False),
+    Kpi("spend_usd", "spend: sum of SPEND_COLUMN over those in a SPENDING state (as cost_usd)"),
+    Kpi("blocked_prompts", "prompts the safety filter refused that day (safety_events)"),
+)
+SCOPE_COLUMNS: tuple[str, ...] = tuple(k.name for k in SCOPE_KPIS)
+SCOPE_COUNT_COLUMNS = (*COUNT_COLUMNS, "blocked_prompts")
+#: The key columns of each scope's rows besides `job_date`; a job or event without them
+#: (no school, no class) is in no row of that scope.
+SCOPES: dict[str, tuple[str, ...]] = {
+    "school": ("school_id",),
+    "class": ("school_id", "class_id"),
+}
 
 
 def window_days(start: date, end: date) -> list[date]:
@@ -104,6 +140,13 @@ def job_date(created_at: Column, time_zone: str = DEFAULT_TIME_ZONE) -> Column:
     return F.to_date(F.from_utc_timestamp(created_at, time_zone))
 
 
+def spend(status: Column) -> Column:
+    """What a job row adds to spend: SPEND_COLUMN when it is in a SPENDING state, else null."""
+    from pyspark.sql import functions as F
+
+    return F.when(status.isin(*SPENDING), F.col(SPEND_COLUMN))
+
+
 def _aggregations() -> list[Column]:
     from pyspark.sql import functions as F
 
@@ -121,7 +164,7 @@ def _aggregations() -> list[Column]:
         F.count(F.when(status.isin(*FINISHED), True)).alias("_finished"),
         F.avg(duration).alias("avg_duration_seconds"),
         percentiles,
-        F.sum(F.when(succeeded, F.col("cost_estimate_usd"))).alias("cost_usd"),
+        F.sum(spend(status)).alias("cost_usd"),
     ]
 
 
@@ -166,3 +209,36 @@ def model_kpis(jobs: DataFrame) -> DataFrame:
     """One row per (day, model) that had jobs, columns `job_date`, `model` + MODEL_COLUMNS."""
     per_model = _finish(jobs.groupBy("job_date", "model").agg(*_aggregations()))
     return per_model.select("job_date", "model", *MODEL_COLUMNS)
+
+
+def scope_kpis(jobs: DataFrame, events: DataFrame, scope: str) -> DataFrame:
+    """One row per (day, school) or (day, class) with a job or a refused prompt: columns
+    `job_date`, the scope's keys (SCOPES) and SCOPE_COLUMNS.
+
+    `jobs` (SOURCE_COLUMNS) and `events` (EVENT_COLUMNS) carry `job_date` (the school's day)
+    and are already limited to the window. The same aggregations as the deployment-wide row.
+    """
+    from functools import reduce
+
+    from pyspark.sql import functions as F
+
+    keys = SCOPES[scope]
+    group = ["job_date", *keys]
+    in_scope = reduce(lambda a, b: a & b, [F.col(k).isNotNull() for k in keys])
+    scoped = jobs.where(in_scope)
+    figures = _finish(scoped.groupBy(*group).agg(*_aggregations())).withColumnRenamed(
+        "cost_usd", "spend_usd"
+    )
+    users = (
+        scoped.where(F.col("user_id").isNotNull())
+        .select(*group, "user_id")
+        .distinct()
+        .groupBy(*group)
+        .agg(F.count(F.lit(1)).alias("active_users"))
+    )
+    blocked = events.where(in_scope).groupBy(*group).agg(F.count(F.lit(1)).alias("blocked_prompts"))
+    joined = figures.join(users, group, "left").join(blocked, group, "full")
+    filled = joined.fillna(0, subset=list(SCOPE_COUNT_COLUMNS)).withColumn(
+        "spend_usd", F.coalesce(F.col("spend_usd"), F.lit(0).cast("decimal(14,4)"))
+    )
+    return filled.select(*group, *SCOPE_COLUMNS)

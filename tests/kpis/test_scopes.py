@@ -1,0 +1,293 @@
+"""KPIs per school and per class (issue 16): the same Spark job, checked against plain SQL
+over the same rows, plus hand-worked answers; re-runs replace only the window's rows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import kpi_job
+import psycopg
+import pytest
+
+from tests.kpis.conftest import KLING, add_job, at, make_user
+from tests.kpis.test_job import assert_same, rows
+from videogen.kpis import definitions as kpi
+
+pytestmark = pytest.mark.spark
+
+# Plain SQL, written independently of the Spark job: one query per scope, `keys` its columns.
+# The day is the school's (schools.time_zone); spend is cost_estimate_usd of completed jobs.
+SQL_SCOPE = """
+with j as (
+  select (j.created_at at time zone s.time_zone)::date as job_date, j.*
+  from public.jobs j join public.schools s on s.id = j.school_id
+), e as (
+  select (e.created_at at time zone s.time_zone)::date as job_date, e.school_id, e.class_id
+  from public.safety_events e join public.schools s on s.id = e.school_id
+), jk as (
+  select job_date, {keys},
+    count(*) as jobs_total,
+    count(*) filter (where status = 'completed') as jobs_succeeded,
+    count(*) filter (where status = 'failed') as jobs_failed,
+    count(*) filter (where status = 'cancelled') as jobs_cancelled,
+    count(distinct user_id) as active_users,
+    percentile_disc(0.5) within group (order by duration_seconds)
+      filter (where status = 'completed') as p50_duration_seconds,
+    percentile_disc(0.95) within group (order by duration_seconds)
+      filter (where status = 'completed') as p95_duration_seconds,
+    coalesce(sum(cost_estimate_usd) filter (where status = 'completed'), 0) as spend_usd
+  from j where class_id is not null or %(school)s
+  group by job_date, {keys}
+), ek as (
+  select job_date, {keys}, count(*) as blocked_prompts
+  from e where class_id is not null or %(school)s
+  group by job_date, {keys}
+)
+select job_date, {keys},
+  coalesce(jobs_total, 0) as jobs_total, coalesce(jobs_succeeded, 0) as jobs_succeeded,
+  coalesce(jobs_failed, 0) as jobs_failed, coalesce(jobs_cancelled, 0) as jobs_cancelled,
+  coalesce(active_users, 0) as active_users, p50_duration_seconds, p95_duration_seconds,
+  coalesce(spend_usd, 0) as spend_usd, coalesce(blocked_prompts, 0) as blocked_prompts
+from jk full join ek using (job_date, {keys})
+where job_date between %(start)s and %(end)s
+order by job_date, {keys}
+"""
+TABLES = {"school": "kpi_school_daily", "class": "kpi_class_daily"}
+KEYS = {"school": "school_id", "class": "school_id, class_id"}
+
+
+def expected(db: psycopg.Connection, scope: str, start: date, end: date) -> list[dict[str, Any]]:
+    sql = SQL_SCOPE.format(keys=KEYS[scope])
+    return rows(db, sql, start=start, end=end, school=scope == "school")
+
+
+def stored(db: psycopg.Connection, scope: str, start: date, end: date) -> list[dict[str, Any]]:
+    return rows(
+        db,
+        f"select * from public.{TABLES[scope]} where job_date between %(s)s and %(e)s "
+        f"order by job_date, {KEYS[scope]}",
+        s=start,
+        e=end,
+    )
+
+
+def assert_scopes_match_sql(db: psycopg.Connection, start: date, end: date) -> dict[str, Any]:
+    """Every per-school and per-class figure equals plain SQL's (percentiles too: fewer
+    durations than the accuracy, so percentile_approx is exact)."""
+    found = {}
+    for scope in ("school", "class"):
+        want, got = expected(db, scope, start, end), stored(db, scope, start, end)
+        key = KEYS[scope].split(", ")
+        assert [[r["job_date"], *(r[k] for k in key)] for r in got] == [
+            [r["job_date"], *(r[k] for k in key)] for r in want
+        ], scope
+        for actual, reference in zip(got, want, strict=True):
+            assert_same(actual, reference, list(kpi.SCOPE_COLUMNS))
+        found[scope] = got
+    return found
+
+
+def make_school(db: psycopg.Connection, name: str, time_zone: str = "UTC") -> uuid.UUID:
+    row = db.execute(
+        "insert into public.schools (name, time_zone) values (%s, %s) returning id",
+        (name, time_zone),
+    ).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def make_class(db: psycopg.Connection, school: uuid.UUID, name: str) -> uuid.UUID:
+    row = db.execute(
+        "insert into public.classes (school_id, name) values (%s, %s) returning id",
+        (school, name),
+    ).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def pupil(db: psycopg.Connection, school: uuid.UUID) -> uuid.UUID:
+    user = make_user(db)
+    db.execute("update public.profiles set school_id = %s where id = %s", (school, user))
+    return user
+
+
+def in_class(db: psycopg.Connection, class_id: uuid.UUID, since: datetime) -> None:
+    """Puts the class's school's jobs created since `since` into it (add_job sets none)."""
+    db.execute(
+        """update public.jobs set class_id = %s where created_at >= %s and class_id is null
+             and school_id = (select school_id from public.classes where id = %s)""",
+        (class_id, since, class_id),
+    )
+
+
+def blocked(
+    db: psycopg.Connection,
+    school: uuid.UUID,
+    klass: uuid.UUID | None,
+    user: uuid.UUID | None,
+    created_at: datetime,
+) -> None:
+    db.execute(
+        """insert into public.safety_events (school_id, class_id, user_id, rule, prompt,
+               created_at) values (%s, %s, %s, 'blocklist:term', 'something', %s)""",
+        (school, klass, user, created_at),
+    )
+
+
+@pytest.fixture
+def campus(db: psycopg.Connection) -> dict[str, Any]:
+    """Two schools (one in Auckland, 13 h ahead of UTC in November), three classes, jobs with
+    and without a class, a deleted account's job, refused prompts, Nov 1-3 2026."""
+    north, south = make_school(db, "North"), make_school(db, "South", "Pacific/Auckland")
+    art, maths = make_class(db, north, "Art"), make_class(db, north, "Maths")
+    drama = make_class(db, south, "Drama")
+    ada, bob, cy = pupil(db, north), pupil(db, north), pupil(db, south)
+    t0 = at(1, 0)
+    # North, Art, Nov 1: every state, two users
+    add_job(db, user_id=ada, created_at=at(1, 9), duration=10, cost="0.1000")
+    add_job(db, user_id=ada, created_at=at(1, 10), duration=30, cost="0.3000")
+    add_job(db, user_id=bob, created_at=at(1, 11), duration=50, model=KLING, cost="1.5000")
+    add_job(db, user_id=bob, created_at=at(1, 12), status="failed", duration=5)
+    add_job(db, user_id=bob, created_at=at(1, 13), status="cancelled", duration=1)
+    in_class(db, art, t0)
+    # North, Maths, Nov 2; and a North job of no class on Nov 2 (school row only)
+    add_job(db, user_id=ada, created_at=at(2, 9), duration=20, cost="0.2000")
+    in_class(db, maths, at(2, 0))
+    add_job(db, user_id=bob, created_at=at(2, 10), duration=40, cost="0.4000")
+    # South (Auckland), Drama: 2026-11-01 20:00 UTC is Nov 2 09:00 there
+    add_job(db, user_id=cy, created_at=at(1, 20), duration=60, cost="0.5000")
+    add_job(db, user_id=cy, created_at=at(2, 9), status="failed", duration=3)
+    gone = pupil(db, south)
+    add_job(db, user_id=gone, created_at=at(2, 10), duration=70, cost="0.7000")
+    in_class(db, drama, at(1, 19))
+    db.execute("delete from auth.users where id = %s", (gone,))  # the job stays, anonymised
+    # refused prompts: North Art Nov 1 (two), South no class Nov 3 (a day without jobs)
+    blocked(db, north, art, ada, at(1, 14))
+    blocked(db, north, art, bob, at(1, 15))
+    blocked(db, south, None, cy, at(2, 12))  # Nov 3 01:00 in Auckland
+    # outside the window in each school's day: never counted
+    add_job(db, user_id=ada, created_at=at(3, 23, 30))  # North Nov 3 (window ends Nov 3)...
+    add_job(db, user_id=cy, created_at=at(3, 12))  # ...South Nov 4 01:00: outside
+    return {"north": north, "south": south, "art": art, "maths": maths, "drama": drama}
+
+
+def run(spark: Any, database_url: str, start: str, end: str, *extra: str) -> int:
+    args = ["--start-date", start, "--end-date", end, "--jdbc-url", database_url, *extra]
+    return kpi_job.main([*args, "--num-partitions", "3"], spark=spark)
+
+
+def by_key(found: list[dict[str, Any]], *keys: str) -> dict[tuple[Any, ...], dict[str, Any]]:
+    return {(r["job_date"].day, *(r[k] for k in keys)): r for r in found}
+
+
+def test_per_school_and_per_class_kpis_match_sql_and_known_answers(
+    spark: Any, database_url: str, db: psycopg.Connection, campus: dict[str, Any]
+) -> None:
+    assert run(spark, database_url, "2026-11-01", "2026-11-03") == 0
+    found = assert_scopes_match_sql(db, date(2026, 11, 1), date(2026, 11, 3))
+
+    schools = by_key(found["school"], "school_id")
+    north1 = schools[(1, campus["north"])]
+    assert (north1["jobs_total"], north1["jobs_succeeded"], north1["jobs_failed"]) == (5, 3, 1)
+    assert north1["jobs_cancelled"] == 1 and north1["active_users"] == 2
+    assert (north1["p50_duration_seconds"], north1["p95_duration_seconds"]) == (30, 50)
+    assert str(north1["spend_usd"]) == "1.9000" and north1["blocked_prompts"] == 2
+    north2 = schools[(2, campus["north"])]
+    assert north2["jobs_total"] == 2 and str(north2["spend_usd"]) == "0.6000"  # no-class job in
+    north3 = schools[(3, campus["north"])]
+    assert north3["jobs_total"] == 1 and north3["jobs_succeeded"] == 1  # 23:30 UTC, still Nov 3
+    # Auckland's days: Nov 1 20:00 UTC and Nov 2 09:00/10:00 UTC are all Nov 2 there
+    assert (1, campus["south"]) not in schools
+    south2 = schools[(2, campus["south"])]
+    assert (south2["jobs_total"], south2["jobs_failed"], south2["active_users"]) == (3, 1, 1)
+    assert str(south2["spend_usd"]) == "1.2000"  # the deleted account's job still spent
+    south3 = schools[(3, campus["south"])]
+    assert (south3["jobs_total"], south3["blocked_prompts"]) == (0, 1)  # refused prompts only
+    assert south3["p50_duration_seconds"] is None and str(south3["spend_usd"]) == "0.0000"
+
+    classes = by_key(found["class"], "class_id")
+    assert set(classes) == {
+        (1, campus["art"]),
+        (2, campus["maths"]),
+        (2, campus["drama"]),
+    }
+    art1 = classes[(1, campus["art"])]
+    assert art1["school_id"] == campus["north"] and art1["blocked_prompts"] == 2
+    assert art1["jobs_total"] == 5 and str(art1["spend_usd"]) == "1.9000"
+    assert classes[(2, campus["maths"])]["jobs_total"] == 1  # the no-class job is not here
+    assert classes[(2, campus["drama"])]["jobs_total"] == 3
+
+    # the deployment-wide tables keep their meaning: UTC days over every job
+    daily = {r["job_date"].day: r for r in rows(db, "select * from public.kpi_spark_daily")}
+    assert [daily[d]["jobs_total"] for d in (1, 2, 3)] == [6, 4, 2]
+
+
+def test_rerun_replaces_only_the_window_rows_of_schools_and_classes(
+    spark: Any, database_url: str, db: psycopg.Connection, campus: dict[str, Any]
+) -> None:
+    assert run(spark, database_url, "2026-11-01", "2026-11-03") == 0
+    before = stored(db, "school", date(2026, 11, 1), date(2026, 11, 1))
+    # Maths' only job goes; a blocked prompt arrives for Drama on Nov 3 (Auckland)
+    db.execute("delete from public.jobs where class_id = %s", (campus["maths"],))
+    blocked(db, campus["south"], campus["drama"], None, at(2, 13))
+
+    assert run(spark, database_url, "2026-11-02", "2026-11-03") == 0
+    found = assert_scopes_match_sql(db, date(2026, 11, 2), date(2026, 11, 3))
+    classes = by_key(found["class"], "class_id")
+    assert (2, campus["maths"]) not in classes  # its stale row of the window is gone
+    assert classes[(3, campus["drama"])]["blocked_prompts"] == 1
+    # outside the window: not even updated_at moved
+    assert stored(db, "school", date(2026, 11, 1), date(2026, 11, 1)) == before
+
+    # the same window again: the same rows
+    strip = ("updated_at",)
+    again = run(spark, database_url, "2026-11-02", "2026-11-03")
+    assert again == 0
+    for scope in ("school", "class"):
+        now = stored(db, scope, date(2026, 11, 2), date(2026, 11, 3))
+        assert [{k: v for k, v in r.items() if k not in strip} for r in now] == [
+            {k: v for k, v in r.items() if k not in strip} for r in found[scope]
+        ]
+
+
+def test_parquet_is_partitioned_by_day_and_school_and_reruns_drop_stale_schools(
+    spark: Any, database_url: str, db: psycopg.Connection, campus: dict[str, Any], tmp_path: Path
+) -> None:
+    out = tmp_path / "kpis"
+    assert run(spark, database_url, "2026-11-01", "2026-11-03", "--output-path", out.as_uri()) == 0
+    north, south = (f"school_id={campus[s]}" for s in ("north", "south"))
+    schools = {p.relative_to(out / "schools").as_posix() for p in out.glob("schools/*/*")}
+    assert schools == {
+        f"job_date=2026-11-01/{north}",
+        f"job_date=2026-11-02/{north}",
+        f"job_date=2026-11-02/{south}",
+        f"job_date=2026-11-03/{north}",
+        f"job_date=2026-11-03/{south}",
+    }
+    for partition in [*out.glob("schools/*/*"), *out.glob("classes/*/*")]:
+        files = [f.name for f in partition.iterdir()]
+        assert len(files) == 1 and files[0].endswith(".parquet"), (partition, files)
+    read = spark.read.parquet(str(out / "classes")).collect()
+    assert sorted(r["jobs_total"] for r in read) == [1, 3, 5]
+
+    # North's Nov 2 jobs go: its Nov 2 partition goes, South's stays
+    db.execute(
+        "delete from public.jobs where school_id = %s and created_at::date = '2026-11-02'",
+        (campus["north"],),
+    )
+    assert run(spark, database_url, "2026-11-02", "2026-11-02", "--output-path", out.as_uri()) == 0
+    assert not (out / "schools" / "job_date=2026-11-02" / north).exists()
+    assert (out / "schools" / "job_date=2026-11-02" / south).exists()
+    assert (out / "schools" / "job_date=2026-11-01" / north).exists()  # outside: untouched
+    assert not (out / "classes" / "job_date=2026-11-02" / north).exists()
+
+
+def test_repointing_spend_is_one_definition() -> None:
+    """Spend is read from one column of the job row, in SPENDING states: the job reads that
+    column, and both the deployment-wide and the per-scope figures use `kpi.spend`."""
+    assert kpi.SPEND_COLUMN in kpi.SOURCE_COLUMNS
+    source = Path(kpi.__file__).read_text()
+    assert source.count('"cost_estimate_usd"') == 1  # SPEND_COLUMN's value, nowhere else
