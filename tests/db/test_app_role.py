@@ -5,7 +5,6 @@ it never needs (TRUNCATE, DDL, other columns, the audit trail's reads, `auth`) i
 from __future__ import annotations
 
 import json
-
 import uuid
 from collections.abc import Iterator
 
