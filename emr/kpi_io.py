@@ -130,7 +130,7 @@ def write_postgres(
     connection = _connect(spark, target)
     try:
         connection.setAutoCommit(False)
-        for name in DATASETS:
+        for name in (n for n in DATASETS if n in datasets):
             where = TARGETS[name]
             sql = _upsert_sql(where.table, where.keys, where.columns)
             columns = tuple(dict.fromkeys((*where.keys, *where.columns)))
@@ -232,15 +232,18 @@ def _spark_write(spark: Any, datasets: dict[str, Rows], root: str, days: list[da
             write.result()  # re-raises a failed write
 
 
-def _upload(staged: Path, url: str, days: list[date], endpoint_url: str | None) -> int:
-    """Replaces the window's partitions under an S3 URL with the staged files (boto3)."""
+def _upload(
+    staged: Path, url: str, names: list[str], days: list[date], endpoint_url: str | None
+) -> int:
+    """Replaces the window's partitions of the `names` datasets under an S3 URL with the
+    staged files (boto3)."""
     import boto3
 
     parts = urlsplit(url)
     bucket, prefix = parts.netloc, parts.path.strip("/")
     client = boto3.client("s3", endpoint_url=endpoint_url)
     uploaded = 0
-    for name in DATASETS:
+    for name in names:
         for day in days:
             partition = f"job_date={day.isoformat()}"
             key_prefix = "/".join(p for p in (prefix, name, partition) if p) + "/"
@@ -273,13 +276,13 @@ def write_parquet(
     and always for a custom endpoint (MinIO), Spark writes to a local folder and boto3
     uploads the window's partitions.
     """
-    frames = {name: datasets[name] for name in DATASETS}
+    frames = {name: datasets[name] for name in DATASETS if name in datasets}
     scheme = urlsplit(output_path).scheme
     if scheme in ("s3", "s3a") and (s3_endpoint_url or not _has_filesystem(spark, scheme)):
         staged = Path(tempfile.mkdtemp(prefix="kpis-parquet-"))
         try:
             _spark_write(spark, frames, staged.as_uri(), days)
-            uploaded = _upload(staged, output_path, days, s3_endpoint_url)
+            uploaded = _upload(staged, output_path, list(frames), days, s3_endpoint_url)
         finally:
             shutil.rmtree(staged, ignore_errors=True)
         logger.info("parquet uploaded", extra={"files": uploaded, "endpoint": s3_endpoint_url})

@@ -206,3 +206,24 @@ def test_repointing_spend_is_one_definition() -> None:
     assert kpi.SPEND_COLUMN in kpi.SOURCE_COLUMNS
     source = Path(kpi.__file__).read_text()
     assert source.count('"cost_estimate_usd"') == 1  # SPEND_COLUMN's value, nowhere else
+
+
+def test_s3_upload_keeps_the_school_partitions(
+    spark: Any, database_url: str, campus: dict[str, Any], s3_server: str
+) -> None:
+    """Through an S3-compatible endpoint (staged, then boto3): the keys carry both
+    partition levels, and a stale school partition of a window day is removed."""
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=s3_server)
+    s3.create_bucket(Bucket="kpis")
+    stale = "out/schools/job_date=2026-11-01/school_id=gone/part-0.parquet"
+    s3.put_object(Bucket="kpis", Key=stale, Body=b"x")
+    out = ("--output-path", "s3://kpis/out", "--s3-endpoint-url", s3_server)
+    assert run(spark, database_url, "2026-11-01", "2026-11-03", *out) == 0
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket="kpis")["Contents"]}
+    assert stale not in keys
+    north = f"out/schools/job_date=2026-11-01/school_id={campus['north']}/"
+    assert any(k.startswith(north) and k.endswith(".parquet") for k in keys), keys
+    art = f"out/classes/job_date=2026-11-01/school_id={campus['north']}/"
+    assert any(k.startswith(art) and k.endswith(".parquet") for k in keys), keys
