@@ -25,6 +25,7 @@ import os
 import platform
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -204,57 +205,69 @@ def build_session():  # -> SparkSession
     return builder.getOrCreate()
 
 
-def _read_window(spark, options: JobOptions, table: str, columns: tuple[str, ...], slices: int):
-    """`columns` of `table`'s rows in the read bounds, read in parallel slices of
-    `created_at`, the filter run by Postgres."""
+#: SQL types of the job columns a refused prompt lacks (null in its source row).
+_NULL_TYPES = {
+    "id": "uuid",
+    "model": "text",
+    "status": "text",
+    kpi.SPEND_COLUMN: "numeric",
+    "duration_seconds": "double precision",
+}
+
+
+def _sources_query(options: JobOptions) -> str:
+    """The jobs and the refused prompts of the read bounds as one relation (`refused` tells
+    them apart), each with its school's time zone: one JDBC read, one cache, and the
+    per-school figures and refused-prompt counts come out of one aggregation."""
     low, high = kpi.read_bounds(options.start, options.end)
-    subquery = (
-        f"(select {', '.join(columns)} from public.{table} "
-        f"where created_at >= timestamptz '{low.isoformat()} 00:00:00+00' "
-        f"and created_at < timestamptz '{high.isoformat()} 00:00:00+00') as {table}_window"
+
+    def bounds(alias: str) -> str:
+        return (
+            f"{alias}.created_at >= timestamptz '{low.isoformat()} 00:00:00+00' "
+            f"and {alias}.created_at < timestamptz '{high.isoformat()} 00:00:00+00'"
+        )
+
+    jobs = ", ".join(f"j.{c}" for c in kpi.SOURCE_COLUMNS)
+    events = ", ".join(
+        f"e.{c}" if c in kpi.EVENT_COLUMNS else f"null::{_NULL_TYPES[c]}"
+        for c in kpi.SOURCE_COLUMNS
     )
+    return (
+        f"(select {jobs}, s.time_zone as school_time_zone, false as refused "
+        "from public.jobs j left join public.schools s on s.id = j.school_id "
+        f"where {bounds('j')} "
+        f"union all select {events}, s.time_zone, true "
+        "from public.safety_events e join public.schools s on s.id = e.school_id "
+        f"where {bounds('e')}) as sources"
+    )
+
+
+def read_sources(spark, options: JobOptions):  # -> DataFrame
+    """The jobs and refused prompts of the read bounds (a day's margin each side), read in
+    parallel slices of `created_at` (the filter run by Postgres), each row with `job_date`
+    (the deployment's day, --time-zone) and `school_date` (its school's day; --time-zone
+    for a job of no school). Callers limit them to the window."""
+    from pyspark.sql import functions as F
+
+    low, high = kpi.read_bounds(options.start, options.end)
     reader = (
         spark.read.format("jdbc")
         .option("url", options.jdbc.url)
         .option("driver", "org.postgresql.Driver")
-        .option("dbtable", subquery)
+        .option("dbtable", _sources_query(options))
         .option("partitionColumn", "created_at")
         .option("lowerBound", f"{low.isoformat()} 00:00:00")
         .option("upperBound", f"{high.isoformat()} 00:00:00")
-        .option("numPartitions", str(slices))
+        .option("numPartitions", str(options.num_partitions))
         .option("fetchsize", str(options.fetch_size))
     )
     # Spark hands every option it does not know to pgjdbc as a connection property, on the
     # driver (schema) and on each executor (its slice): the CA travels with them, inline.
     for key, value in options.jdbc.properties().items():
         reader = reader.option(key, value)
-    return reader.load()
-
-
-def _school_time_zones(spark, options: JobOptions):  # -> DataFrame
-    """(school_id, school_time_zone) of every school: a few hundred rows, one JDBC read."""
-    reader = (
-        spark.read.format("jdbc")
-        .option("url", options.jdbc.url)
-        .option("driver", "org.postgresql.Driver")
-        .option(
-            "dbtable",
-            "(select id as school_id, time_zone as school_time_zone from public.schools) as s",
-        )
-    )
-    for key, value in options.jdbc.properties().items():
-        reader = reader.option(key, value)
-    return reader.load()
-
-
-def _with_days(frame, zones, options: JobOptions):  # -> DataFrame
-    """Adds `job_date` (the deployment's day, --time-zone) and `school_date` (the day in the
-    row's school's time zone; --time-zone for a row of no school)."""
-    from pyspark.sql import functions as F
-
     zone = F.coalesce(F.col("school_time_zone"), F.lit(options.time_zone))
     return (
-        frame.join(F.broadcast(zones), "school_id", "left")
+        reader.load()
         .withColumn("job_date", kpi.job_date(F.col("created_at"), options.time_zone))
         .withColumn("school_date", kpi.job_date(F.col("created_at"), zone))
         .drop("school_time_zone")
@@ -265,15 +278,6 @@ def in_window(options: JobOptions, column: str = "job_date"):  # -> Column
     from pyspark.sql import functions as F
 
     return F.col(column).between(F.lit(options.start), F.lit(options.end))
-
-
-def read_sources(spark, options: JobOptions):  # -> tuple[DataFrame, DataFrame]
-    """The jobs and the refused prompts of the read bounds (a day's margin each side), each
-    row with its deployment day and its school's day; callers limit them to the window."""
-    zones = _school_time_zones(spark, options)
-    jobs = _read_window(spark, options, "jobs", kpi.SOURCE_COLUMNS, options.num_partitions)
-    events = _read_window(spark, options, "safety_events", kpi.EVENT_COLUMNS, 1)
-    return _with_days(jobs, zones, options), _with_days(events, zones, options)
 
 
 def per_school_day(frame, options: JobOptions):  # -> DataFrame
@@ -302,33 +306,32 @@ def run(spark, options: JobOptions) -> dict[str, object]:
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     days = kpi.window_days(options.start, options.end)
     phases = PhaseClock()
-    jobs_read, events_read = read_sources(spark, options)
-    jobs_read, events_read = jobs_read.cache(), events_read.cache()
+    sources = read_sources(spark, options).cache()
     try:
-        jobs = jobs_read.where(in_window(options))
+        jobs = sources.where(~sources["refused"] & in_window(options))
         rows_read = jobs.count()
-        events_read.count()
         phases.mark("read")
         daily = kpi.daily_kpis(jobs, days, spark)
         models = kpi.model_kpis(jobs)
-        school_jobs = per_school_day(jobs_read, options)
-        school_events = per_school_day(events_read, options)
-        schools = kpi.scope_kpis(school_jobs, school_events, "school")
-        classes = kpi.scope_kpis(school_jobs, school_events, "class")
+        by_school_day = per_school_day(sources, options)
+        schools = kpi.scope_kpis(by_school_day, "school")
+        classes = kpi.scope_kpis(by_school_day, "class")
+        # The four aggregations run side by side (one thread, so one Spark job, each): on a
+        # one-day window each is mostly fixed per-job cost, and one at a time left cores idle.
         # Sorted on the driver (a few thousand rows at most): an orderBy would range-partition,
         # and Spark samples for that by running the whole aggregation an extra time.
-        daily_rows = sorted((r.asDict() for r in daily.collect()), key=lambda r: r["job_date"])
-        model_rows = sorted(
-            (r.asDict() for r in models.collect()),
-            key=lambda r: (r["job_date"], r["model"] or ""),
-        )
-        school_rows = sorted(
-            (r.asDict() for r in schools.collect()),
-            key=lambda r: (r["job_date"], r["school_id"]),
-        )
+        frames = {"daily": daily, "models": models, "schools": schools, "classes": classes}
+        with ThreadPoolExecutor(max_workers=len(frames)) as pool:
+            collected = {
+                name: pool.submit(lambda f=frame: [r.asDict() for r in f.collect()])
+                for name, frame in frames.items()
+            }
+            results = {name: future.result() for name, future in collected.items()}
+        daily_rows = sorted(results["daily"], key=lambda r: r["job_date"])
+        model_rows = sorted(results["models"], key=lambda r: (r["job_date"], r["model"] or ""))
+        school_rows = sorted(results["schools"], key=lambda r: (r["job_date"], r["school_id"]))
         class_rows = sorted(
-            (r.asDict() for r in classes.collect()),
-            key=lambda r: (r["job_date"], r["school_id"], r["class_id"]),
+            results["classes"], key=lambda r: (r["job_date"], r["school_id"], r["class_id"])
         )
         aggregated = time.monotonic()
         phases.mark("aggregate")
@@ -362,8 +365,7 @@ def run(spark, options: JobOptions) -> dict[str, object]:
                 )
                 phases.mark("parquet_write")
     finally:
-        jobs_read.unpersist()
-        events_read.unpersist()
+        sources.unpersist()
     return {
         "window_start": options.start.isoformat(),
         "window_end": options.end.isoformat(),

@@ -89,7 +89,8 @@ SOURCE_COLUMNS = (
     "created_at",
     "duration_seconds",
 )
-#: The columns of `public.safety_events` (refused prompts) the job reads.
+#: The columns of `public.safety_events` (refused prompts) the job reads, in the same
+#: relation as the jobs (the other job columns null, `refused` true).
 EVENT_COLUMNS = ("school_id", "class_id", "user_id", "created_at")
 
 #: Per school and per class (issue 16): one row per (day, school) and (day, class) with any
@@ -109,7 +110,6 @@ SCOPE_KPIS: tuple[Kpi, ...] = (
     Kpi("blocked_prompts", "prompts the safety filter refused that day (safety_events)"),
 )
 SCOPE_COLUMNS: tuple[str, ...] = tuple(k.name for k in SCOPE_KPIS)
-SCOPE_COUNT_COLUMNS = (*COUNT_COLUMNS, "blocked_prompts")
 #: The key columns of each scope's rows besides `job_date`; a job or event without them
 #: (no school, no class) is in no row of that scope.
 SCOPES: dict[str, tuple[str, ...]] = {
@@ -147,7 +147,8 @@ def spend(status: Column) -> Column:
     return F.when(status.isin(*SPENDING), F.col(SPEND_COLUMN))
 
 
-def _aggregations() -> list[Column]:
+def _aggregations(counted: Column | None = None) -> list[Column]:
+    """The per-group aggregations; `counted`: which rows are jobs (default: all of them)."""
     from pyspark.sql import functions as F
 
     status = F.col("status")
@@ -157,7 +158,7 @@ def _aggregations() -> list[Column]:
         duration, list(PERCENTILES.values()), PERCENTILE_ACCURACY
     ).alias("_percentiles")
     return [
-        F.count(F.lit(1)).alias("jobs_total"),
+        F.count(F.lit(1) if counted is None else F.when(counted, True)).alias("jobs_total"),
         F.count(F.when(succeeded, True)).alias("jobs_succeeded"),
         F.count(F.when(status.isin(*FAILED), True)).alias("jobs_failed"),
         F.count(F.when(status.isin(*CANCELLED), True)).alias("jobs_cancelled"),
@@ -211,12 +212,14 @@ def model_kpis(jobs: DataFrame) -> DataFrame:
     return per_model.select("job_date", "model", *MODEL_COLUMNS)
 
 
-def scope_kpis(jobs: DataFrame, events: DataFrame, scope: str) -> DataFrame:
+def scope_kpis(rows: DataFrame, scope: str) -> DataFrame:
     """One row per (day, school) or (day, class) with a job or a refused prompt: columns
     `job_date`, the scope's keys (SCOPES) and SCOPE_COLUMNS.
 
-    `jobs` (SOURCE_COLUMNS) and `events` (EVENT_COLUMNS) carry `job_date` (the school's day)
-    and are already limited to the window. The same aggregations as the deployment-wide row.
+    `rows` are jobs (SOURCE_COLUMNS) and refused prompts (`refused` true; EVENT_COLUMNS, the
+    job columns null) with `job_date` (the school's day), already limited to the window. The
+    deployment-wide aggregations, plus the refused prompts, in one `groupBy`; the distinct
+    users apart (see the module's docstring).
     """
     from functools import reduce
 
@@ -225,20 +228,20 @@ def scope_kpis(jobs: DataFrame, events: DataFrame, scope: str) -> DataFrame:
     keys = SCOPES[scope]
     group = ["job_date", *keys]
     in_scope = reduce(lambda a, b: a & b, [F.col(k).isNotNull() for k in keys])
-    scoped = jobs.where(in_scope)
-    figures = _finish(scoped.groupBy(*group).agg(*_aggregations())).withColumnRenamed(
-        "cost_usd", "spend_usd"
-    )
+    scoped = rows.where(in_scope)
+    refused = F.col("refused")
+    figures = _finish(
+        scoped.groupBy(*group).agg(
+            *_aggregations(counted=~refused),
+            F.count(F.when(refused, True)).alias("blocked_prompts"),
+        )
+    ).withColumnRenamed("cost_usd", "spend_usd")
     users = (
-        scoped.where(F.col("user_id").isNotNull())
+        scoped.where(~refused & F.col("user_id").isNotNull())
         .select(*group, "user_id")
         .distinct()
         .groupBy(*group)
         .agg(F.count(F.lit(1)).alias("active_users"))
     )
-    blocked = events.where(in_scope).groupBy(*group).agg(F.count(F.lit(1)).alias("blocked_prompts"))
-    joined = figures.join(users, group, "left").join(blocked, group, "full")
-    filled = joined.fillna(0, subset=list(SCOPE_COUNT_COLUMNS)).withColumn(
-        "spend_usd", F.coalesce(F.col("spend_usd"), F.lit(0).cast("decimal(14,4)"))
-    )
-    return filled.select(*group, *SCOPE_COLUMNS)
+    joined = figures.join(users, group, "left").fillna(0, subset=["active_users"])
+    return joined.select(*group, *SCOPE_COLUMNS)
