@@ -218,8 +218,8 @@ def scope_kpis(rows: DataFrame, scope: str) -> DataFrame:
 
     `rows` are jobs (SOURCE_COLUMNS) and refused prompts (`refused` true; EVENT_COLUMNS, the
     job columns null) with `job_date` (the school's day), already limited to the window. The
-    deployment-wide aggregations, plus the refused prompts, in one `groupBy`; the distinct
-    users apart (see the module's docstring).
+    deployment-wide aggregations, the distinct users and the refused prompts in one
+    `groupBy`.
     """
     from functools import reduce
 
@@ -230,18 +230,15 @@ def scope_kpis(rows: DataFrame, scope: str) -> DataFrame:
     in_scope = reduce(lambda a, b: a & b, [F.col(k).isNotNull() for k in keys])
     scoped = rows.where(in_scope)
     refused = F.col("refused")
+    # Distinct users as the size of a set in the same aggregation: an object aggregate like
+    # percentile_approx, so Spark does not expand the groups as it does for countDistinct,
+    # and no second shuffle and join (the groups are small: one school's users of one day).
+    users = F.size(F.collect_set(F.when(~refused, F.col("user_id")))).alias("active_users")
     figures = _finish(
         scoped.groupBy(*group).agg(
             *_aggregations(counted=~refused),
+            users,
             F.count(F.when(refused, True)).alias("blocked_prompts"),
         )
     ).withColumnRenamed("cost_usd", "spend_usd")
-    users = (
-        scoped.where(~refused & F.col("user_id").isNotNull())
-        .select(*group, "user_id")
-        .distinct()
-        .groupBy(*group)
-        .agg(F.count(F.lit(1)).alias("active_users"))
-    )
-    joined = figures.join(users, group, "left").fillna(0, subset=["active_users"])
-    return joined.select(*group, *SCOPE_COLUMNS)
+    return figures.select(*group, *SCOPE_COLUMNS)
