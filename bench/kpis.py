@@ -350,7 +350,7 @@ def bench_scopes(spark: Any, url: str, size: int, args: argparse.Namespace, out:
                     size,
                     f"postgres SQL, per-{scope} KPIs",
                     seconds,
-                    rows=len(rows),
+                    result_rows=len(rows),
                     attempt=attempt,
                 )
 

@@ -285,6 +285,29 @@ def per_school_day(frame, options: JobOptions):  # -> DataFrame
     return frame.withColumn("job_date", frame["school_date"]).where(in_window(options))
 
 
+def split_scopes(rows: list[dict], schema):  # -> (school rows, class rows, their schemas)
+    """The scope aggregation's rows (`kpi.scope_kpis`) as the two datasets, sorted, each
+    with its columns only (a school's row has no `class_id`; neither keeps `scope`)."""
+    from pyspark.sql.types import StructType
+
+    def columns(drop: tuple[str, ...]) -> StructType:
+        return StructType([f for f in schema.fields if f.name not in drop])
+
+    schools = sorted(
+        (
+            {k: v for k, v in r.items() if k not in ("scope", "class_id")}
+            for r in rows
+            if r["scope"] == "school"
+        ),
+        key=lambda r: (r["job_date"], r["school_id"]),
+    )
+    classes = sorted(
+        ({k: v for k, v in r.items() if k != "scope"} for r in rows if r["scope"] == "class"),
+        key=lambda r: (r["job_date"], r["school_id"], r["class_id"]),
+    )
+    return schools, classes, columns(("scope", "class_id")), columns(("scope",))
+
+
 class PhaseClock:
     """Wall-clock seconds per phase of a run (read, aggregate, each write), for the summary
     log: where a slow run spends its time, without a Spark UI."""
@@ -314,13 +337,12 @@ def run(spark, options: JobOptions) -> dict[str, object]:
         daily = kpi.daily_kpis(jobs, days, spark)
         models = kpi.model_kpis(jobs)
         by_school_day = per_school_day(sources, options)
-        schools = kpi.scope_kpis(by_school_day, "school")
-        classes = kpi.scope_kpis(by_school_day, "class")
+        scopes = kpi.scope_kpis(by_school_day)
         # The four aggregations run side by side (one thread, so one Spark job, each): on a
         # one-day window each is mostly fixed per-job cost, and one at a time left cores idle.
         # Sorted on the driver (a few thousand rows at most): an orderBy would range-partition,
         # and Spark samples for that by running the whole aggregation an extra time.
-        frames = {"daily": daily, "models": models, "schools": schools, "classes": classes}
+        frames = {"daily": daily, "models": models, "scopes": scopes}
         with ThreadPoolExecutor(max_workers=len(frames)) as pool:
             collected = {
                 name: pool.submit(lambda f=frame: [r.asDict() for r in f.collect()])
@@ -329,9 +351,8 @@ def run(spark, options: JobOptions) -> dict[str, object]:
             results = {name: future.result() for name, future in collected.items()}
         daily_rows = sorted(results["daily"], key=lambda r: r["job_date"])
         model_rows = sorted(results["models"], key=lambda r: (r["job_date"], r["model"] or ""))
-        school_rows = sorted(results["schools"], key=lambda r: (r["job_date"], r["school_id"]))
-        class_rows = sorted(
-            results["classes"], key=lambda r: (r["job_date"], r["school_id"], r["class_id"])
+        school_rows, class_rows, schools_schema, classes_schema = split_scopes(
+            results["scopes"], scopes.schema
         )
         aggregated = time.monotonic()
         phases.mark("aggregate")
@@ -356,8 +377,8 @@ def run(spark, options: JobOptions) -> dict[str, object]:
                     {
                         "daily": (daily_rows, daily.schema),
                         "models": (model_rows, models.schema),
-                        "schools": (school_rows, schools.schema),
-                        "classes": (class_rows, classes.schema),
+                        "schools": (school_rows, schools_schema),
+                        "classes": (class_rows, classes_schema),
                     },
                     options.output_path,
                     days,

@@ -212,33 +212,39 @@ def model_kpis(jobs: DataFrame) -> DataFrame:
     return per_model.select("job_date", "model", *MODEL_COLUMNS)
 
 
-def scope_kpis(rows: DataFrame, scope: str) -> DataFrame:
-    """One row per (day, school) or (day, class) with a job or a refused prompt: columns
-    `job_date`, the scope's keys (SCOPES) and SCOPE_COLUMNS.
+def scope_kpis(rows: DataFrame) -> DataFrame:
+    """One row per (day, school) and per (day, class) with a job or a refused prompt:
+    columns `scope` ("school" or "class"), `job_date`, `school_id`, `class_id` (null in a
+    school's row) and SCOPE_COLUMNS.
 
     `rows` are jobs (SOURCE_COLUMNS) and refused prompts (`refused` true; EVENT_COLUMNS, the
-    job columns null) with `job_date` (the school's day), already limited to the window. The
-    deployment-wide aggregations, the distinct users and the refused prompts in one
-    `groupBy`.
+    job columns null) with `job_date` (the school's day), already limited to the window.
+    The deployment-wide aggregations, the distinct users and the refused prompts, for both
+    scopes in ONE aggregation (a rollup over day, school, class; the day-only and grand
+    total levels are dropped): one Spark job, where two cost a one-day run twice the fixed
+    overhead (docs/performance.md).
     """
-    from functools import reduce
-
     from pyspark.sql import functions as F
 
-    keys = SCOPES[scope]
-    group = ["job_date", *keys]
-    in_scope = reduce(lambda a, b: a & b, [F.col(k).isNotNull() for k in keys])
-    scoped = rows.where(in_scope)
     refused = F.col("refused")
     # Distinct users as the size of a set in the same aggregation: an object aggregate like
     # percentile_approx, so Spark does not expand the groups as it does for countDistinct,
     # and no second shuffle and join (the groups are small: one school's users of one day).
     users = F.size(F.collect_set(F.when(~refused, F.col("user_id")))).alias("active_users")
-    figures = _finish(
-        scoped.groupBy(*group).agg(
+    figures = (
+        rows.where(F.col("school_id").isNotNull())
+        .rollup("job_date", "school_id", "class_id")
+        .agg(
             *_aggregations(counted=~refused),
             users,
             F.count(F.when(refused, True)).alias("blocked_prompts"),
+            F.grouping_id().alias("_level"),
         )
-    ).withColumnRenamed("cost_usd", "spend_usd")
-    return figures.select(*group, *SCOPE_COLUMNS)
+    )
+    # grouping_id bits (job_date, school_id, class_id): 0 = a class (or, with class_id
+    # null, the school's jobs of no class: dropped), 1 = a school.
+    level = F.col("_level")
+    kept = figures.where((level == 1) | ((level == 0) & F.col("class_id").isNotNull()))
+    scope = F.when(level == 1, F.lit("school")).otherwise(F.lit("class")).alias("scope")
+    finished = _finish(kept.withColumn("scope", scope)).withColumnRenamed("cost_usd", "spend_usd")
+    return finished.select("scope", "job_date", "school_id", "class_id", *SCOPE_COLUMNS)
