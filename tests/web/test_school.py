@@ -19,7 +19,7 @@ def test_admin_changes_the_school_settings_and_sees_them_in_the_activity(
 ) -> None:
     admin = open_ui()
     make_admin(admin, "head@school.example", database_url)
-    admin.page.get_by_role("navigation", name="Main").get_by_role("link", name="School").click()
+    admin.page.get_by_role("navigation", name="Main").get_by_role("link", name="School", exact=True).click()
     admin.heading("School")
     page = admin.page
     expect(page.get_by_label("School name")).to_have_value("Default school")
