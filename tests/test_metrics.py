@@ -88,7 +88,7 @@ def test_refused_submissions_count_by_error_code(
     generations: TestClient, fal: FakeFal, make_user, configure, db, capsys
 ) -> None:
     user = make_user()
-    db.execute("update public.profiles set daily_quota = 1 where id = %s", (user.id,))
+    db.execute("update public.profiles set daily_video_cap = 1 where id = %s", (user.id,))
     configure(PROMPT_BLOCKLIST="weapon")
     generations = TestClient(load_handler("generations").app)
     fal.submit_responses.append((422, {"detail": "prompt: field required"}))

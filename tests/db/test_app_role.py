@@ -100,7 +100,7 @@ def test_app_runs_every_kind_of_statement_it_uses(app: psycopg.Connection, db) -
     app.execute(
         "update public.profiles set role = 'teacher', updated_at = now() where id = %s", (user,)
     )
-    app.execute("update public.profiles set daily_quota = 7 where id = %s", (user,))
+    app.execute("update public.profiles set daily_video_cap = 7 where id = %s", (user,))
     assert app.execute(
         """select p.email, e.daily_quota, u.used from public.profiles p
            join public.effective_quotas e on e.user_id = p.id

@@ -101,7 +101,7 @@ def test_rls_users_see_only_their_own_rows(database_url: str) -> None:
 
 def test_effective_quota_is_the_override_else_the_role_default(db) -> None:
     ada, bob = _new_user(db, "ada@s.example"), _new_user(db, "bob@s.example")
-    db.execute("update public.profiles set daily_quota = 12 where id = %s", (ada,))
+    db.execute("update public.profiles set daily_video_cap = 12 where id = %s", (ada,))
     db.execute("update public.profiles set role = 'teacher' where id = %s", (bob,))
     rows = dict(db.execute("select user_id, daily_quota from public.effective_quotas").fetchall())
     assert rows == {ada: 12, bob: 20}

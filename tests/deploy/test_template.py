@@ -40,7 +40,7 @@ ROUTES = {
     "GET /models": ("Generations", True),
     "POST /generations": ("Generations", False),
     "GET /generations": ("Generations", False),
-    "GET /generations/quota": ("Generations", False),
+    "GET /generations/allowance": ("Generations", False),
     "POST /generations/estimate": ("Generations", False),
     "GET /generations/{id}": ("Generations", False),
     "POST /generations/{id}/cancel": ("Generations", False),

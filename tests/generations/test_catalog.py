@@ -39,7 +39,7 @@ def error_of(response, status: int) -> dict:
 
 
 def used_today(client: TestClient, user: User) -> int:
-    return client.get("/generations/quota", headers=user.headers).json()["used_today"]
+    return client.get("/generations/allowance", headers=user.headers).json()["videos_today"]
 
 
 # What fal receives for each model's safety settings: the strictest values fal's input types

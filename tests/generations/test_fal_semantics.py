@@ -46,7 +46,9 @@ def units_held(db, user: User) -> int:
     """Quota units the user holds, whatever the day they were counted on: the tests move
     jobs back in time, possibly across midnight (tests/support/aging.py)."""
     (held,) = db.execute(
-        "select coalesce(sum(used), 0) from public.quota_usage where user_id = %s", (user.id,)
+        "select coalesce(sum(used), 0)::int from public.budget_balances"
+        " where scope = 'student_videos' and scope_key = %s",
+        (user.id,),
     ).fetchone()
     return int(held)
 
@@ -314,7 +316,7 @@ def test_reconcile_does_not_starve_behind_jobs_that_never_finish(
     `{'checked': 50, 'error': 50}` forever — and a finished job was never looked at."""
     configure(RECONCILE_MAX_ATTEMPTS="3")
     user = make_user(role="teacher")
-    db.execute("update public.profiles set daily_quota = 100 where id = %s", (user.id,))
+    db.execute("update public.profiles set daily_video_cap = 100 where id = %s", (user.id,))
     stuck = [submit(generations, user, f"stuck {i}").json()["id"] for i in range(50)]
     for request in fal.requests.values():
         request.status_code = 500  # fal's queue fails on these, every time
@@ -458,7 +460,7 @@ def test_slow_copies_do_not_exhaust_the_pool(
     flight hold no pooled connection while the bytes move."""
     configure(DB_POOL_MAX_SIZE="4", DB_CONNECT_TIMEOUT_SECONDS="1")
     user = make_user()
-    db.execute("update public.profiles set daily_quota = 10 where id = %s", (user.id,))
+    db.execute("update public.profiles set daily_video_cap = 10 where id = %s", (user.id,))
     generations = TestClient(load_handler("generations").app)
     webhooks = TestClient(load_handler("webhooks").app)
     auth = TestClient(load_handler("auth").app)

@@ -25,7 +25,7 @@ def events(db) -> list[tuple]:
 
 
 def used_today(client: TestClient, user) -> int:
-    return client.get("/generations/quota", headers=user.headers).json()["used_today"]
+    return client.get("/generations/allowance", headers=user.headers).json()["videos_today"]
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,9 @@ def submit(generations: TestClient, user, **extra) -> object:
 
 def used_today(db: psycopg.Connection, user) -> int:
     row = db.execute(
-        "select coalesce(sum(used), 0) from public.quota_usage where user_id = %s", (user.id,)
+        "select coalesce(sum(used), 0)::int from public.budget_balances"
+        " where scope = 'student_videos' and scope_key = %s",
+        (user.id,),
     ).fetchone()
     return row[0]
 

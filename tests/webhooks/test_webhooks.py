@@ -40,7 +40,7 @@ def deliver_and_copy(webhooks: TestClient, fal, make_user, db, video_url: str) -
     assert response.json() == {"outcome": "finishing"}
     run_copy_worker()
     done = generations.get(f"/generations/{job['id']}", headers=user.headers).json()
-    used = generations.get("/generations/quota", headers=user.headers).json()["used_today"]
+    used = generations.get("/generations/allowance", headers=user.headers).json()["videos_today"]
     return done, f"{job_status(db, job['id'])}/{used}"
 
 
@@ -105,8 +105,8 @@ def test_error_delivery_fails_the_job_with_fals_text_and_refunds(
     assert failed["status"] == "failed"
     assert failed["error"] == "Model crashed: CUDA out of memory"
     assert failed["video"] is None
-    quota = generations.get("/generations/quota", headers=user.headers).json()
-    assert quota["used_today"] == 0
+    allowance = generations.get("/generations/allowance", headers=user.headers).json()
+    assert allowance["videos_today"] == 0
 
 
 def test_unknown_and_mismatched_deliveries_are_recorded_and_harmless(

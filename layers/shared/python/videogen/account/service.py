@@ -16,7 +16,6 @@ email (account/usage.py).
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from uuid import UUID
 
 from videogen.account import erasure, usage
@@ -35,10 +34,8 @@ def delete_account(
     user_id: UUID,
     *,
     usage_secret: str,
-    now: datetime | None = None,
 ) -> int:
     """Returns how many videos were deleted."""
-    today = (now or datetime.now(UTC)).astimezone(UTC).date()
     with db.connection() as conn:
         erasure.begin(conn, user_id)
     with db.connection() as conn:
@@ -56,7 +53,7 @@ def delete_account(
     if deleted.failed:  # 503: the client's retry deletes the rest
         raise StorageUnavailable()
     with db.connection() as conn:
-        usage.carry(conn, user_id, usage_secret, today)
+        usage.carry(conn, user_id, usage_secret)
         conn.execute(
             """update public.jobs
                set user_id = null, prompt = '[deleted]', params = '{}'::jsonb,
