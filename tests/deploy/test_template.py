@@ -472,6 +472,7 @@ def test_retention_runs_daily_and_stops_its_batches_before_its_timeout(packaged:
         ("KpiRunsSkippedAlarm", "KpiRunSkipped"),
         ("RetentionErrorsAlarm", "Errors"),
         ("RetentionFailuresAlarm", "RetentionFailed"),
+        ("SchoolBudgetExhaustedAlarm", "SchoolBudgetUsedPercent"),
         ("CopyDeadLetterAlarm", "ApproximateNumberOfMessagesVisible"),
     ],
 )
@@ -502,7 +503,13 @@ def test_application_alarms_read_metrics_the_code_emits(packaged: Packaged) -> N
     """Alarms on the VideoGen namespace name metrics and dimensions of videogen/metrics.py,
     with dimension values the code really emits; no log filter is needed any more."""
     sources = "\n".join(p.read_text() for p in SHARED.rglob("*.py"))
-    dimension_keys = {metrics.MODEL, metrics.REASON, metrics.OUTCOME, metrics.RESULT}
+    dimension_keys = {
+        metrics.MODEL,
+        metrics.REASON,
+        metrics.OUTCOME,
+        metrics.RESULT,
+        metrics.LEVEL,
+    }
     alarmed = set()
     for alarm in packaged.of_type("AWS::CloudWatch::Alarm").values():
         for metric in metric_stats(alarm):
@@ -521,6 +528,7 @@ def test_application_alarms_read_metrics_the_code_emits(packaged: Packaged) -> N
         "SubmissionRefused",
         "KpiRunSkipped",
         "RetentionFailed",
+        "SchoolBudgetUsedPercent",
     }
     assert packaged.of_type("AWS::Logs::MetricFilter") == {}
 

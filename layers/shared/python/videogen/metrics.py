@@ -66,6 +66,7 @@ OUTCOME = "Outcome"
 RESULT = "Result"
 ACTION = "Action"
 LEVEL = "Level"
+BUDGET_LEVELS = ("80", "100")  # values of LEVEL: the thresholds of budgets/service.py
 
 Unit = Literal["Count", "Milliseconds", "None"]
 _lock = threading.Lock()  # one whole line at a time, whatever thread emits

@@ -17,18 +17,24 @@ from videogen.schools import activity
 
 USER_SELECT = """
     select p.id, p.email, p.display_name, p.role, p.created_at,
-           p.daily_quota as quota_override,
+           p.daily_video_cap as quota_override,
            e.daily_quota,
-           coalesce(u.used, 0) as used_today,
+           coalesce((select sum(b.used) from public.budget_balances b
+                     where b.scope = 'student_videos' and b.scope_key = p.id
+                       and b.period = (select d.period from public.budget_period(
+                         'student_day', coalesce(s.time_zone, 'UTC'), now()) d)), 0)::int
+             as used_today,
            p.school_id, s.name as school_name
     from public.profiles p
     join public.effective_quotas e on e.user_id = p.id
     left join public.schools s on s.id = p.school_id
-    left join public.quota_usage u
-      on u.user_id = p.id and u.day = (now() at time zone 'UTC')::date
 """
 # A school admin's reach: their school's profiles (%(school)s null: an operator, every one).
 _IN_SCOPE = " (%(school)s::uuid is null or p.school_id = %(school)s)"
+
+
+# `daily_quota` of the API is the per-user daily video cap of budgets (issue 16).
+_COLUMNS = {"daily_quota": "daily_video_cap"}
 
 
 class UserNotFound(NotFound):
@@ -139,8 +145,9 @@ def _apply(
         if field in update.model_fields_set and current[field] != value
     }
     for field, value in changed.items():  # field names from the fixed list above
+        column = _COLUMNS.get(field, field)
         conn.execute(
-            f"update public.profiles set {field} = %s, updated_at = now() where id = %s",
+            f"update public.profiles set {column} = %s, updated_at = now() where id = %s",
             (value, user_id),
         )
     if "school_id" in changed:  # a class belongs to one school: leave the old school's
