@@ -54,8 +54,12 @@ def carry(conn: Connection, user_id: UUID, secret: str) -> None:
     """Keeps the account's use of its current day under its email hash (the larger wins,
     so a second erasure the same day never lowers it) and purges older days."""
     row = conn.execute(_DAY, {"user": user_id, "school": None}).fetchone()
+    if row is None or not row["email"]:
+        return
+    money, videos = carried(conn, user_id, secret)  # what this account started the day from
+    money, videos = money + row["money"], videos + int(row["videos"])
     conn.execute("delete from public.erased_usage where day < current_date - 2")
-    if row is None or not row["email"] or (row["videos"] <= 0 and row["money"] <= 0):
+    if videos <= 0 and money <= 0:
         return
     conn.execute(
         """insert into public.erased_usage as e (email_hash, day, used, money)
@@ -63,7 +67,7 @@ def carry(conn: Connection, user_id: UUID, secret: str) -> None:
            on conflict (email_hash, day) do update
              set used = greatest(e.used, excluded.used),
                  money = greatest(e.money, excluded.money)""",
-        (email_hash(row["email"], secret), row["period"], int(row["videos"]), row["money"]),
+        (email_hash(row["email"], secret), row["period"], videos, money),
     )
 
 
