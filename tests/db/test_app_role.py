@@ -356,9 +356,10 @@ def test_app_runs_the_safety_and_oversight_statements(app_database_url: str, db)
 
 
 def test_app_runs_the_retention_statements(app: psycopg.Connection, db) -> None:
-    """Issue 15, retention: retention/service.py's search for expired videos and
-    storage/deletion.py's row deletion with its job marked, as the app's login."""
-    from videogen.retention.service import DEFAULT_SCHOOL, EXPIRED
+    """Issue 15, retention: retention/service.py's search for expired videos,
+    storage/deletion.py's row deletion with its job marked, and the removal of old refused
+    prompts' text, as the app's login."""
+    from videogen.retention.service import DEFAULT_SCHOOL, EXPIRED, REMOVE_OLD_PROMPTS
     from videogen.storage.deletion import DELETE_ROWS
 
     user = _user(db, "ada@school.example")
@@ -381,6 +382,16 @@ def test_app_runs_the_retention_statements(app: psycopg.Connection, db) -> None:
         (job,),
     ).fetchone() == (True, 90)
     assert app.execute("select count(*) from public.files").fetchone() == (0,)
+    (event,) = db.execute(
+        """insert into public.safety_events (school_id, rule, prompt, created_at)
+           values (%s, 'school', 'p', now() - interval '400 days') returning id""",
+        (DEFAULT_SCHOOL,),
+    ).fetchone()
+    assert app.execute(REMOVE_OLD_PROMPTS, {"limit": 5}).rowcount == 1
+    # the prompt text only: the rest of a safety event is never rewritten or deleted
+    assert refused(app, "update public.safety_events set rule = 'x' where id = %s", event)
+    assert refused(app, "update public.safety_events set user_id = null where id = %s", event)
+    assert refused(app, "delete from public.safety_events where id = %s", event)
 
 
 def test_app_runs_the_tenancy_statements(app: psycopg.Connection, db) -> None:

@@ -158,3 +158,45 @@ def test_the_owner_sees_that_the_video_was_deleted_after_n_days(
     assert by_id[str(old.job_id)]["video_deleted"]["kept_days"] == 7
     assert by_id[str(young.job_id)]["video_deleted"] is None
     assert by_id[str(young.job_id)]["video"] is not None
+
+
+def test_refused_prompts_lose_their_text_after_the_schools_retention(db, s3, make_user) -> None:
+    """A safety event outlives the student's account, not the school's retention: past it,
+    the prompt text goes and the event (rule, time) stays for the counts and the KPIs."""
+    from fastapi.testclient import TestClient
+
+    week = make_school(db, retention_days=7)
+    head = make_user("admin", school=week)
+
+    def event(school, age_days: int, prompt: str) -> int:
+        (event_id,) = db.execute(
+            """insert into public.safety_events (school_id, rule, prompt, created_at)
+               values (%s, 'school', %s, now() - make_interval(days => %s)) returning id""",
+            (school, prompt, age_days),
+        ).fetchone()
+        return event_id
+
+    old = event(week, 8, "old words")
+    young = event(week, 6, "young words")
+    default_school = event(DEFAULT_SCHOOL, 8, "kept for 90 days")
+
+    summary = run_retention()
+
+    assert summary["prompts_removed"] == 1
+    rows = {
+        row[0]: row[1:]
+        for row in db.execute(
+            "select id, prompt, prompt_removed_at is not null, rule from public.safety_events"
+            " where id = any(%s)",
+            ([old, young, default_school],),
+        )
+    }
+    assert rows[old] == (None, True, "school")
+    assert rows[young] == ("young words", False, "school")
+    assert rows[default_school] == ("kept for 90 days", False, "school")
+    listed = TestClient(load_handler("admin").app).get("/safety/events", headers=head.headers)
+    assert listed.status_code == 200, listed.text
+    by_id = {e["id"]: e for e in listed.json()["items"]}
+    assert by_id[old]["prompt"] is None and by_id[old]["prompt_removed_at"]
+    assert by_id[young]["prompt"] == "young words" and by_id[young]["prompt_removed_at"] is None
+    assert run_retention()["prompts_removed"] == 0

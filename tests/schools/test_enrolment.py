@@ -141,6 +141,40 @@ def test_an_existing_email_gets_the_same_answer(
     ).fetchone() == (1,)
 
 
+def test_a_taken_email_does_not_use_up_a_class_code(
+    invite_only, admin_api: TestClient, auth_api: TestClient, member, db
+) -> None:
+    """Registering again with an email that has an account makes no account: the code's use
+    comes back and no pending enrolment is left to place a later account."""
+    teacher = member("teacher")
+    made = new_class(admin_api, teacher)
+    for _ in range(3):
+        assert register(auth_api, "twice@home.example", join_code=made["join_code"])[0] == 202
+    uses = db.execute(
+        "select uses from public.join_codes where class_id = %s and revoked_at is null",
+        (made["id"],),
+    ).fetchone()
+    assert uses == (1,)
+    assert db.execute("select count(*) from public.pending_enrolments").fetchone() == (0,)
+
+
+def test_a_taken_email_does_not_use_up_a_teacher_invite(
+    invite_only, admin_api: TestClient, auth_api: TestClient, member, db
+) -> None:
+    head = member("admin")
+    taken = member("student")
+    invite = admin_api.post(
+        "/school/invites", json={"email": taken.email}, headers=head.headers
+    ).json()
+    status, _ = register(auth_api, taken.email, invite_token=invite["token"])
+    assert status == 202
+    used = db.execute(
+        "select used_at, used_by from public.teacher_invites where id = %s", (invite["id"],)
+    ).fetchone()
+    assert used == (None, None)
+    assert profile(db, taken.email)["role"] == "student"
+
+
 def test_a_teacher_invite_makes_a_teacher_of_the_school_once(
     invite_only, admin_api: TestClient, auth_api: TestClient, member, new_school, db
 ) -> None:

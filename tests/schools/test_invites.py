@@ -1,6 +1,7 @@
-"""Teacher invites (issue 15): a school admin invites a teacher by email; the token is shown
-once, single use, 7 days; listed without it; revoked until used. Another school's invite is
-404; teachers and students get 403."""
+"""Teacher invites (issue 15): a school admin invites a teacher (or another admin) by email;
+the token is shown once, single use, 7 days; listed without it; revoked until used. Another
+school's invite is 404; teachers and students get 403. An operator invites a new school's
+first admin by naming the school."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import TEST_WEBHOOK_SECRET
-from tests.support.schools import error, register
+from tests.support.schools import error, profile, register, sign_in
 from videogen.schools.codes import invite_hash
 
 
@@ -36,7 +37,10 @@ def test_an_admin_invites_a_teacher_and_sees_the_token_once(
     assert db.execute(
         "select action, actor_id, details from public.school_activity where subject_id = %s",
         (body["id"],),
-    ).fetchall() == [("invite.create", head.id, {"email": "ms.lee@school.example"})]
+    ).fetchall() == [
+        ("invite.create", head.id, {"email": "ms.lee@school.example", "role": "teacher"})
+    ]
+    assert body["role"] == "teacher"
 
 
 @pytest.mark.parametrize(
@@ -44,7 +48,8 @@ def test_an_admin_invites_a_teacher_and_sees_the_token_once(
     [
         ({}, 422, "validation_error"),
         ({"email": "not an email"}, 422, "invalid_email"),
-        ({"email": "a@b.c", "role": "admin"}, 422, "validation_error"),
+        ({"email": "a@b.c", "role": "operator"}, 422, "validation_error"),
+        ({"email": "a@b.c", "role": "student"}, 422, "validation_error"),
     ],
 )
 def test_an_invite_needs_a_valid_email(admin_api: TestClient, member, body, status, code) -> None:
@@ -100,3 +105,51 @@ def test_revoking_an_invite(
         "/school/invites/00000000-0000-0000-0000-00000000dead", headers=head.headers
     )
     assert error(missing, 404)["code"] == "invite_not_found"
+
+
+def test_an_operator_invites_a_new_schools_first_admin(
+    admin_api: TestClient, auth_api: TestClient, member, db
+) -> None:
+    operator = member("operator", None)
+    made = admin_api.post("/admin/schools", json={"name": "Hill School"}, headers=operator.headers)
+    assert made.status_code == 201, made.text
+    school = made.json()["id"]
+    # an operator of no school must name it
+    unnamed = admin_api.post(
+        "/school/invites", json={"email": "head@hill.example"}, headers=operator.headers
+    )
+    assert error(unnamed, 422)["code"] == "school_required"
+    invite = admin_api.post(
+        "/school/invites",
+        params={"school_id": school},
+        json={"email": "head@hill.example", "role": "admin"},
+        headers=operator.headers,
+    )
+    assert invite.status_code == 201, invite.text
+    listed = admin_api.get(
+        "/school/invites", params={"school_id": school}, headers=operator.headers
+    ).json()["items"]
+    assert [(i["email"], i["role"]) for i in listed] == [("head@hill.example", "admin")]
+
+    assert register(auth_api, "head@hill.example", invite_token=invite.json()["token"])[0] == 202
+    found = profile(db, "head@hill.example")
+    assert (found["role"], str(found["school_id"])) == ("admin", school)
+    head = sign_in(auth_api, "head@hill.example")
+    settings = admin_api.get("/school", headers=head.headers)
+    assert settings.status_code == 200 and settings.json()["name"] == "Hill School"
+
+
+def test_a_school_admin_cannot_invite_into_another_school(
+    admin_api: TestClient, member, new_school
+) -> None:
+    head = member("admin")
+    other = new_school()
+    for method in ("POST", "GET"):
+        response = admin_api.request(
+            method,
+            "/school/invites",
+            params={"school_id": str(other)},
+            json={"email": "x@y.example"} if method == "POST" else None,
+            headers=head.headers,
+        )
+        assert error(response, 404)["code"] == "school_not_found"

@@ -47,8 +47,14 @@ def test_teacher_hides_a_video_and_sees_refused_prompts(open_ui, db: psycopg.Con
     teacher.page.reload()
     safety_link = teacher.page.get_by_role("link", name="Safety 1 new")
     expect(safety_link).to_be_visible()
-    teacher.open(f"/class?id={class_id}")
+    teacher.open("/class")  # no class named: the one list of classes
+    teacher.heading("Classes")
+    expect(teacher.page.get_by_role("link", name="Class work")).to_have_count(0)
+    work = teacher.page.get_by_role("link", name="Students and videos of 7B Science")
+    work.focus()
+    teacher.page.keyboard.press("Enter")
     teacher.heading("Class: 7B Science")
+    assert f"id={class_id}" in teacher.page.url
     row = teacher.page.locator("tbody tr")
     expect(row).to_have_count(1)
     expect(row.locator("td").first).to_have_text(name)  # as text, markup and all

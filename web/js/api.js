@@ -88,7 +88,8 @@ export async function api(method, path, options = {}) {
 export function query(params) {
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
-    if (value !== undefined && value !== null && value !== "") search.set(key, value);
+    if (Array.isArray(value)) value.forEach((one) => search.append(key, one)); // ?role=a&role=b
+    else if (value !== undefined && value !== null && value !== "") search.set(key, value);
   }
   const text = search.toString();
   return text ? `?${text}` : "";

@@ -17,6 +17,7 @@ import * as safety from "./pages/safety.js";
 import { unseenSafetyEvents } from "./safety-badge.js";
 import * as school from "./pages/school.js";
 import * as activity from "./pages/activity.js";
+import * as teachers from "./pages/teachers.js";
 
 // access: "guest" (signed out only), "user" (signed in), "teacher" (a teacher, a school's
 // admin or an operator), "admin" (a school's admin, or an operator), "operator" (runs the
@@ -27,11 +28,12 @@ const ROUTES = {
   "/generate": { page: generate, title: "Create a video", access: "user", nav: "Create" },
   "/videos": { page: videos, title: "My videos", access: "user", nav: "My videos" },
   "/classes": { page: classes, title: "Classes", access: "user", nav: "Classes" },
-  "/class": { page: klass, title: "Class", access: "teacher", nav: "Class work" },
+  "/class": { page: klass, title: "Class", access: "teacher" }, // opened from a class on Classes
   "/safety": { page: safety, title: "Safety", access: "teacher", nav: "Safety", badge: unseenSafetyEvents },
   "/admin/users": { page: adminUsers, title: "Users", access: "admin", nav: "Users" },
   "/admin/jobs": { page: adminJobs, title: "Jobs", access: "admin", nav: "Jobs" },
   "/school": { page: school, title: "School settings", access: "admin", nav: "School" },
+  "/school/teachers": { page: teachers, title: "Teachers", access: "admin", nav: "Teachers" },
   "/school/activity": { page: activity, title: "Activity", access: "admin", nav: "Activity" },
   "/admin/kpis": { page: adminKpis, title: "KPI dashboard", access: "operator", nav: "KPIs" },
 };
@@ -98,7 +100,7 @@ async function addBadge(link, count) {
 }
 
 function renderHeader(currentPath) {
-  const visible = Object.entries(ROUTES).filter(([, r]) => mayOpen(r.access));
+  const visible = Object.entries(ROUTES).filter(([, r]) => r.nav && mayOpen(r.access));
   nav.replaceChildren(
     ...visible.map(([path, r]) => {
       const link = h("a", { href: `#${path}`, "aria-current": path === currentPath ? "page" : null }, r.nav);

@@ -1,5 +1,6 @@
-// A teacher's class (#/class?id=…): its students, and every video they made, each of which
-// the teacher can hide from the student (with a reason) or show again.
+// A teacher's class (#/class?id=…, opened from the Classes page): its students, and every
+// video they made, each of which the teacher can hide from the student (with a reason) or
+// show again.
 
 import { api, query } from "../api.js";
 import { h } from "../dom.js";
@@ -37,27 +38,12 @@ function rosterTable(roster) {
   );
 }
 
-/** The teacher's classes, if the API lists them (GET /classes); otherwise a hint. */
-async function classPicker() {
-  const answer = await api("GET", "/classes").catch(() => null);
-  const classes = Array.isArray(answer) ? answer : (answer && answer.items) || [];
-  return h(
-    "section",
-    {},
-    h("h1", {}, "Class work"),
-    classes.length
-      ? h(
-          "ul",
-          { class: "class-list" },
-          ...classes.map((c) => h("li", {}, h("a", { href: `#/class?id=${encodeURIComponent(c.id)}` }, c.name))),
-        )
-      : h("p", { class: "empty" }, "You teach no class yet."),
-  );
-}
-
 export async function render(ctx) {
   const classId = ctx.params.get("id");
-  if (!classId) return classPicker();
+  if (!classId) {
+    ctx.navigate("#/classes"); // one list of classes: the Classes page links to each class
+    return h("p", {}, "Opening your classes…");
+  }
   const [models, roster, first] = await Promise.all([
     api("GET", "/models", { auth: false }).catch(() => []),
     api("GET", `/classes/${encodeURIComponent(classId)}/roster`),

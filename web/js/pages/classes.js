@@ -1,6 +1,7 @@
-// Classes. Teachers (and school admins): create, rename, archive, and make a join code to
-// project in class (big, monospace, XXXX-XXXX, with its expiry and uses). Students: join a
-// class with its code and see the classes they are in.
+// Classes: the one list of classes. Teachers (and school admins): create, rename, archive,
+// make a join code to project in class (big, monospace, XXXX-XXXX, with its expiry and
+// uses), and open a class's students and videos (#/class?id=…). Students: join a class with
+// its code and see the classes they are in.
 
 import { api, ApiError } from "../api.js";
 import { errorBox, field, h } from "../dom.js";
@@ -17,6 +18,8 @@ function codeSummary(code) {
 function classCard(klass, ctx, reload) {
   const title = h("h2", {}, klass.name, klass.archived ? " (archived)" : "");
   const roster = h("p", { class: "roster" }, `${klass.student_count} student${klass.student_count === 1 ? "" : "s"}`);
+  const work = h("p", {}, h("a", { href: `#/class?id=${encodeURIComponent(klass.id)}` }, "Students and videos",
+    h("span", { class: "visually-hidden" }, ` of ${klass.name}`)));
   const summary = h("p", { class: "hint code-summary" }, codeSummary(klass.code));
   const shown = h("div", { class: "code-shown", "aria-live": "polite" });
   const status = h("p", { class: "row-status", role: "status" });
@@ -77,6 +80,7 @@ function classCard(klass, ctx, reload) {
     { class: "class-card", "data-class-id": klass.id },
     title,
     roster,
+    work,
     summary,
     shown,
     h("div", { class: "code-options" }, field(`Code valid for (hours) — ${klass.name}`, hours), field(`Uses allowed — ${klass.name}`, uses), h("div", { class: "actions" }, rotate)),

@@ -25,7 +25,7 @@ function eventRow(e) {
     h("td", {}, formatDateTime(e.created_at)),
     h("td", { class: "wrap" }, e.display_name || "(account deleted)", e.email ? h("br") : null, e.email || ""),
     h("td", {}, e.class_name || ""),
-    h("td", { class: "wrap" }, e.prompt),
+    h("td", { class: "wrap" }, e.prompt ?? h("em", {}, `(removed ${formatDateTime(e.prompt_removed_at)}: older than the school keeps it)`)),
     h("td", {}, RULES[e.rule] || e.rule),
   );
 }

@@ -50,8 +50,39 @@ function fieldMessages(error) {
   return messages;
 }
 
+/** An operator's form for a new school; it opens the new school's settings, from which its
+ * first admin is invited (Teachers page). */
+function newSchoolForm(ctx) {
+  const name = h("input", { type: "text", name: "name", required: true, maxlength: 200 });
+  const timeZone = h("input", { type: "text", name: "time_zone", required: true, value: "UTC", maxlength: 64 });
+  const error = errorBox();
+  const create = h("button", { type: "submit" }, "Create school");
+  async function onCreate(event) {
+    event.preventDefault();
+    error.show("");
+    create.disabled = true;
+    try {
+      const made = await api("POST", "/admin/schools", { body: { name: name.value.trim(), time_zone: timeZone.value.trim() } });
+      ctx.navigate(`#/school/teachers${query({ school_id: made.id })}`, `School ${made.name} created: invite its first admin.`);
+    } catch (e) {
+      error.show(e.message);
+    } finally {
+      create.disabled = false;
+    }
+  }
+  return h(
+    "form",
+    { class: "toolbar", onsubmit: onCreate, "aria-label": "New school" },
+    error,
+    field("New school name", name),
+    field("Its time zone", timeZone, "IANA name, like Europe/London."),
+    create,
+  );
+}
+
 export async function render(ctx) {
   const { schoolId, picker } = await schoolPicker(ctx, "/school");
+  const creator = ctx.profile.role === "operator" ? [h("h2", {}, "New school"), newSchoolForm(ctx)] : [];
   const [school, models] = await Promise.all([
     api("GET", `/school${query({ school_id: schoolId })}`),
     api("GET", "/models", { auth: false }).catch(() => []),
@@ -153,5 +184,6 @@ export async function render(ctx) {
       save,
       result,
     ),
+    ...creator,
   );
 }

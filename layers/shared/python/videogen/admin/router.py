@@ -21,10 +21,12 @@ from videogen.admin.models import (
 )
 from videogen.admin.service import list_jobs, list_users, update_user
 from videogen.auth.deps import SchoolAdmin
+from videogen.auth.members import Role
 from videogen.db import Database, get_database
 from videogen.generations.deps import get_generation_service
 from videogen.generations.models import JobStatus
 from videogen.generations.service import GenerationService
+from videogen.schools.deps import SchoolParam
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 Db = Annotated[Database, Depends(get_database)]
@@ -86,8 +88,10 @@ def admin_users(
     q: Annotated[str | None, Query(max_length=100, description="Email or name contains")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    role: Annotated[list[Role] | None, Query(description="Only these roles (repeatable)")] = None,
+    school_id: SchoolParam = None,
 ) -> UserPage:
-    return list_users(db, admin, q, limit, offset)
+    return list_users(db, admin, q, limit, offset, roles=role, school_id=school_id)
 
 
 @router.patch(

@@ -4,6 +4,7 @@ not found), an operator every user (docs/architecture.md, "Tenancy")."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -14,6 +15,7 @@ from videogen.errors import AppError, Forbidden, InvalidInput, NotFound
 from videogen.generations import repository as jobs_repo
 from videogen.generations.service import GenerationService
 from videogen.schools import activity
+from videogen.schools.school_service import target_school
 
 USER_SELECT = """
     select p.id, p.email, p.display_name, p.role, p.created_at,
@@ -71,12 +73,23 @@ def list_jobs(
 
 
 def list_users(
-    db: Database, member: Member, search: str | None, limit: int, offset: int
+    db: Database,
+    member: Member,
+    search: str | None,
+    limit: int,
+    offset: int,
+    *,
+    roles: Sequence[str] | None = None,
+    school_id: UUID | None = None,
 ) -> UserPage:
+    """`roles`: only these; `school_id`: one school (operators; an admin's own is the same as
+    none, another school's is 404)."""
+    school = member.scope if school_id is None else target_school(member, school_id)
     pattern = f"%{search.lower()}%" if search else None
     where = " where (%(p)s::text is null or lower(p.email) like %(p)s"
     where += " or lower(p.display_name) like %(p)s) and" + _IN_SCOPE
-    args = {"p": pattern, "school": member.scope}
+    where += " and (%(roles)s::text[] is null or p.role = any(%(roles)s::text[]))"
+    args = {"p": pattern, "school": school, "roles": list(roles) if roles else None}
     with db.connection() as conn:
         rows = conn.execute(
             USER_SELECT + where + " order by p.created_at desc, p.id limit %(l)s offset %(o)s",

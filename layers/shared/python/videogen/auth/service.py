@@ -22,7 +22,7 @@ from videogen.auth.profiles import get_profile
 from videogen.auth.sessions import record_revoked, session_of
 from videogen.auth.tokens import AuthenticatedUser
 from videogen.db import Database
-from videogen.schools.enrolment import enrol, undo
+from videogen.schools.enrolment import enrol, settle, undo
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +57,8 @@ class AuthService:
 
     def register(self, request: RegisterRequest) -> RegisterResponse:
         """The enrolment is checked (and a code's use taken) before the identity service is
-        asked; if it then refuses, the use is given back. An email that has an account
-        already gets the same answer (the pending enrolment just expires)."""
+        asked; if it then refuses, or makes no account because the email has one, the use
+        is given back. An email that has an account already gets the same answer."""
         email = normalize_email(request.email)
         check_password(request.password, self.password_min_length)
         if self.enrolling is None:
@@ -81,6 +81,8 @@ class AuthService:
             with enrolling.db.connection() as conn:
                 undo(conn, email, enrolment)
             raise
+        with enrolling.db.connection() as conn:
+            settle(conn, email, enrolment)
         logger.info(
             "sign-up accepted",
             extra={

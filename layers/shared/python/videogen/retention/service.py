@@ -9,6 +9,10 @@ A run starts no new batch once `time_budget_seconds` have passed, so it ends wel
 the function's timeout; whatever is left is the next run's. An object storage refuses keeps
 its row: this run does not try it again (it would take every batch), the next one does.
 A job without a school counts under the default school's retention.
+
+Safety events (refused prompts) are the school's record and outlive the student's account,
+not its retention: past `retention_days` their prompt text is removed, in batches too, and
+the rest (rule, class, time) stays for the counts and the KPIs.
 """
 
 from __future__ import annotations
@@ -45,6 +49,22 @@ EXPIRED = """
     limit %(limit)s
 """
 
+# Prompt text of refused prompts past their school's retention, oldest first, one batch.
+REMOVE_OLD_PROMPTS = """
+    with old as (
+        select e.id from public.safety_events e
+        join public.schools s on s.id = e.school_id
+        where e.prompt is not null
+          and e.created_at < now() - make_interval(
+                days => (select min(retention_days) from public.schools))
+          and e.created_at < now() - make_interval(days => s.retention_days)
+        order by e.created_at, e.id
+        limit %(limit)s
+        for update of e skip locked)
+    update public.safety_events e set prompt = null, prompt_removed_at = now()
+    from old where e.id = old.id
+"""
+
 
 @dataclass
 class RetentionRun:
@@ -52,6 +72,7 @@ class RetentionRun:
 
     deleted: int = 0
     failed: int = 0
+    prompts_removed: int = 0
     batches: int = 0
     by_school: Counter[str] = field(default_factory=Counter)
     more: bool = False  # stopped on its time budget after a full batch: some may be left
@@ -60,6 +81,7 @@ class RetentionRun:
         return {
             "deleted": self.deleted,
             "failed": self.failed,
+            "prompts_removed": self.prompts_removed,
             "batches": self.batches,
             "more": self.more,
             "schools": dict(sorted(self.by_school.items())),
@@ -99,10 +121,28 @@ class Retention:
             if self.clock() - started >= self.time_budget_seconds:
                 result.more = True
                 break
+        if not result.more:
+            self._remove_old_prompts(result, started)
         summary = result.summary()
         logger.info("retention done", extra=summary)
-        metrics.retention_run(result.deleted, result.failed, batches=result.batches)
+        metrics.retention_run(
+            result.deleted,
+            result.failed,
+            batches=result.batches,
+            prompts_removed=result.prompts_removed,
+        )
         return result
+
+    def _remove_old_prompts(self, result: RetentionRun, started: float) -> None:
+        while True:
+            with self.db.connection() as conn:
+                removed = conn.execute(REMOVE_OLD_PROMPTS, {"limit": self.batch_size}).rowcount
+            result.prompts_removed += removed
+            if removed < self.batch_size:
+                return
+            if self.clock() - started >= self.time_budget_seconds:
+                result.more = True
+                return
 
     def _expired(self, *, skip: list[str]) -> list[dict[str, Any]]:
         with self.db.connection() as conn:

@@ -62,7 +62,8 @@ def list_events(
         params = {**params, "c_at": created, "c_id": event_id}
     rows = conn.execute(
         f"""select e.id, e.created_at, e.school_id, e.class_id, c.name as class_name,
-                   e.user_id, p.display_name, p.email, e.rule, e.prompt, e.model
+                   e.user_id, p.display_name, p.email, e.rule, e.prompt, e.prompt_removed_at,
+                   e.model
             from public.safety_events e
             left join public.profiles p on p.id = e.user_id
             left join public.classes c on c.id = e.class_id

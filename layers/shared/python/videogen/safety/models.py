@@ -18,7 +18,10 @@ class SafetyEventOut(BaseModel):
     display_name: str | None
     email: str | None
     rule: str = Field(description="`builtin:<category>`, `school` or `deployment`.")
-    prompt: str
+    prompt: str | None = Field(
+        description="None once the school's retention (retention_days) has removed it."
+    )
+    prompt_removed_at: datetime | None
     model: str | None
 
 

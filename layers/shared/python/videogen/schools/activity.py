@@ -1,16 +1,37 @@
 """The school's activity log (`public.school_activity`): who changed what, appended in the
-transaction of the change, never rewritten; read by the school's admins newest first."""
+transaction of the change, never rewritten; read by the school's admins newest first.
+
+Every action name is listed in `Action` (and in docs/architecture.md, "Activity"); mypy
+refuses any other at the call sites.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
 from videogen import cursors
 
 if TYPE_CHECKING:
     from videogen.db import Connection
+
+Action = Literal[
+    "school.create",  # an operator made the school: details {name, time_zone}
+    "school.update",  # settings changed: details {field: {from, to}}
+    "user.update",  # an admin changed a user (role, school, ...): details {field: {from, to}}
+    "class.create",  # details {name}
+    "class.rename",  # details {from, to}
+    "class.archive",
+    "class.unarchive",
+    "code.rotate",  # a new join code (the old one stops working): details {expires_at, max_uses}
+    "member.join",  # a student joined a class with its code
+    "member.remove",  # a teacher removed a student from a class: details {class_id}
+    "invite.create",  # a teacher invite was sent: details {email}
+    "invite.revoke",
+    "video.hide",  # a teacher hid a student's video: details {student_id, reason}
+    "video.unhide",  # details {student_id}
+]
 
 _COLUMNS = """a.id, a.school_id, a.actor_id, coalesce(p.email, '') as actor_email, a.action,
     a.subject_type, a.subject_id, a.details, a.created_at"""
@@ -21,7 +42,7 @@ def append(
     *,
     school_id: UUID,
     actor_id: UUID | None,
-    action: str,
+    action: Action,
     subject_type: str | None = None,
     subject_id: UUID | None = None,
     details: dict[str, Any] | None = None,

@@ -1,7 +1,7 @@
 """What a new account becomes, decided at registration before the identity service is asked.
 
 In order: a class's join code (a student of that class and its school), a school admin's
-teacher invite for this very email (a teacher of that school), an email domain a school
+invite for this very email (a teacher, or an admin, of that school), an email domain a school
 allows (a student of that school, no class), open sign-up if the deployment allows it (a
 student of the default school); otherwise registration is refused (`invite_only`). The
 decision is recorded as a pending enrolment that `public.handle_new_user` applies when the
@@ -63,6 +63,20 @@ def enrol(
 def undo(conn: Connection, email: str, enrolment: Enrolment) -> None:
     """The identity service refused the sign-up: the code's use and the invite come back."""
     repo.drop_pending(conn, email)
+    _give_back(conn, enrolment)
+
+
+def settle(conn: Connection, email: str, enrolment: Enrolment) -> None:
+    """The identity service answered yes. If it made no account (the email has one: Supabase
+    then answers as if it had made one, https://github.com/supabase/auth/blob/master/internal/api/signup.go
+    `sanitizeUser`), the pending enrolment is still there: it is dropped and the code's use or
+    the invite comes back, so a taken email cannot use up a class's code. The answer to the
+    client is the same either way."""
+    if repo.drop_pending(conn, email):
+        _give_back(conn, enrolment)
+
+
+def _give_back(conn: Connection, enrolment: Enrolment) -> None:
     if enrolment.code_id is not None:
         repo.release_code(conn, enrolment.code_id)
     if enrolment.invite_id is not None:
@@ -87,7 +101,7 @@ def _decide(
         invite = repo.consume_invite(conn, invite_hash(invite_token, secret), email)
         if invite is None:
             raise InvalidInvite()
-        return Enrolment(invite["school_id"], "teacher", invite_id=invite["id"])
+        return Enrolment(invite["school_id"], invite["role"], invite_id=invite["id"])
     school = repo.school_for_domain(conn, email.rsplit("@", 1)[-1])
     if school is not None:
         return Enrolment(school, "student")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -43,6 +43,9 @@ class ClassJoin(_Request):
 
 class InviteCreate(_Request):
     email: str = Field(min_length=3, max_length=254, examples=["teacher@school.example"])
+    role: Literal["teacher", "admin"] = Field(
+        "teacher", description="What the account becomes: a teacher, or an admin of the school."
+    )
 
 
 class CodeOut(BaseModel):
@@ -109,6 +112,7 @@ class NewCode(BaseModel):
 class InviteOut(BaseModel):
     id: UUID
     email: str
+    role: str = Field(description="teacher or admin")
     expires_at: datetime
     created_at: datetime
     used_at: datetime | None

@@ -1,16 +1,16 @@
 """SQL of classes, join codes, teacher invites, pending enrolments and the activity log.
 
-Who may see which class is written once, in `_class_scope`: operators every class; a school
-admin every class of their school; a teacher the classes they teach; a student the classes
-they are in. Everything else (404s across schools, a teacher's other classes) follows.
+Who may see which class or invite is decided in `videogen.schools.scope` (`classes_seen`,
+`in_school`), written once there; 404s across schools and a teacher's other classes follow.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
+
+from videogen.schools.scope import classes_seen, in_school
 
 if TYPE_CHECKING:
     from videogen.auth.members import Member
@@ -31,27 +31,11 @@ _CURRENT_CODE = """left join lateral (
 ) k on true"""
 
 
-def _class_scope(member: Member) -> tuple[str, dict[str, Any]]:
-    """The classes `member` may see (and, for teaching roles, manage)."""
-    if member.is_operator:
-        return "true", {}
-    params: dict[str, Any] = {"scope_school": member.school_id, "scope_user": member.id}
-    if member.role == "admin":
-        return "c.school_id = %(scope_school)s", params
-    params["scope_role"] = "teacher" if member.role == "teacher" else "student"
-    return (
-        """c.school_id = %(scope_school)s and exists (
-             select 1 from public.class_members s where s.class_id = c.id
-             and s.user_id = %(scope_user)s and s.role = %(scope_role)s)""",
-        params,
-    )
-
-
 # --- classes ------------------------------------------------------------------------------
 
 
 def list_classes(conn: Connection, member: Member) -> list[dict[str, Any]]:
-    scope, params = _class_scope(member)
+    scope, params = classes_seen(member)
     return conn.execute(
         f"""select {_CLASS_COLUMNS} from public.classes c {_CURRENT_CODE}
             where {scope} order by c.archived_at is not null, c.created_at desc, c.id""",
@@ -62,7 +46,7 @@ def list_classes(conn: Connection, member: Member) -> list[dict[str, Any]]:
 def get_class(
     conn: Connection, member: Member, class_id: UUID, *, lock: bool = False
 ) -> dict[str, Any] | None:
-    scope, params = _class_scope(member)
+    scope, params = classes_seen(member)
     if lock:  # the class row first, so a rotation and a rename never interleave
         locked = conn.execute(
             f"select c.id from public.classes c where c.id = %(id)s and {scope} for update",
@@ -203,7 +187,7 @@ def release_code(conn: Connection, code_id: UUID) -> None:
 
 # --- teacher invites ------------------------------------------------------------------------
 
-_INVITE_COLUMNS = "id, school_id, email, expires_at, created_at, used_at, revoked_at"
+_INVITE_COLUMNS = "id, school_id, email, role, expires_at, created_at, used_at, revoked_at"
 
 
 def insert_invite(
@@ -213,36 +197,31 @@ def insert_invite(
     token_hash: str,
     expires_at: datetime,
     creator: UUID,
+    role: str,
 ) -> dict[str, Any]:
     row = conn.execute(
         f"""insert into public.teacher_invites
-              (school_id, email, token_hash, expires_at, created_by)
-            values (%s, %s, %s, %s, %s) returning {_INVITE_COLUMNS}""",
-        (school_id, email, token_hash, expires_at, creator),
+              (school_id, email, role, token_hash, expires_at, created_by)
+            values (%s, %s, %s, %s, %s, %s) returning {_INVITE_COLUMNS}""",
+        (school_id, email, role, token_hash, expires_at, creator),
     ).fetchone()
     assert row is not None
     return row
 
 
-def _invite_scope(member: Member) -> tuple[str, dict[str, Any]]:
-    if member.is_operator:
-        return "true", {}
-    return "school_id = %(scope_school)s", {"scope_school": member.school_id}
-
-
-def list_invites(conn: Connection, member: Member) -> list[dict[str, Any]]:
-    scope, params = _invite_scope(member)
+def list_invites(conn: Connection, school_id: UUID) -> list[dict[str, Any]]:
+    """The school's invites (the caller's reach is checked by `target_school`)."""
     return conn.execute(
-        f"""select {_INVITE_COLUMNS} from public.teacher_invites where {scope}
+        f"""select {_INVITE_COLUMNS} from public.teacher_invites where school_id = %s
             order by created_at desc, id limit 500""",
-        params,
+        (school_id,),
     ).fetchall()
 
 
 def get_invite(
     conn: Connection, member: Member, invite_id: UUID, *, lock: bool = False
 ) -> dict[str, Any] | None:
-    scope, params = _invite_scope(member)
+    scope, params = in_school(member)
     return conn.execute(
         f"""select {_INVITE_COLUMNS} from public.teacher_invites
             where id = %(id)s and {scope} {"for update" if lock else ""}""",
@@ -264,7 +243,7 @@ def consume_invite(conn: Connection, token_hash: str, email: str) -> dict[str, A
         """update public.teacher_invites set used_at = now()
            where token_hash = %s and email = %s and used_at is null and revoked_at is null
              and expires_at > now()
-           returning id, school_id""",
+           returning id, school_id, role""",
         (token_hash, email),
     ).fetchone()
 
@@ -321,12 +300,16 @@ def put_pending(
     )
 
 
-def drop_pending(conn: Connection, email: str) -> None:
-    conn.execute(
+def drop_pending(conn: Connection, email: str) -> bool:
+    """Whether a pending enrolment was there (public.handle_new_user takes it when it makes
+    the account: one still there after the sign-up means no account was made)."""
+    row = conn.execute(
         """delete from public.pending_enrolments
-           where email_sha256 = encode(sha256(convert_to(lower(trim(%s)), 'UTF8')), 'hex')""",
+           where email_sha256 = encode(sha256(convert_to(lower(trim(%s)), 'UTF8')), 'hex')
+           returning 1""",
         (email,),
-    )
+    ).fetchone()
+    return row is not None
 
 
 def set_school(conn: Connection, user_id: UUID, school_id: UUID) -> None:
@@ -338,22 +321,3 @@ def set_school(conn: Connection, user_id: UUID, school_id: UUID) -> None:
 
 
 # --- activity -------------------------------------------------------------------------------
-
-
-def record_activity(
-    conn: Connection,
-    *,
-    school_id: UUID,
-    actor_id: UUID,
-    action: str,
-    subject_type: str | None = None,
-    subject_id: UUID | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    """Appended in the caller's transaction: the change and its record commit together."""
-    conn.execute(
-        """insert into public.school_activity
-             (school_id, actor_id, action, subject_type, subject_id, details)
-           values (%s, %s, %s, %s, %s, %s::jsonb)""",
-        (school_id, actor_id, action, subject_type, subject_id, json.dumps(details or {})),
-    )

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Response, status
 from videogen.auth.deps import ActiveUser, SchoolAdmin, SchoolMember, Teacher
 from videogen.db import Database, get_database
 from videogen.schools import service
+from videogen.schools.deps import SchoolParam
 from videogen.schools.models import (
     ClassCreate,
     ClassJoin,
@@ -26,6 +27,7 @@ from videogen.schools.models import (
     NewCode,
     NewInvite,
 )
+from videogen.schools.school_service import target_school
 from videogen.settings import require_settings
 
 router = APIRouter(tags=["schools"])
@@ -111,15 +113,18 @@ def remove_member(class_id: UUID, user_id: UUID, member: Teacher, db: Db) -> Res
     "/school/invites",
     status_code=status.HTTP_201_CREATED,
     response_model=NewInvite,
-    summary="Invite a teacher (school admins): single use, 7 days; the token is shown once",
+    summary="Invite a teacher or admin (school admins; operators name the school): single use,"
+    " 7 days; the token is shown once",
 )
-def create_invite(body: InviteCreate, member: SchoolAdmin, db: Db, secret: Secret) -> NewInvite:
-    return service.create_invite(db, member, body.email, secret)
+def create_invite(
+    body: InviteCreate, member: SchoolAdmin, db: Db, secret: Secret, school_id: SchoolParam = None
+) -> NewInvite:
+    return service.create_invite(db, member, target_school(member, school_id), body, secret)
 
 
 @router.get("/school/invites", response_model=InviteList, summary="The school's teacher invites")
-def list_invites(member: SchoolAdmin, db: Db) -> InviteList:
-    return service.list_invites(db, member)
+def list_invites(member: SchoolAdmin, db: Db, school_id: SchoolParam = None) -> InviteList:
+    return service.list_invites(db, target_school(member, school_id))
 
 
 @router.delete(

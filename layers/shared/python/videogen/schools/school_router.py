@@ -6,13 +6,13 @@ the school with ?school_id= (default: their own); a school admin naming another 
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, status
 
 from videogen.auth.deps import Operator, SchoolAdmin
 from videogen.db import Database, get_database
 from videogen.schools import school_service as service
+from videogen.schools.deps import SchoolParam
 from videogen.schools.school_models import (
     ActivityPage,
     SchoolCreate,
@@ -23,9 +23,6 @@ from videogen.schools.school_models import (
 
 router = APIRouter(tags=["schools"])
 Db = Annotated[Database, Depends(get_database)]
-SchoolParam = Annotated[
-    UUID | None, Query(description="Operators: the school (default: their own).")
-]
 
 
 @router.get("/admin/schools", response_model=SchoolPage, summary="Every school (operators)")

@@ -1,5 +1,5 @@
 """Classes, join codes and teacher invites: the rules, each change with its activity row in
-the same transaction. Scoping lives in the repository (`_class_scope`)."""
+the same transaction. Scoping is `videogen.schools.scope`'s."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from videogen.auth.members import Member, load_member
 from videogen.auth.tokens import AuthenticatedUser
 from videogen.db import Database
 from videogen.errors import Forbidden
+from videogen.schools import activity
 from videogen.schools import repository as repo
 from videogen.schools.codes import (
     code_hash,
@@ -37,6 +38,7 @@ from videogen.schools.models import (
     ClassOut,
     ClassUpdate,
     CodeRotate,
+    InviteCreate,
     InviteList,
     InviteOut,
     NewCode,
@@ -82,7 +84,7 @@ def create_class(db: Database, member: Member, body: ClassCreate) -> ClassOut:
     school_id = _own_school(member)
     with db.connection() as conn:
         class_id = repo.insert_class(conn, school_id, body.name, member.id)
-        repo.record_activity(
+        activity.append(
             conn,
             school_id=school_id,
             actor_id=member.id,
@@ -103,14 +105,14 @@ def update_class(db: Database, member: Member, class_id: UUID, body: ClassUpdate
         if before is None:
             raise ClassNotFound()
         repo.update_class(conn, class_id, name=body.name, archived=body.archived)
-        changes: list[tuple[str, dict[str, Any]]] = []
+        changes: list[tuple[activity.Action, dict[str, Any]]] = []
         if body.name is not None and body.name != before["name"]:
             changes.append(("class.rename", {"from": before["name"], "to": body.name}))
         was_archived = before["archived_at"] is not None
         if body.archived is not None and body.archived != was_archived:
             changes.append(("class.archive" if body.archived else "class.unarchive", {}))
         for action, details in changes:
-            repo.record_activity(
+            activity.append(
                 conn,
                 school_id=before["school_id"],
                 actor_id=member.id,
@@ -139,7 +141,7 @@ def rotate_code(
         row = repo.rotate_code(
             conn, class_id, code_hash(code, secret), expires_at, body.max_uses, member.id
         )
-        repo.record_activity(
+        activity.append(
             conn,
             school_id=current["school_id"],
             actor_id=member.id,
@@ -165,7 +167,7 @@ def remove_student(db: Database, member: Member, class_id: UUID, user_id: UUID) 
             raise ClassNotFound()
         if not repo.remove_student(conn, class_id, user_id):
             raise MemberNotFound()
-        repo.record_activity(
+        activity.append(
             conn,
             school_id=current["school_id"],
             actor_id=member.id,
@@ -201,7 +203,7 @@ def join_class(db: Database, user: AuthenticatedUser, code_text: str, secret: st
             if member.school_id is None:
                 repo.set_school(conn, member.id, row["school_id"])
                 member = Member(user=user, role=member.role, school_id=row["school_id"])
-            repo.record_activity(
+            activity.append(
                 conn,
                 school_id=row["school_id"],
                 actor_id=member.id,
@@ -217,30 +219,38 @@ def join_class(db: Database, user: AuthenticatedUser, code_text: str, secret: st
 # --- teacher invites ------------------------------------------------------------------------
 
 
-def create_invite(db: Database, member: Member, email: str, secret: str) -> NewInvite:
-    school_id = _own_school(member)
-    address = normalize_email(email)
+def create_invite(
+    db: Database, member: Member, school_id: UUID, body: InviteCreate, secret: str
+) -> NewInvite:
+    """`school_id`: the caller's own school, or the one an operator names (target_school)."""
+    address = normalize_email(body.email)
     token = new_invite_token()
     with db.connection() as conn:
         row = repo.insert_invite(
-            conn, school_id, address, invite_hash(token, secret), _now() + INVITE_TTL, member.id
+            conn,
+            school_id,
+            address,
+            invite_hash(token, secret),
+            _now() + INVITE_TTL,
+            member.id,
+            body.role,
         )
-        repo.record_activity(
+        activity.append(
             conn,
             school_id=school_id,
             actor_id=member.id,
             action="invite.create",
             subject_type="invite",
             subject_id=row["id"],
-            details={"email": address},
+            details={"email": address, "role": body.role},
         )
     out = InviteOut.from_row(row, _now())
     return NewInvite(**out.model_dump(), token=token)
 
 
-def list_invites(db: Database, member: Member) -> InviteList:
+def list_invites(db: Database, school_id: UUID) -> InviteList:
     with db.connection() as conn:
-        rows = repo.list_invites(conn, member)
+        rows = repo.list_invites(conn, school_id)
     now = _now()
     return InviteList(items=[InviteOut.from_row(row, now) for row in rows])
 
@@ -255,7 +265,7 @@ def revoke_invite(db: Database, member: Member, invite_id: UUID) -> None:
         if row["revoked_at"] is not None:
             return
         repo.revoke_invite(conn, invite_id)
-        repo.record_activity(
+        activity.append(
             conn,
             school_id=row["school_id"],
             actor_id=member.id,
