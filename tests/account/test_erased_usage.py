@@ -1,5 +1,5 @@
 """Issue 13, "Erasure": deleting an account and registering again with the same email does
-not reset the day's quota; the usage kept holds no personal data and lasts only the day."""
+not reset the day's caps; the usage kept holds no personal data and lasts only the day."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def _used_today(generations: TestClient, headers: dict[str, str]) -> int:
     return used
 
 
-def test_delete_and_register_again_keeps_todays_quota_usage(
+def test_delete_and_register_again_keeps_the_days_usage(
     generations: TestClient, fal: FakeFal, make_user, db: psycopg.Connection
 ) -> None:
     first = make_user(email="ada@school.example")

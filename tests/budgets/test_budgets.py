@@ -6,6 +6,7 @@ exactly 7."""
 from __future__ import annotations
 
 import random
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
@@ -274,3 +275,85 @@ def test_randomized_run_keeps_every_balance_equal_to_the_ledger(
                 where l.job_id = j.id and l.kind <> 'settlement') <> 0"""
     ).fetchone()[0]
     assert open_ == 0
+
+
+def test_releases_and_settlements_racing_submissions_keep_the_ledger_exact(
+    fal: FakeFal, make_user, configure, db, s3
+) -> None:
+    """Submissions against a school budget with room for 10 videos, while failures release
+    (fal's ERROR deliveries) and completions settle (the copy worker, in a thread of its
+    own, copying as deliveries come): room a release gives back is taken by later
+    submissions, a settled video keeps its share, nothing is ever over the budget, and every
+    job's ledger rows add up (each finished job: nothing open, its settlement = its cost)."""
+    budget = LTX_PRICE * 10
+    set_budget(db, str(budget))
+    db.execute("update public.school_role_limits set daily_videos = null")  # only the school binds
+    configure(DB_POOL_MAX_SIZE="20")
+    generations = TestClient(load_handler("generations").app)
+    webhooks = TestClient(load_handler("webhooks").app)
+    users = [make_user() for _ in range(8)]
+    done = threading.Event()
+    copied: list[int] = []
+
+    def copier() -> None:
+        while not done.is_set():
+            copied.append(run_copy_worker())
+
+    def student(index: int) -> list[int]:
+        user, statuses = users[index], []
+        for attempt in range(10):
+            response = submit(generations, user)
+            statuses.append(response.status_code)
+            if response.status_code != 201:
+                continue
+            job = response.json()["id"]
+            (request_id,) = db.execute(
+                "select fal_request_id from public.jobs where id = %s", (job,)
+            ).fetchone()
+            # every other accepted job fails at fal (released), the rest complete (settled)
+            deliver(webhooks, job, *fal.delivery(request_id, ok=(attempt + index) % 2 == 0))
+        return statuses
+
+    worker = threading.Thread(target=copier)
+    worker.start()
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = [s for each in pool.map(student, range(8)) for s in each]
+    finally:
+        done.set()
+        worker.join()
+    run_copy_worker()
+
+    assert set(statuses) <= {201, 429}
+    states = dict(db.execute("select status, count(*) from public.jobs group by 1").fetchall())
+    assert set(states) <= {"completed", "failed"}
+    assert states.get("completed", 0) <= 10
+    # releases made room for more than the budget's 10 while the submissions raced them
+    assert statuses.count(201) == sum(states.values()) > 10
+    reserved, settled, used = balance(db, "school_month", DEFAULT_SCHOOL)
+    assert reserved == 0 and used == settled == LTX_PRICE * states.get("completed", 0)
+    assert used <= budget
+    # per job: one reservation per scope, released once; the completed settle at their cost
+    rows = db.execute(
+        """select j.status, j.cost_estimate_usd,
+                  count(*) filter (where l.kind = 'reservation'),
+                  count(*) filter (where l.kind = 'release'),
+                  count(*) filter (where l.kind = 'settlement'),
+                  coalesce(sum(l.amount) filter (where l.kind <> 'settlement'), 0),
+                  coalesce(sum(l.amount) filter (where l.kind = 'settlement'
+                                                 and l.scope = 'school_month'), 0)
+           from public.jobs j left join public.budget_ledger l on l.job_id = j.id
+           group by j.id"""
+    ).fetchall()
+    for status, cost, reservations, releases, settlements, open_, settled_school in rows:
+        assert reservations == releases == 3  # school month, student day, student videos
+        assert open_ == 0
+        if status == "completed":
+            assert settlements == 3 and settled_school == cost == LTX_PRICE
+        else:
+            assert settlements == 0 and settled_school == 0
+    # and the ledger holds no row of a job that does not exist (a refusal reserved nothing)
+    assert db.execute(
+        "select count(*) from public.budget_ledger l"
+        " where not exists (select 1 from public.jobs j where j.id = l.job_id)"
+    ).fetchone() == (0,)

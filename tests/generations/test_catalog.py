@@ -163,7 +163,7 @@ def test_estimates_follow_fal_s_prices(
     assert response.json()["cost_usd"] == pytest.approx(usd)
 
 
-def test_an_endpoint_fal_does_not_serve_fails_the_job_and_gives_the_quota_back(
+def test_an_endpoint_fal_does_not_serve_fails_the_job_and_releases_its_reservation(
     client: TestClient, fal: FakeFal, make_user: Callable[..., User], db
 ) -> None:
     fal.endpoints = KNOWN_ENDPOINTS - {VEO31_FAST}  # as if fal retired it tomorrow

@@ -43,7 +43,7 @@ def job_row(db, job_id: str) -> dict[str, Any]:
 
 
 def units_held(db, user: User) -> int:
-    """Quota units the user holds, whatever the day they were counted on: the tests move
+    """Videos the user holds on the ledger, whatever the day they were counted on: the tests move
     jobs back in time, possibly across midnight (tests/support/aging.py)."""
     (held,) = db.execute(
         "select coalesce(sum(used), 0)::int from public.budget_balances"
@@ -182,7 +182,7 @@ def test_cancel_while_submit_in_flight_never_leaves_an_unknown_fal_request(
     fal: FakeFal, generations, make_user, db
 ) -> None:
     """Reproduced exploit (issue 11): a cancel during the submit left the job `cancelled`
-    with no request id and the quota refunded while fal ran — and billed — the job."""
+    with no request id and the reservation released while fal ran — and billed — the job."""
     user = make_user()
     fal.submit_delay = 1.0
     for attempt in range(3):
@@ -274,7 +274,7 @@ def test_cancel_requested_then_webhook_ok_completes_without_refund(
     fal: FakeFal, generations, webhooks, make_user, db
 ) -> None:
     """fal's 202 CANCELLATION_REQUESTED is a request, not a result: if the model runs on and
-    delivers a video, the job completes and the quota stays used."""
+    delivers a video, the job completes and its budget settles."""
     user = make_user()
     job_id = submit(generations, user).json()["id"]
     (request_id,) = fal.requests

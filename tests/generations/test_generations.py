@@ -209,7 +209,7 @@ def test_bad_idempotency_key_is_422(client: TestClient, fal: FakeFal, make_user)
     assert "Idempotency-Key" in [f["field"] for f in error["details"]["fields"]]
 
 
-def test_fal_refusal_fails_the_job_and_gives_the_quota_back(
+def test_fal_refusal_fails_the_job_and_releases_its_reservation(
     client: TestClient, fal: FakeFal, make_user, db
 ) -> None:
     fal.submit_responses.append((422, {"detail": "prompt: field required"}))
@@ -222,7 +222,7 @@ def test_fal_refusal_fails_the_job_and_gives_the_quota_back(
     assert used_today(client, user) == 0
 
 
-def test_fal_unreachable_fails_the_job_and_gives_the_quota_back(
+def test_fal_unreachable_fails_the_job_and_releases_its_reservation(
     client: TestClient, fal: FakeFal, make_user, db
 ) -> None:
     fal.close()

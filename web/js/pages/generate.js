@@ -31,7 +31,7 @@ function explain(error) {
 }
 
 // Money arrives as exact decimal strings (USD); null: no limit in that scope.
-function quotaText(allowance) {
+function allowanceText(allowance) {
   const parts = [];
   if (allowance.videos_left_today !== null) {
     parts.push(`${allowance.videos_left_today} of ${allowance.daily_video_cap} videos`);
@@ -44,7 +44,7 @@ function quotaText(allowance) {
 }
 
 export async function render(ctx) {
-  const [models, quota] = await Promise.all([
+  const [models, allowance] = await Promise.all([
     api("GET", "/models", { auth: false }),
     api("GET", "/generations/allowance"),
   ]);
@@ -107,9 +107,9 @@ export async function render(ctx) {
   const counter = h("span", {}, `0 / ${PROMPT_MAX}`);
   prompt.addEventListener("input", () => (counter.textContent = `${prompt.value.length} / ${PROMPT_MAX}`));
 
-  const quotaLine = h("p", { class: "quota", id: "quota", "aria-live": "polite" }, quotaText(quota));
+  const allowanceLine = h("p", { class: "allowance", id: "allowance", "aria-live": "polite" }, allowanceText(allowance));
   const error = errorBox();
-  const submit = h("button", { type: "submit", disabled: quota.videos_left_today === 0 }, "Create video");
+  const submit = h("button", { type: "submit", disabled: allowance.videos_left_today === 0 }, "Create video");
   let idempotencyKey = newKey();
 
   async function onSubmit(event) {
@@ -138,7 +138,7 @@ export async function render(ctx) {
     } catch (e) {
       error.show(explain(e));
       const fresh = await api("GET", "/generations/allowance").catch(() => null);
-      if (fresh) quotaLine.textContent = quotaText(fresh);
+      if (fresh) allowanceLine.textContent = allowanceText(fresh);
       submit.disabled = fresh ? fresh.remaining <= 0 : false;
     }
   }
@@ -150,7 +150,7 @@ export async function render(ctx) {
     "section",
     {},
     h("h1", {}, "Create a video"),
-    quotaLine,
+    allowanceLine,
     h(
       "form",
       { onsubmit: onSubmit, class: "generate" },

@@ -9,8 +9,8 @@ marked before anything is deleted, the copy worker refuses to store for a marked
 and every object under the account's prefix is deleted, with or without a `files` row (an
 upload whose `files` row was never written), through storage/deletion.py, as retention
 deletes. An upload that lands after this and that the worker fails to remove is an orphan
-the sweep removes (storage/sweep.py). Today's quota usage is kept under a hash of the
-email (account/usage.py).
+the sweep removes (storage/sweep.py). What the student's day used (money,
+videos) is kept under a hash of the email (account/usage.py).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Bodies of the generation routes. Clients send only model, prompt and parameters:
-status, quota, request ids and costs are the server's."""
+status, budgets, request ids and costs are the server's."""
 
 from __future__ import annotations
 

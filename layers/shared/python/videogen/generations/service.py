@@ -227,7 +227,7 @@ class GenerationService:
         return job_id, True
 
     def _queue(self, job_id: UUID, model: VideoModel, prompt: str, params: dict[str, Any]) -> None:
-        """Submits once. fal refusing or unreachable: the job fails and the quota returns.
+        """Submits once. fal refusing or unreachable: the job fails and its reservation is released.
         fal's answer lost: the job waits for fal's webhook (its URL names the job) and is
         never submitted again. Our database failing after fal took it: the job is left for
         the webhook too, and the client is not told that nothing happened."""
@@ -405,8 +405,8 @@ class GenerationService:
     # --- actions ---
     def cancel(self, user_id: UUID, job_id: UUID) -> tuple[GenerationOut, bool]:
         """Cancels what fal has not started. Returns the job and whether the cancellation is
-        final (False: asked of fal, or waiting for the submit in flight; the quota comes
-        back only once fal confirms that nothing ran)."""
+        final (False: asked of fal, or waiting for the submit in flight; the reservation is
+        released only once fal confirms that nothing ran)."""
         with logs.bind(job_id=job_id):
             return self._cancel(user_id, job_id)
 
