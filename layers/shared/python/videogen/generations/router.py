@@ -46,8 +46,9 @@ def models() -> list[ModelOut]:
     status_code=status.HTTP_201_CREATED,
     response_model=GenerationOut,
     summary="Ask for a video (reserves its estimated cost against every budget)",
-    description="Needs a school (403 `no_school`); the school's allowed models only (403 "
-    "`model_not_allowed`); `class_id`, if given, must be a class you are in (422 "
+    description="Needs a school (403 `no_school`); the school's allowed models, narrowed "
+    "by the role's or the class's (403 `model_not_allowed` naming the model and the "
+    "setting); `class_id`, if given, must be a class you are in (422 "
     "`invalid_class`); a budget without room: 429 `budget_exceeded` naming the scope, what "
     "remains and when it resets (nothing reserved).",
     responses={200: {"description": "Idempotent replay: the job first created with this key"}},
