@@ -34,7 +34,7 @@ test: install lint chromium node-tools jdbc localfs emr-runtime lambda-runtime  
 fuzz: install  ## Schemathesis against every function's OpenAPI, many examples per operation
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest -q tests/test_fuzz_api.py
 
-mutate: install  ## mutmut over the signature, media, tokens, quota SQL and recorder modules (slow; not in make test; docs/security.md)
+mutate: install  ## mutmut over the signature, media, tokens, job repository and recorder modules (slow; not in make test; docs/security.md)
 	bash infra/mutate.sh
 
 NODE_TOOLS := node_modules/.package-lock.json

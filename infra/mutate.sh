@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make mutate: mutmut over the security-critical modules, one module at a time with the
-# tests that reach its code, then our own SQL mutations of the quota statements
-# (infra/mutate_sql.py). Not part of make test; figures and survivors: docs/security.md.
+# tests that reach its code. Not part of make test; figures and survivors: docs/security.md.
+# (The SQL step, infra/mutate_sql.py, mutated the counting quota's statements; budgets
+# replaced them with SQL functions in a migration (issue 16), so it was retired with them.)
 #
 # mutmut 3 imports mutated code only from ./, src/ or source/, so each module's run stages
 # the shared package as src/videogen in .mutmut/<module>/ beside links to the repository's
@@ -14,7 +15,7 @@
 # MUTATE_MODULES (paths under videogen/) narrows the modules; MUTATE_TESTS replaces every
 # module's selection; MUTATE_MINUTES caps each module's mutmut run (default 15): past it no
 # further mutant starts (infra/mutmut_capped.py), the rest stay "not checked".
-# MUTATE_SQL=0 skips the SQL step; MUTATE_RUN=0 only reports the last run of each module.
+# MUTATE_RUN=0 only reports the last run of each module.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BASE=${MUTATE_DIR:-$ROOT/.mutmut}
@@ -28,7 +29,7 @@ selection() {
     webhooks/signature.py) echo "tests/webhooks/test_signature.py tests/webhooks/test_webhooks.py" ;;
     webhooks/media.py) echo "tests/webhooks/test_media.py tests/copies/test_worker.py" ;;
     auth/tokens.py) echo "tests/auth/test_tokens.py" ;;
-    generations/repository.py) echo "tests/generations/test_generations.py tests/generations/test_quota.py tests/webhooks/test_webhooks.py tests/webhooks/test_reconcile.py" ;;
+    generations/repository.py) echo "tests/generations/test_generations.py tests/budgets/test_budgets.py tests/webhooks/test_webhooks.py tests/webhooks/test_reconcile.py" ;;
     webhooks/recorder.py) echo "tests/webhooks/test_recorder.py tests/webhooks/test_webhooks.py tests/webhooks/test_reconcile.py" ;;
     *) echo "tests" ;;
   esac
@@ -87,6 +88,3 @@ EOF
 for module in $MODULES; do
   run_module "$module" "${MUTATE_TESTS:-$(selection "$module")}"
 done
-if [ "${MUTATE_SQL:-1}" != 0 ]; then
-  "$ROOT/.venv/bin/python" "$ROOT/infra/mutate_sql.py"
-fi

@@ -1,4 +1,4 @@
-"""A pytest plugin for concurrent test runs as root (make mutate, infra/mutate_sql.py).
+"""A pytest plugin for concurrent test runs as root (make mutate).
 
 Each pytest session resets `/tmp/pytest-of-<user>` to mode 0700 when it starts, while the
 embedded Postgres of a session already running (it runs as another system user) needs to

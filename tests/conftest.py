@@ -53,6 +53,7 @@ TABLES = [
     "public.teacher_invites",
     "public.school_activity",
     "public.pending_enrolments",
+    "public.budget_ledger",
 ]
 
 
@@ -173,7 +174,16 @@ def base_env(
         conn.execute(
             """update public.schools set name = 'Default school', time_zone = default,
                    retention_days = default, email_domains = default,
-                   blocklist_terms = default, allowed_models = null where id = %s""",
+                   blocklist_terms = default, allowed_models = null,
+                   monthly_budget = null where id = %s""",
+            (DEFAULT_SCHOOL,),
+        )
+        conn.execute(
+            """update public.school_role_limits
+               set daily_money = null, allowed_models = null,
+                   daily_videos = case role when 'student' then 5 when 'teacher' then 20
+                                  else 100 end
+               where school_id = %s""",
             (DEFAULT_SCHOOL,),
         )
     empty_bucket(s3, "videos")

@@ -134,7 +134,7 @@ def test_http_request_lines_carry_lambda_and_apigw_ids_into_the_threadpool(
     assert record.thread != threading.get_ident()  # it ran in the threadpool
 
     # The next request is its own: no id of the first survives into it.
-    event = http_api_event("GET", "/generations/quota", headers=user.headers)
+    event = http_api_event("GET", "/generations/allowance", headers=user.headers)
     status, headers, _ = invoke(handler, event)
     assert status == 200 and headers["x-request-id"] == event["requestContext"]["requestId"]
     assert logs.current().get("apigw_request_id") is None

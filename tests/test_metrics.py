@@ -88,21 +88,21 @@ def test_refused_submissions_count_by_error_code(
     generations: TestClient, fal: FakeFal, make_user, configure, db, capsys
 ) -> None:
     user = make_user()
-    db.execute("update public.profiles set daily_quota = 1 where id = %s", (user.id,))
+    db.execute("update public.profiles set daily_video_cap = 1 where id = %s", (user.id,))
     configure(PROMPT_BLOCKLIST="weapon")
     generations = TestClient(load_handler("generations").app)
     fal.submit_responses.append((422, {"detail": "prompt: field required"}))
     capsys.readouterr()
     answers = [post(generations, user, p).json() for p in ("a weapon", "a", "a", "b")]
     codes = [a["error"]["code"] if a.get("error") else None for a in answers]
-    # blocked; fal refused (the quota unit given back); accepted; over the quota
-    assert codes == ["prompt_refused", "provider_rejected", None, "quota_exceeded"]
+    # blocked; fal refused (the reservation released); accepted; over the daily video cap
+    assert codes == ["prompt_refused", "provider_rejected", None, "budget_exceeded"]
     found = emf_records(capsys.readouterr().out)
     refused = named(found, metrics.SUBMISSION_REFUSED)
     assert [m.dimensions for m in refused] == [
         {"Reason": "prompt_refused"},
         {"Reason": "provider_rejected"},
-        {"Reason": "quota_exceeded"},
+        {"Reason": "budget_exceeded"},
     ]
     assert all(m.values == {"SubmissionRefused": 1} for m in refused)
     assert "job_id" not in refused[0].record  # refused before any job existed

@@ -1,10 +1,11 @@
 """Issue 13, "Erasure": deleting an account and registering again with the same email does
-not reset the day's quota; the usage kept holds no personal data and lasts only the day."""
+not reset the day's caps; the usage kept holds no personal data and lasts only the day."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import psycopg
 from fastapi.testclient import TestClient
@@ -23,13 +24,13 @@ def _submit(generations: TestClient, headers: dict[str, str]) -> None:
 
 
 def _used_today(generations: TestClient, headers: dict[str, str]) -> int:
-    response = generations.get("/generations/quota", headers=headers)
+    response = generations.get("/generations/allowance", headers=headers)
     assert response.status_code == 200, response.text
-    used: int = response.json()["used_today"]
+    used: int = response.json()["videos_today"]
     return used
 
 
-def test_delete_and_register_again_keeps_todays_quota_usage(
+def test_delete_and_register_again_keeps_the_days_usage(
     generations: TestClient, fal: FakeFal, make_user, db: psycopg.Connection
 ) -> None:
     first = make_user(email="ada@school.example")
@@ -66,22 +67,25 @@ def test_erased_usage_is_only_for_its_day_and_purged_by_the_next_erasure(
 ) -> None:
     user = make_user(email="cy@school.example")
     _submit(generations, user.headers)
-    start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = datetime.now(UTC).date()
     with get_database().connection() as conn:
-        usage.carry(conn, user.id, TEST_WEBHOOK_SECRET, start.date())
-    assert db.execute("select day, used from public.erased_usage").fetchall() == [(start.date(), 1)]
-    # Tomorrow, an account with the same email (created tomorrow) starts from nothing...
-    tomorrow = start + timedelta(days=1)
-    db.execute("delete from public.quota_usage where user_id = %s", (user.id,))
-    db.execute("update public.profiles set created_at = %s where id = %s", (tomorrow, user.id))
+        usage.carry(conn, user.id, TEST_WEBHOOK_SECRET)
+    rows = db.execute("select day, used, money from public.erased_usage").fetchall()
+    assert rows == [(today, 1, Decimal("0.02"))]
     with get_database().connection() as conn:
-        usage.restore(conn, user.id, TEST_WEBHOOK_SECRET, tomorrow)
-        assert conn.execute(
-            "select count(*) as n from public.quota_usage where user_id = %s", (user.id,)
-        ).fetchone() == {"n": 0}
-        # ...and tomorrow's first erasure purges today's row.
-        usage.carry(conn, user.id, TEST_WEBHOOK_SECRET, tomorrow.date())
-    assert db.execute("select count(*) from public.erased_usage").fetchone() == (0,)
+        assert usage.carried(conn, user.id, TEST_WEBHOOK_SECRET) == (Decimal("0.02"), 1)
+    # An account created yesterday (not today) carries nothing over.
+    db.execute(
+        "update public.profiles set created_at = now() - interval '1 day' where id = %s",
+        (user.id,),
+    )
+    with get_database().connection() as conn:
+        assert usage.carried(conn, user.id, TEST_WEBHOOK_SECRET) == (Decimal(0), 0)
+    # Rows older than two days are purged by the next erasure.
+    db.execute("update public.erased_usage set day = day - 3")
+    with get_database().connection() as conn:
+        usage.carry(conn, user.id, TEST_WEBHOOK_SECRET)
+    assert db.execute("select day from public.erased_usage").fetchall() == [(today,)]
 
 
 def test_email_hash_normalises_and_depends_on_the_secret() -> None:

@@ -1,4 +1,4 @@
-"""Admin routes: jobs and users across accounts, role and quota changes; admins only."""
+"""Admin routes: jobs and users across accounts, role and cap changes; admins only."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def test_admin_sees_every_users_jobs(admin_api: TestClient, fal: FakeFal, make_u
     assert len(bobs) == 2
 
 
-def test_admin_lists_users_with_usage_and_changes_role_and_quota(
+def test_admin_lists_users_with_usage_and_changes_role_and_caps(
     admin_api: TestClient, make_user
 ) -> None:
     admin = make_user(role="admin", email="head@school.example")
@@ -53,20 +53,29 @@ def test_admin_lists_users_with_usage_and_changes_role_and_quota(
     page = admin_api.get("/admin/users?q=ADA", headers=admin.headers).json()
     assert page["total"] == 1
     assert page["items"][0]["email"] == "ada@school.example"
-    assert page["items"][0]["daily_quota"] == 5 and page["items"][0]["used_today"] == 0
+    listed = page["items"][0]
+    assert listed["daily_video_cap"] == 5 and listed["video_cap_override"] is None
+    assert listed["daily_money_cap"] is None and listed["money_cap_override"] is None
+    assert listed["used_today"] == 0 and listed["spent_today"] == "0"
 
     teacher = admin_api.patch(
         f"/admin/users/{ada.id}", json={"role": "teacher"}, headers=admin.headers
     )
-    assert teacher.json()["role"] == "teacher" and teacher.json()["daily_quota"] == 20
+    assert teacher.json()["role"] == "teacher" and teacher.json()["daily_video_cap"] == 20
     custom = admin_api.patch(
-        f"/admin/users/{ada.id}", json={"daily_quota": 50}, headers=admin.headers
+        f"/admin/users/{ada.id}",
+        json={"video_cap_override": 50, "money_cap_override": "2.5"},
+        headers=admin.headers,
     ).json()
-    assert custom["daily_quota"] == 50 and custom["quota_override"] == 50
+    assert custom["daily_video_cap"] == 50 and custom["video_cap_override"] == 50
+    assert custom["daily_money_cap"] == "2.5" and custom["money_cap_override"] == "2.5"
     reset = admin_api.patch(
-        f"/admin/users/{ada.id}", json={"daily_quota": None}, headers=admin.headers
+        f"/admin/users/{ada.id}",
+        json={"video_cap_override": None, "money_cap_override": None},
+        headers=admin.headers,
     ).json()
-    assert reset["daily_quota"] == 20 and reset["quota_override"] is None
+    assert reset["daily_video_cap"] == 20 and reset["video_cap_override"] is None
+    assert reset["daily_money_cap"] is None
 
 
 @pytest.mark.parametrize(
@@ -75,7 +84,10 @@ def test_admin_lists_users_with_usage_and_changes_role_and_quota(
         ({}, 422, "validation_error"),
         ({"role": "superuser"}, 422, "validation_error"),
         ({"role": None}, 422, "validation_error"),
-        ({"daily_quota": -1}, 422, "validation_error"),
+        ({"video_cap_override": -1}, 422, "validation_error"),
+        ({"money_cap_override": "-1"}, 422, "validation_error"),
+        ({"money_cap_override": "0.001"}, 422, "validation_error"),
+        ({"daily_quota": 3}, 422, "validation_error"),
         ({"email": "x@y.z"}, 422, "validation_error"),
     ],
 )
@@ -89,7 +101,7 @@ def test_unknown_user_and_self_demotion(admin_api: TestClient, make_user) -> Non
     admin = make_user(role="admin")
     missing = admin_api.patch(
         "/admin/users/00000000-0000-0000-0000-000000000000",
-        json={"daily_quota": 3},
+        json={"video_cap_override": 3},
         headers=admin.headers,
     )
     assert error_code(missing, 404) == "user_not_found"

@@ -46,7 +46,8 @@ def jobs(generations: TestClient, fal: FakeFal, make_user):  # type: ignore[no-u
 
 def used_today(db: psycopg.Connection, user) -> int:  # type: ignore[no-untyped-def]
     row = db.execute(
-        "select used from public.quota_usage where user_id = %s and day = current_date",
+        "select coalesce(sum(used), 0)::int from public.budget_balances"
+        " where scope = 'student_videos' and scope_key = %s",
         (user.id,),
     ).fetchone()
     return row[0] if row else 0
@@ -220,10 +221,10 @@ def test_a_job_fal_never_confirmed_is_failed_without_asking_fal(
         " returning id",
         (student.id,),
     ).fetchone()
-    db.execute(
-        "insert into public.quota_usage (user_id, day, used) values (%s, current_date, 1)",
-        (student.id,),
+    db.execute(  # what the submission reserved with the job row
+        "select * from public.budget_reserve(%s, %s, null, null, 0.02)", (job_id, student.id)
     )
+    assert used_today(db, student) == 1
 
     response = admin_api.post(
         f"/admin/jobs/{job_id}/fail", json={"reason": "never confirmed"}, headers=admin.headers

@@ -103,13 +103,13 @@ def test_another_schools_job_and_user_are_404_for_a_school_admin(
         "submitted",
     )
     assert db.execute("select count(*) from public.job_admin_actions").fetchone() == (0,)
-    for body in ({"role": "teacher"}, {"daily_quota": 1}):
+    for body in ({"role": "teacher"}, {"video_cap_override": 1}):
         response = admin_api.patch(
             f"/admin/users/{school_b.student.id}", json=body, headers=admin_a.headers
         )
         assert error_code(response, 404) == "user_not_found"
     assert db.execute(
-        "select role, daily_quota from public.profiles where id = %s", (school_b.student.id,)
+        "select role, daily_video_cap from public.profiles where id = %s", (school_b.student.id,)
     ).fetchone() == ("student", None)
 
     # their own school's admin may
@@ -193,7 +193,9 @@ def test_operator_moves_a_user_between_schools_and_makes_operators(
         assert ("user.update", ada.id, change) in activity(db, school)
     # the admin of her old school no longer finds her; the new one does
     gone = admin_api.patch(
-        f"/admin/users/{ada.id}", json={"daily_quota": 1}, headers=make_user(role="admin").headers
+        f"/admin/users/{ada.id}",
+        json={"video_cap_override": 1},
+        headers=make_user(role="admin").headers,
     )
     assert error_code(gone, 404) == "user_not_found"
     found = admin_api.get("/admin/users", headers=school_b.admin.headers).json()

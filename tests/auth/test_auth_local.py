@@ -58,7 +58,8 @@ def test_register_creates_account_and_profile_then_sign_in(client: TestClient, d
         "email": "ada@school.example",
         "display_name": "Ada",
         "role": "student",
-        "daily_quota": 5,
+        "daily_video_cap": 5,
+        "daily_money_cap": None,
         "created_at": profile["created_at"],
     }
     stored = db.execute(

@@ -22,7 +22,7 @@ def test_set_role_changes_the_profile_and_me_shows_it(database_url: str) -> None
     ).json()
     assert set_role(database_url, "ADA@school.example", "admin") is True
     me = client.get("/me", headers={"Authorization": f"Bearer {session['access_token']}"}).json()
-    assert me["role"] == "admin" and me["daily_quota"] == 100
+    assert me["role"] == "admin" and me["daily_video_cap"] == 100
 
 
 def test_unknown_email_or_role(database_url: str) -> None:

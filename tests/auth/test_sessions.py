@@ -97,7 +97,7 @@ def test_signed_out_admin_cannot_change_users(make_user) -> None:
     session = sign_in(auth, admin.email)
     assert auth.post("/auth/logout", headers=bearer(session)).status_code == 204
     patch = admin_app.patch(
-        f"/admin/users/{student.id}", json={"daily_quota": 50}, headers=bearer(session)
+        f"/admin/users/{student.id}", json={"video_cap_override": 50}, headers=bearer(session)
     )
     assert error_code(patch) == (401, "session_revoked")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 
 import psycopg
 import pytest
@@ -67,26 +68,19 @@ def test_app_runs_every_kind_of_statement_it_uses(app: psycopg.Connection, db) -
     account/service.py, admin/service.py, auth/profiles.py, kpis/service.py and the KPI
     job's upsert (emr/kpi_io.py), in their shapes, as the app's login."""
     user = _user(db, "ada@school.example")
-    quota = app.execute(
-        "select daily_quota from public.effective_quotas where user_id = %s", (user,)
-    ).fetchone()
-    assert quota == (5,)
-    app.execute(
-        """insert into public.quota_usage as u (user_id, day, used) values (%s, current_date, 1)
-           on conflict (user_id, day) do update set used = u.used + 1""",
-        (user,),
-    )
     (job,) = app.execute(
         "insert into public.jobs (user_id, model, prompt) values (%s, 'm', 'p') returning id",
         (user,),
     ).fetchone()
+    reserved = app.execute(
+        "select refused_scope from public.budget_reserve(%s, %s, null, null, 0.02, 0, 0)",
+        (job, user),
+    ).fetchone()
+    assert reserved == (None,)
     app.execute("select id from public.jobs where id = %s for update", (job,))
     app.execute("update public.jobs set status = 'finishing' where id = %s", (job,))
-    app.execute(
-        """update public.quota_usage u set used = u.used - 1 from public.jobs j
-           where j.id = %s and u.user_id = j.user_id""",
-        (job,),
-    )
+    assert app.execute("select public.budget_settle(%s, 0.02)", (job,)).fetchone() == (2,)
+    assert app.execute("select public.budget_release(%s)", (job,)).fetchone() == (0,)
     app.execute(
         """insert into public.files
              (job_id, user_id, bucket, object_key, content_type, size_bytes, sha256)
@@ -101,14 +95,17 @@ def test_app_runs_every_kind_of_statement_it_uses(app: psycopg.Connection, db) -
     app.execute(
         "update public.profiles set role = 'teacher', updated_at = now() where id = %s", (user,)
     )
-    app.execute("update public.profiles set daily_quota = 7 where id = %s", (user,))
-    assert app.execute(
-        """select p.email, e.daily_quota, u.used from public.profiles p
-           join public.effective_quotas e on e.user_id = p.id
-           left join public.quota_usage u on u.user_id = p.id and u.day = current_date
-           where p.id = %s""",
+    app.execute(
+        "update public.profiles set daily_video_cap = 7, daily_money_cap = 1.5 where id = %s",
         (user,),
-    ).fetchone() == ("ada@school.example", 7, 0)
+    )
+    assert app.execute(
+        """select s.scope, s.cap, b.used from public.budget_scopes(%s, null, null, now()) s
+           left join public.budget_balances b
+             on b.scope = s.scope and b.scope_key = s.scope_key and b.period = s.period
+           order by s.ord""",
+        (user,),
+    ).fetchall() == [("student_day", Decimal("1.50"), Decimal("0.02")), ("student_videos", 7, 1)]
     app.execute("delete from public.files where user_id = %s", (user,))
     app.execute(
         "update public.jobs set user_id = null, prompt = '[deleted]' where user_id = %s", (user,)
@@ -191,15 +188,9 @@ def test_app_runs_the_erasure_statements(app: psycopg.Connection, db) -> None:
                do update set used = greatest(e.used, excluded.used)""",
             (used,),
         )
-    app.execute(
-        """insert into public.quota_usage (user_id, day, used)
-           select %s, e.day, e.used from public.erased_usage e
-           where e.email_hash = repeat('a', 64) and e.day = current_date
-           on conflict (user_id, day) do nothing""",
-        (user,),
-    )
     assert app.execute(
-        "select used from public.quota_usage where user_id = %s", (user,)
+        "select used from public.erased_usage where email_hash = repeat('a', 64)"
+        " and day = current_date"
     ).fetchone() == (2,)
     app.execute("delete from public.account_erasures where user_id = %s", (user,))
 
@@ -292,12 +283,14 @@ def test_app_role_cannot_change_what_the_app_never_changes(
         "insert into public.profiles (id, email) values (%s, 'x@y.z')",
         "delete from public.jobs where user_id = %s",
         "update public.files set object_key = 'elsewhere' where user_id = %s",
-        "delete from public.quota_usage where user_id = %s",
+        "update public.budget_ledger set amount = 0 where user_id = %s",
+        "update public.budget_ledger set user_id = null where user_id = %s",
+        "delete from public.budget_ledger where user_id = %s",
     ):
         assert refused(app, statement, user), statement
     for statement in (
-        "update public.role_quotas set daily_quota = 100000",
-        "insert into public.role_quotas values ('student', 1)",
+        "truncate public.budget_ledger",
+        "delete from public.school_role_limits",
         "select * from public.webhook_events",
         "update public.webhook_events set outcome = 'x'",
         "delete from public.webhook_events",

@@ -70,7 +70,7 @@ def _as_user(conn: psycopg.Connection, user_id: uuid.UUID) -> None:
 def test_trigger_creates_a_student_profile(db) -> None:
     user_id = _new_user(db, "ada@school.example")
     row = db.execute(
-        "select email, display_name, role, daily_quota from public.profiles where id = %s",
+        "select email, display_name, role, daily_video_cap from public.profiles where id = %s",
         (user_id,),
     ).fetchone()
     assert row == ("ada@school.example", "ada", "student", None)
@@ -92,19 +92,36 @@ def test_rls_users_see_only_their_own_rows(database_url: str) -> None:
         assert conn.execute("select id from public.profiles").fetchall() == [(ada,)]
         assert conn.execute("select count(*) from public.kpi_spark_daily").fetchone() == (0,)
         # webhook_events: no privilege at all now (tests/db/test_privileges.py)
-        # the effective-quota view reads through the tables' RLS (security_invoker)
-        assert conn.execute(
-            "select user_id, daily_quota from public.effective_quotas"
-        ).fetchall() == [(ada, 5)]
+        # budgets: no Data API access at all (tests/db/test_privileges.py)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("select count(*) from public.budget_balances")
         conn.rollback()
 
 
-def test_effective_quota_is_the_override_else_the_role_default(db) -> None:
+def test_daily_video_cap_is_the_override_else_the_roles_in_the_school(db) -> None:
     ada, bob = _new_user(db, "ada@s.example"), _new_user(db, "bob@s.example")
-    db.execute("update public.profiles set daily_quota = 12 where id = %s", (ada,))
+    school = db.execute("insert into public.schools (name) values ('S') returning id").fetchone()
+    db.execute("update public.profiles set school_id = %s", (school[0],))
+    db.execute("update public.profiles set daily_video_cap = 12 where id = %s", (ada,))
     db.execute("update public.profiles set role = 'teacher' where id = %s", (bob,))
-    rows = dict(db.execute("select user_id, daily_quota from public.effective_quotas").fetchall())
-    assert rows == {ada: 12, bob: 20}
+    caps = {
+        user: db.execute(
+            "select cap from public.budget_scopes(%s, %s, null, now())"
+            " where scope = 'student_videos'",
+            (user, school[0]),
+        ).fetchone()
+        for user in (ada, bob)
+    }
+    assert caps == {ada: (12,), bob: (20,)}
+
+
+def test_counting_tables_are_gone(db) -> None:
+    """Budgets replaced counting (20261128000200_drop_counting.sql)."""
+    gone = db.execute(
+        "select count(*) from pg_catalog.pg_class where relnamespace = 'public'::regnamespace"
+        " and relname in ('quota_usage', 'role_quotas', 'effective_quotas')"
+    ).fetchone()
+    assert gone == (0,)
 
 
 def test_rls_operator_reads_kpis_and_all_jobs_school_admin_only_their_schools(
@@ -153,7 +170,7 @@ def test_schema_rejects_bad_rows(db) -> None:
             " values (%s, 'm', 'p', 'done')",
             (user_id,),
         )
-    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+    with pytest.raises(psycopg.errors.CheckViolation):  # a CHECK since role_quotas went
         db.execute("update public.profiles set role = 'superuser' where id = %s", (user_id,))
 
 

@@ -13,6 +13,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -45,9 +46,6 @@ READS = {
     "profiles": Reads("id", "own", "own", "own"),
     "jobs": Reads("user_id", "own", "school", "all"),
     "files": Reads("user_id", "own", "own", "own"),
-    "quota_usage": Reads("user_id", "own", "own", "own"),
-    "effective_quotas": Reads("user_id", "own", "own", "own"),
-    "role_quotas": Reads(None, "all", "all", "all"),
     "kpi_spark_daily": Reads(None, "none", "none", "all"),
     "kpi_spark_daily_models": Reads(None, "none", "none", "all"),
 }
@@ -174,9 +172,10 @@ def world(database_url: str) -> Iterator[World]:
                    values (%s, %s, 'videos', %s, 'video/mp4', 1, repeat('a', 64))""",
                 (job_id, owner, f"videos/{owner}/{job_id}.mp4"),
             )
-            conn.execute(
-                "insert into public.quota_usage (user_id, day, used) values (%s, current_date, 1)",
-                (owner,),
+            conn.execute(  # ledger rows (and so balances) for everyone
+                "select public.budget_reserve(%s, %s, (select school_id from public.profiles"
+                " where id = %s), null, 0.02)",
+                (job_id, owner, owner),
             )
         conn.execute("insert into public.webhook_events (outcome) values ('finishing')")
         conn.execute(
@@ -292,20 +291,46 @@ def test_a_student_of_another_school_reads_only_their_rows(world: World) -> None
     assert _matrix_problems(world, world.stranger) == []
 
 
-def test_anon_cannot_change_role_quotas(world: World) -> None:
-    """The finding: `role_quotas` had no row-level security while `anon` held every
-    privilege, so the public anon key could set every student's daily quota."""
+def test_anon_and_users_cannot_touch_limits_or_the_ledger(world: World) -> None:
+    """The old finding (`role_quotas` open to the anon key) must not come back with budgets:
+    neither the public anon key nor a signed-in user reads or writes the per-role limits,
+    the ledger, its balances or the budget functions; only the API changes limits."""
+    school = f"'{DEFAULT_SCHOOL}'"
     for role, claims in (("anon", None), ("authenticated", claims_of(world.student))):
         for statement in (
-            "update public.role_quotas set daily_quota = 100000",
-            "update public.role_quotas set daily_quota = 0 where role = 'student'",
-            "delete from public.role_quotas",
-            "insert into public.role_quotas (role, daily_quota) values ('student', 9)",
-            "truncate public.role_quotas cascade",
+            "select * from public.school_role_limits",
+            "update public.school_role_limits set daily_videos = 100000",
+            f"update public.school_role_limits set daily_money = 0 where school_id = {school}",
+            "delete from public.school_role_limits",
+            f"insert into public.school_role_limits (school_id, role) values ({school}, 'x')",
+            "truncate public.school_role_limits cascade",
+            "select * from public.budget_ledger",
+            "select * from public.budget_balances",
+            "update public.budget_ledger set amount = 0",
+            "update public.budget_ledger set user_id = null",
+            "delete from public.budget_ledger",
+            "insert into public.budget_ledger (job_id, user_id, scope, kind, amount, period)"
+            f" values (gen_random_uuid(), '{world.student}', 'student_day', 'release', -9,"
+            " '2026-01-01')",
+            "truncate public.budget_ledger",
+            "select public.budget_release((select id from public.jobs limit 1))",
+            f"select public.budget_reserve(gen_random_uuid(), '{world.student}', null, null, 0)",
+            "update public.schools set monthly_budget = 1000000",
+            "update public.classes set monthly_cap = null",
+            f"update public.profiles set daily_video_cap = 1000 where id = '{world.student}'",
+            f"update public.profiles set daily_money_cap = 1000 where id = '{world.student}'",
         ):
             assert attempt(world.conn, role, statement, claims) == DENIED, (role, statement)
-    quotas = dict(world.conn.execute("select role, daily_quota from public.role_quotas"))
-    assert quotas == {"student": 5, "teacher": 20, "admin": 100, "operator": 100}
+    limits = dict(
+        world.conn.execute(
+            "select role, daily_videos from public.school_role_limits where school_id = %s",
+            (DEFAULT_SCHOOL,),
+        )
+    )
+    assert limits == {"student": 5, "teacher": 20, "admin": 100, "operator": 100}
+    assert world.conn.execute(
+        "select count(*), sum(amount) from public.budget_ledger where kind = 'reservation'"
+    ).fetchone() == (14, Decimal("5.1800"))  # 4 users with a school x 3 scopes, 1 without x 2
 
 
 def test_signed_in_user_cannot_make_themselves_admin(world: World) -> None:
@@ -331,7 +356,7 @@ def test_every_public_view_is_security_invoker(db: psycopg.Connection) -> None:
            join pg_namespace n on n.oid = c.relnamespace
            where n.nspname = 'public' and c.relkind = 'v' order by 1"""
     ).fetchall()
-    assert views, "effective_quotas at least"
+    assert views, "budget_balances at least"
     assert [name for name, options in views if "security_invoker=true" not in options] == []
 
 
@@ -354,6 +379,12 @@ def test_api_roles_hold_no_sequence_and_call_only_their_functions(
            where n.nspname = 'public' and has_function_privilege(r, p.oid, 'execute')"""
     ).fetchall()
     assert sorted(callable_) == [
+        ("budget_period", "videogen_app"),  # budgets (20261128000100_budgets.sql): the app
+        ("budget_release", "videogen_app"),  # reserves, releases and settles through them
+        ("budget_reserve", "videogen_app"),
+        ("budget_scope_key", "videogen_app"),
+        ("budget_scopes", "videogen_app"),
+        ("budget_settle", "videogen_app"),
         ("is_admin", "authenticated"),
         ("is_operator", "authenticated"),  # policies of 20261127000300_tenancy.sql
         ("my_school", "authenticated"),

@@ -40,7 +40,7 @@ ROUTES = {
     "GET /models": ("Generations", True),
     "POST /generations": ("Generations", False),
     "GET /generations": ("Generations", False),
-    "GET /generations/quota": ("Generations", False),
+    "GET /generations/allowance": ("Generations", False),
     "POST /generations/estimate": ("Generations", False),
     "GET /generations/{id}": ("Generations", False),
     "POST /generations/{id}/cancel": ("Generations", False),
@@ -63,6 +63,11 @@ ROUTES = {
     "GET /school": ("Admin", False),
     "PATCH /school": ("Admin", False),
     "GET /school/activity": ("Admin", False),
+    "GET /school/budget": ("Admin", False),
+    "PUT /school/budget": ("Admin", False),
+    "GET /school/budget/status": ("Admin", False),
+    "PUT /classes/{id}/budget": ("Admin", False),
+    "GET /classes/{id}/spend": ("Admin", False),
     "POST /classes": ("Admin", False),
     "GET /classes": ("Admin", False),
     "POST /classes/join": ("Admin", False),
@@ -475,6 +480,7 @@ def test_retention_runs_daily_and_stops_its_batches_before_its_timeout(packaged:
         ("KpiRunsSkippedAlarm", "KpiRunSkipped"),
         ("RetentionErrorsAlarm", "Errors"),
         ("RetentionFailuresAlarm", "RetentionFailed"),
+        ("SchoolBudgetExhaustedAlarm", "SchoolBudgetUsedPercent"),
         ("CopyDeadLetterAlarm", "ApproximateNumberOfMessagesVisible"),
     ],
 )
@@ -505,7 +511,13 @@ def test_application_alarms_read_metrics_the_code_emits(packaged: Packaged) -> N
     """Alarms on the VideoGen namespace name metrics and dimensions of videogen/metrics.py,
     with dimension values the code really emits; no log filter is needed any more."""
     sources = "\n".join(p.read_text() for p in SHARED.rglob("*.py"))
-    dimension_keys = {metrics.MODEL, metrics.REASON, metrics.OUTCOME, metrics.RESULT}
+    dimension_keys = {
+        metrics.MODEL,
+        metrics.REASON,
+        metrics.OUTCOME,
+        metrics.RESULT,
+        metrics.LEVEL,
+    }
     alarmed = set()
     for alarm in packaged.of_type("AWS::CloudWatch::Alarm").values():
         for metric in metric_stats(alarm):
@@ -524,6 +536,7 @@ def test_application_alarms_read_metrics_the_code_emits(packaged: Packaged) -> N
         "SubmissionRefused",
         "KpiRunSkipped",
         "RetentionFailed",
+        "SchoolBudgetUsedPercent",
     }
     assert packaged.of_type("AWS::Logs::MetricFilter") == {}
 

@@ -39,7 +39,7 @@ def error_of(response, status: int) -> dict:
 
 
 def used_today(client: TestClient, user: User) -> int:
-    return client.get("/generations/quota", headers=user.headers).json()["used_today"]
+    return client.get("/generations/allowance", headers=user.headers).json()["videos_today"]
 
 
 # What fal receives for each model's safety settings: the strictest values fal's input types
@@ -163,7 +163,7 @@ def test_estimates_follow_fal_s_prices(
     assert response.json()["cost_usd"] == pytest.approx(usd)
 
 
-def test_an_endpoint_fal_does_not_serve_fails_the_job_and_gives_the_quota_back(
+def test_an_endpoint_fal_does_not_serve_fails_the_job_and_releases_its_reservation(
     client: TestClient, fal: FakeFal, make_user: Callable[..., User], db
 ) -> None:
     fal.endpoints = KNOWN_ENDPOINTS - {VEO31_FAST}  # as if fal retired it tomorrow

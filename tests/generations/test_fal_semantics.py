@@ -43,10 +43,12 @@ def job_row(db, job_id: str) -> dict[str, Any]:
 
 
 def units_held(db, user: User) -> int:
-    """Quota units the user holds, whatever the day they were counted on: the tests move
+    """Videos the user holds on the ledger, whatever the day they were counted on: the tests move
     jobs back in time, possibly across midnight (tests/support/aging.py)."""
     (held,) = db.execute(
-        "select coalesce(sum(used), 0) from public.quota_usage where user_id = %s", (user.id,)
+        "select coalesce(sum(used), 0)::int from public.budget_balances"
+        " where scope = 'student_videos' and scope_key = %s",
+        (user.id,),
     ).fetchone()
     return int(held)
 
@@ -180,7 +182,7 @@ def test_cancel_while_submit_in_flight_never_leaves_an_unknown_fal_request(
     fal: FakeFal, generations, make_user, db
 ) -> None:
     """Reproduced exploit (issue 11): a cancel during the submit left the job `cancelled`
-    with no request id and the quota refunded while fal ran — and billed — the job."""
+    with no request id and the reservation released while fal ran — and billed — the job."""
     user = make_user()
     fal.submit_delay = 1.0
     for attempt in range(3):
@@ -272,7 +274,7 @@ def test_cancel_requested_then_webhook_ok_completes_without_refund(
     fal: FakeFal, generations, webhooks, make_user, db
 ) -> None:
     """fal's 202 CANCELLATION_REQUESTED is a request, not a result: if the model runs on and
-    delivers a video, the job completes and the quota stays used."""
+    delivers a video, the job completes and its budget settles."""
     user = make_user()
     job_id = submit(generations, user).json()["id"]
     (request_id,) = fal.requests
@@ -314,7 +316,7 @@ def test_reconcile_does_not_starve_behind_jobs_that_never_finish(
     `{'checked': 50, 'error': 50}` forever — and a finished job was never looked at."""
     configure(RECONCILE_MAX_ATTEMPTS="3")
     user = make_user(role="teacher")
-    db.execute("update public.profiles set daily_quota = 100 where id = %s", (user.id,))
+    db.execute("update public.profiles set daily_video_cap = 100 where id = %s", (user.id,))
     stuck = [submit(generations, user, f"stuck {i}").json()["id"] for i in range(50)]
     for request in fal.requests.values():
         request.status_code = 500  # fal's queue fails on these, every time
@@ -458,7 +460,7 @@ def test_slow_copies_do_not_exhaust_the_pool(
     flight hold no pooled connection while the bytes move."""
     configure(DB_POOL_MAX_SIZE="4", DB_CONNECT_TIMEOUT_SECONDS="1")
     user = make_user()
-    db.execute("update public.profiles set daily_quota = 10 where id = %s", (user.id,))
+    db.execute("update public.profiles set daily_video_cap = 10 where id = %s", (user.id,))
     generations = TestClient(load_handler("generations").app)
     webhooks = TestClient(load_handler("webhooks").app)
     auth = TestClient(load_handler("auth").app)

@@ -39,7 +39,7 @@ def job_row(db, job_id: str) -> dict:
 
 
 def used_today(client: TestClient, user: User) -> int:
-    return client.get("/generations/quota", headers=user.headers).json()["used_today"]
+    return client.get("/generations/allowance", headers=user.headers).json()["videos_today"]
 
 
 def test_models_are_listed_with_parameters_and_costs(client: TestClient) -> None:
@@ -126,7 +126,7 @@ def test_blocked_prompt_costs_nothing(
     assert len(fal.submits) == 1 and used_today(client, user) == 1
 
 
-def test_quota_race_accepts_exactly_the_quota(
+def test_video_cap_race_accepts_exactly_the_cap(
     client: TestClient, fal: FakeFal, make_user, configure, db
 ) -> None:
     configure(DB_POOL_MAX_SIZE="20")
@@ -138,22 +138,26 @@ def test_quota_race_accepts_exactly_the_quota(
     assert statuses.count(201) == 5 and statuses.count(429) == 15
     rejected = next(r for r in responses if r.status_code == 429)
     error = rejected.json()["error"]
-    assert error["code"] == "quota_exceeded" and error["details"]["daily_quota"] == 5
-    assert error["details"]["resets_at"].endswith("T00:00:00+00:00")
+    assert error["code"] == "budget_exceeded"
+    assert error["details"]["scope"] == "student_videos" and error["details"]["limit"] == "5"
+    assert error["details"]["remaining"] == "0" and error["details"]["unit"] == "videos"
+    assert error["details"]["resets_at"].endswith("T00:00:00+00:00")  # the school's zone: UTC
+    assert error["message"].startswith("Not enough left in your daily number of videos: 0")
     assert 0 < int(rejected.headers["retry-after"]) <= 86_400
     assert db.execute("select count(*) from public.jobs").fetchone()[0] == 5
     assert len(fal.submits) == 5
 
 
-def test_teachers_and_overrides_have_their_own_quota(
+def test_teachers_and_overrides_have_their_own_video_cap(
     client: TestClient, fal: FakeFal, make_user, db
 ) -> None:
     teacher = make_user(role="teacher")
-    assert client.get("/generations/quota", headers=teacher.headers).json()["daily_quota"] == 20
+    allowance = client.get("/generations/allowance", headers=teacher.headers).json()
+    assert allowance["daily_video_cap"] == 20 and allowance["videos_left_today"] == 20
     student = make_user()
-    db.execute("update public.profiles set daily_quota = 1 where id = %s", (student.id,))
+    db.execute("update public.profiles set daily_video_cap = 1 where id = %s", (student.id,))
     assert submit(client, student).status_code == 201
-    assert error_of(submit(client, student), 429)["code"] == "quota_exceeded"
+    assert error_of(submit(client, student), 429)["code"] == "budget_exceeded"
 
 
 def test_idempotency_key_replays_the_first_job(client: TestClient, fal: FakeFal, make_user) -> None:
@@ -205,7 +209,7 @@ def test_bad_idempotency_key_is_422(client: TestClient, fal: FakeFal, make_user)
     assert "Idempotency-Key" in [f["field"] for f in error["details"]["fields"]]
 
 
-def test_fal_refusal_fails_the_job_and_gives_the_quota_back(
+def test_fal_refusal_fails_the_job_and_releases_its_reservation(
     client: TestClient, fal: FakeFal, make_user, db
 ) -> None:
     fal.submit_responses.append((422, {"detail": "prompt: field required"}))
@@ -218,7 +222,7 @@ def test_fal_refusal_fails_the_job_and_gives_the_quota_back(
     assert used_today(client, user) == 0
 
 
-def test_fal_unreachable_fails_the_job_and_gives_the_quota_back(
+def test_fal_unreachable_fails_the_job_and_releases_its_reservation(
     client: TestClient, fal: FakeFal, make_user, db
 ) -> None:
     fal.close()
@@ -340,15 +344,14 @@ def test_nul_character_in_prompt_is_422_and_nothing_is_kept(
     assert used_today(client, user) == 0 and fal.submits == []
 
 
-def test_user_whose_quota_is_zero_is_refused_a_submission(
+def test_user_whose_video_cap_is_zero_is_refused_a_submission(
     client: TestClient, fal: FakeFal, make_user, db
 ) -> None:
-    """Issue 13 (test strength): `q.quota > 0` -> `>= 0` in the quota SQL granted the first
-    submission of a day to a user whose effective quota is 0."""
+    """Issue 13 (test strength): a cap of 0 refuses even the first submission of a day."""
     student = make_user()
-    db.execute("update public.profiles set daily_quota = 0 where id = %s", (student.id,))
+    db.execute("update public.profiles set daily_video_cap = 0 where id = %s", (student.id,))
     error = error_of(submit(client, student), 429)
-    assert error["code"] == "quota_exceeded" and error["details"]["daily_quota"] == 0
+    assert error["code"] == "budget_exceeded" and error["details"]["limit"] == "0"
     assert used_today(client, student) == 0 and fal.submits == []
 
 

@@ -1,5 +1,5 @@
 """A refused prompt through the generations function: 422 `prompt_refused` that does not
-echo the term, nothing spent (no quota unit, nothing sent to fal), and a safety event."""
+echo the term, nothing spent (nothing reserved, nothing sent to fal), and a safety event."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def events(db) -> list[tuple]:
 
 
 def used_today(client: TestClient, user) -> int:
-    return client.get("/generations/quota", headers=user.headers).json()["used_today"]
+    return client.get("/generations/allowance", headers=user.headers).json()["videos_today"]
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """Submissions belong to a school (issue 15): POST /generations needs one (403 `no_school`),
 files the job under it and, optionally, a class the student is in (422 `invalid_class`);
 a school's `allowed_models` (null: all) refuses the others (403 `model_not_allowed`).
-Refusals take no quota unit and reach fal with nothing."""
+Refusals reserve nothing and reach fal with nothing."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ def submit(generations: TestClient, user, **extra) -> object:
 
 def used_today(db: psycopg.Connection, user) -> int:
     row = db.execute(
-        "select coalesce(sum(used), 0) from public.quota_usage where user_id = %s", (user.id,)
+        "select coalesce(sum(used), 0)::int from public.budget_balances"
+        " where scope = 'student_videos' and scope_key = %s",
+        (user.id,),
     ).fetchone()
     return row[0]
 
@@ -78,7 +80,13 @@ def test_the_schools_allowed_models_are_enforced(
         "update public.schools set allowed_models = '{fal-ai/other}' where id = %s", (school,)
     )
     body = error(submit(generations, pupil), 403)
-    assert (body["code"], body["details"]) == ("model_not_allowed", {"model": MODEL})
+    assert (body["code"], body["details"]) == (
+        "model_not_allowed",
+        {"model": MODEL, "setting": "school", "allowed": ["fal-ai/other"]},
+    )
+    assert body["message"] == (
+        f"The model {MODEL} is not allowed by your school; pick one of: fal-ai/other."
+    )
     assert not fal.requests and used_today(db, pupil) == 0
     db.execute("update public.schools set allowed_models = %s where id = %s", ([MODEL], school))
     assert submit(generations, pupil).status_code == 201

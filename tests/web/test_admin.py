@@ -1,4 +1,4 @@
-"""Admins in the browser: users (role, quota) and jobs, with user text shown as text, and
+"""Admins in the browser: users (role, daily video cap) and jobs, with user text shown as text, and
 the actions on a stuck job."""
 
 from __future__ import annotations
@@ -64,14 +64,14 @@ def test_admin_manages_users_and_sees_jobs_with_user_text_shown_as_text(
     expect(row.locator("td").nth(4)).to_have_text("1")  # used today
 
     admin.page.get_by_label("Role of eve@school.example").select_option("teacher")
-    admin.page.get_by_label("Daily quota of eve@school.example (empty: the role's default)").fill(
+    admin.page.get_by_label("Daily video cap of eve@school.example (empty: the role's default)").fill(
         "7"
     )
     row.get_by_role("button", name="Save eve@school.example").click()
     expect(row.get_by_role("status")).to_have_text("Saved")
     expect(row).to_contain_text("effective 7")
     profile = db.execute(
-        "select role, daily_quota from public.profiles where email = %s",
+        "select role, daily_video_cap from public.profiles where email = %s",
         ("eve@school.example",),
     ).fetchone()
     assert profile == ("teacher", 7)
@@ -166,7 +166,7 @@ def test_admin_rechecks_and_fails_a_stuck_job_from_the_jobs_page(
 
     expect(dialog).to_be_hidden()
     expect(outcome).to_have_text(
-        f"Failed “{desert}” and gave its quota unit back. fal asked to cancel its request."
+        f"Failed “{desert}” and released its budget reservation. fal asked to cancel its request."
     )
     expect(outcome).to_be_focused()  # the row's buttons are gone with the job finished
     desert_row = page.locator("tbody tr").filter(has_text=desert)
@@ -186,8 +186,9 @@ def test_admin_rechecks_and_fails_a_stuck_job_from_the_jobs_page(
     ).fetchone()
     assert job == ("failed", why, "failed_by_admin")
     used = db.execute(
-        """select u.used from public.quota_usage u join public.profiles p on p.id = u.user_id
-           where p.email = 'ada@school.example'"""
+        """select sum(b.used)::int from public.budget_balances b
+           join public.profiles p on p.id = b.scope_key
+           where b.scope = 'student_videos' and p.email = 'ada@school.example'"""
     ).fetchone()
     assert used == (1,)  # two asked, one given back
     assert db.execute(

@@ -1,6 +1,6 @@
 """Which video URLs the copy worker may fetch (videogen.webhooks.media): only https (http
 only where `MEDIA_ALLOW_HTTP` is on) on an allowed host, no credentials, no whitespace or
-control characters. Refused URLs fail the job and give the quota back; nothing is fetched.
+control characters. Refused URLs fail the job and release its reservation; nothing is fetched.
 
 The unit tests of `check_url` are fast on purpose: `make mutate` runs them over media.py.
 """

@@ -97,7 +97,9 @@ def test_job_never_confirmed_by_fal_waits_for_its_webhook_then_is_refunded(
     assert run_reconcile() == {"checked": 1, "given_up": 1}
     assert status_of(db, job_id)[0] == "failed"
     held = db.execute(  # whichever day the moved job's unit is counted on: given back
-        "select coalesce(sum(used), 0) from public.quota_usage where user_id = %s", (user.id,)
+        "select coalesce(sum(used), 0)::int from public.budget_balances"
+        " where scope = 'student_videos' and scope_key = %s",
+        (user.id,),
     ).fetchone()
     assert held == (0,)
     assert len(fal.submits) == 1

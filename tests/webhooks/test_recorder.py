@@ -1,6 +1,6 @@
 """What the delivery recorder (videogen.webhooks.recorder) does with fal's word about a job,
 called as the webhook and reconciliation call it: every branch, its outcome, the job's new
-state and error text, the quota and the audit row. Pins what the HTTP tests let through
+state and error text, the budget ledger and the audit row. Pins what the HTTP tests let through
 (make mutate)."""
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ def job(db, job_id: str) -> tuple:
 
 def used(db, job_id: str) -> int:
     row = db.execute(
-        "select coalesce(sum(u.used), 0) from public.quota_usage u"
-        " join public.jobs j on j.user_id = u.user_id where j.id = %s",
+        "select coalesce(sum(b.used), 0) from public.budget_balances b"
+        " join public.jobs j on j.user_id = b.scope_key"
+        " where b.scope = 'student_videos' and j.id = %s",
         (job_id,),
     ).fetchone()
     return int(row[0])

@@ -40,7 +40,7 @@ def deliver_and_copy(webhooks: TestClient, fal, make_user, db, video_url: str) -
     assert response.json() == {"outcome": "finishing"}
     run_copy_worker()
     done = generations.get(f"/generations/{job['id']}", headers=user.headers).json()
-    used = generations.get("/generations/quota", headers=user.headers).json()["used_today"]
+    used = generations.get("/generations/allowance", headers=user.headers).json()["videos_today"]
     return done, f"{job_status(db, job['id'])}/{used}"
 
 
@@ -105,8 +105,8 @@ def test_error_delivery_fails_the_job_with_fals_text_and_refunds(
     assert failed["status"] == "failed"
     assert failed["error"] == "Model crashed: CUDA out of memory"
     assert failed["video"] is None
-    quota = generations.get("/generations/quota", headers=user.headers).json()
-    assert quota["used_today"] == 0
+    allowance = generations.get("/generations/allowance", headers=user.headers).json()
+    assert allowance["videos_today"] == 0
 
 
 def test_unknown_and_mismatched_deliveries_are_recorded_and_harmless(
@@ -328,7 +328,7 @@ def test_oversized_body_is_413(webhooks, fal, submitted, configure) -> None:
 
 def test_video_url_on_another_host_is_never_fetched(webhooks, fal, make_user, db) -> None:
     """SSRF: a payload pointing at the metadata service or a lookalike host is refused by
-    the copy worker: the job fails and the user's quota unit comes back at once."""
+    the copy worker: the job fails and the reservation is released at once."""
     for url in (
         "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
         "http://localhost:5432/",
@@ -338,7 +338,7 @@ def test_video_url_on_another_host_is_never_fetched(webhooks, fal, make_user, db
         failed, state = deliver_and_copy(webhooks, fal, make_user, db, url)
         assert failed["status"] == "failed", url
         assert failed["error"] == "The video URL is not on an allowed host."
-        assert state == "failed/0", url  # the quota unit came back at once
+        assert state == "failed/0", url  # the reservation was released at once
     assert count(db, "select count(*) from public.files") == 0
 
 

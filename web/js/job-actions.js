@@ -23,8 +23,8 @@ const RECHECK_OUTCOMES = {
   still_queued: "fal has it in its queue; nothing changed.",
   in_progress: "fal is running it.",
   finished_finishing: "fal finished it: the video is being saved.",
-  finished_failed: "fal had failed it: the job failed and its quota unit was given back.",
-  finished_cancelled: "fal had cancelled it: the quota unit was given back.",
+  finished_failed: "fal had failed it: the job failed and its budget reservation was released.",
+  finished_cancelled: "fal had cancelled it: its budget reservation was released.",
   finished_duplicate: "it had already been settled.",
   copy_requeued: "the video copy was queued again.",
   not_submitted: "fal never confirmed the submission, so there is nothing to ask about; fail it if it stays.",
@@ -37,7 +37,7 @@ export function describe(answer) {
   if (action.action === "fail") {
     if (answer.replayed) return `${job} had already been failed with this reason; nothing changed.`;
     const fal = action.fal_answer ? ` fal ${FAL_ANSWERS[action.fal_answer] || action.fal_answer}.` : "";
-    return `Failed ${job} and gave its quota unit back.${fal}`;
+    return `Failed ${job} and released its budget reservation.${fal}`;
   }
   return `Re-checked ${job}: ${RECHECK_OUTCOMES[action.outcome] || action.outcome}`;
 }

@@ -148,7 +148,7 @@ export async function render(ctx) {
       field("User id", userInput),
       h("button", { type: "submit" }, "Filter"),
     ),
-    h("p", { class: "hint" }, "A job still unfinished long after it was asked for is stuck: re-check it at fal now, or fail it with a reason (its quota unit is given back)."),
+    h("p", { class: "hint" }, "A job still unfinished long after it was asked for is stuck: re-check it at fal now, or fail it with a reason (its budget reservation is released)."),
     result,
     h(
       "div",

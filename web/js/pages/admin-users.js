@@ -1,4 +1,5 @@
-// Admin: users with their role, quota and today's usage; change role or quota.
+// Admin: users with their role, daily video cap and today's use; change role or the cap
+// override (money caps and budgets: the budget API, docs/architecture.md "Budgets").
 
 import { api, query } from "../api.js";
 import { errorBox, field, h } from "../dom.js";
@@ -9,6 +10,11 @@ const ROLES = ["student", "teacher", "admin"];
 // An operator also makes operators, and sees every school's users (the School column).
 const OPERATOR_ROLES = [...ROLES, "operator"];
 
+// A cap of null is no cap.
+function capText(cap) {
+  return cap === null || cap === undefined ? "no cap" : String(cap);
+}
+
 function userRow(user, ctx, isOperator) {
   const who = user.email;
   const roles = isOperator ? OPERATOR_ROLES : ROLES;
@@ -17,25 +23,25 @@ function userRow(user, ctx, isOperator) {
     { "aria-label": `Role of ${who}`, disabled: !roles.includes(user.role) },
     (roles.includes(user.role) ? roles : [...roles, user.role]).map((r) => h("option", { value: r, selected: r === user.role }, r)),
   );
-  const quota = h("input", {
+  const cap = h("input", {
     type: "number",
     min: 0,
     max: 10000,
     step: 1,
     inputmode: "numeric",
-    value: user.quota_override ?? "",
-    placeholder: `${user.daily_quota} (default)`,
-    "aria-label": `Daily quota of ${who} (empty: the role's default)`,
+    value: user.video_cap_override ?? "",
+    placeholder: `${capText(user.daily_video_cap)} (default)`,
+    "aria-label": `Daily video cap of ${who} (empty: the role's default)`,
   });
-  const effective = h("span", { class: "hint" }, `effective ${user.daily_quota}`);
+  const effective = h("span", { class: "hint" }, `effective ${capText(user.daily_video_cap)}`);
   const result = h("span", { class: "row-status", role: "status" });
   const save = h("button", { type: "button", class: "secondary" }, "Save", h("span", { class: "visually-hidden" }, ` ${who}`));
 
   save.addEventListener("click", async () => {
     const body = {};
     if (role.value !== user.role) body.role = role.value;
-    const wanted = quota.value === "" ? null : Number(quota.value);
-    if (wanted !== user.quota_override) body.daily_quota = wanted;
+    const wanted = cap.value === "" ? null : Number(cap.value);
+    if (wanted !== user.video_cap_override) body.video_cap_override = wanted;
     if (!Object.keys(body).length) {
       result.textContent = "No changes";
       return;
@@ -43,8 +49,8 @@ function userRow(user, ctx, isOperator) {
     save.disabled = true;
     try {
       user = await api("PATCH", `/admin/users/${user.id}`, { body });
-      quota.placeholder = `${user.daily_quota} (default)`;
-      effective.textContent = `effective ${user.daily_quota}`;
+      cap.placeholder = `${capText(user.daily_video_cap)} (default)`;
+      effective.textContent = `effective ${capText(user.daily_video_cap)}`;
       result.textContent = "Saved";
       ctx.announce(`Saved ${who}`);
     } catch (e) {
@@ -61,7 +67,7 @@ function userRow(user, ctx, isOperator) {
     h("td", { class: "wrap" }, user.email),
     isOperator ? h("td", { class: "wrap" }, user.school_name || "(none)") : null,
     h("td", {}, role),
-    h("td", {}, quota, effective),
+    h("td", {}, cap, effective),
     h("td", { class: "num" }, String(user.used_today)),
     h("td", {}, formatDateTime(user.created_at)),
     h(
@@ -86,7 +92,7 @@ export async function render(ctx) {
 
   const isOperator = ctx.profile.role === "operator";
   const rows = page.items.map((user) => userRow(user, ctx, isOperator));
-  const columns = ["Name", "Email", ...(isOperator ? ["School"] : []), "Role", "Daily quota", "Used today", "Joined", "Actions"];
+  const columns = ["Name", "Email", ...(isOperator ? ["School"] : []), "Role", "Daily videos", "Used today", "Joined", "Actions"];
   const last = Math.min(offset + page.items.length, page.total);
   const pager = h(
     "nav",

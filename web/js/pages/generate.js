@@ -1,4 +1,4 @@
-// Create a video: model picker (from GET /models), its settings, prompt, cost, quota.
+// Create a video: model picker (from GET /models), its settings, prompt, cost, allowance (money and videos left).
 
 import { api, ApiError } from "../api.js";
 import { errorBox, field, h } from "../dom.js";
@@ -15,8 +15,8 @@ function newKey() {
 function explain(error) {
   if (!(error instanceof ApiError)) return error.message;
   switch (error.code) {
-    case "quota_exceeded":
-      return `You have used today's quota. More videos from ${formatTime(error.details.resets_at)}.`;
+    case "budget_exceeded":
+      return `${error.message} More from ${formatTime(error.details.resets_at)}.`;
     case "prompt_refused":
       return "This prompt is not allowed at school. Please rephrase it. Refused prompts are shown to your teachers.";
     case "validation_error": {
@@ -30,14 +30,23 @@ function explain(error) {
   }
 }
 
-function quotaText(quota) {
-  return `${quota.remaining} of ${quota.daily_quota} videos left today (resets at ${formatTime(quota.resets_at)}).`;
+// Money arrives as exact decimal strings (USD); null: no limit in that scope.
+function allowanceText(allowance) {
+  const parts = [];
+  if (allowance.videos_left_today !== null) {
+    parts.push(`${allowance.videos_left_today} of ${allowance.daily_video_cap} videos`);
+  }
+  if (allowance.money_left_today !== null) parts.push(`$${allowance.money_left_today}`);
+  const left = parts.length ? `${parts.join(" and ")} left today` : "No daily limit";
+  const school = allowance.school_month_left === null
+    ? "" : ` Your school has $${allowance.school_month_left} left this month.`;
+  return `${left} (resets at ${formatTime(allowance.resets_at)}).${school}`;
 }
 
 export async function render(ctx) {
-  const [models, quota] = await Promise.all([
+  const [models, allowance] = await Promise.all([
     api("GET", "/models", { auth: false }),
-    api("GET", "/generations/quota"),
+    api("GET", "/generations/allowance"),
   ]);
   const byKey = new Map(models.map((m) => [m.key, m]));
 
@@ -98,9 +107,9 @@ export async function render(ctx) {
   const counter = h("span", {}, `0 / ${PROMPT_MAX}`);
   prompt.addEventListener("input", () => (counter.textContent = `${prompt.value.length} / ${PROMPT_MAX}`));
 
-  const quotaLine = h("p", { class: "quota", id: "quota", "aria-live": "polite" }, quotaText(quota));
+  const allowanceLine = h("p", { class: "allowance", id: "allowance", "aria-live": "polite" }, allowanceText(allowance));
   const error = errorBox();
-  const submit = h("button", { type: "submit", disabled: quota.remaining <= 0 }, "Create video");
+  const submit = h("button", { type: "submit", disabled: allowance.videos_left_today === 0 }, "Create video");
   let idempotencyKey = newKey();
 
   async function onSubmit(event) {
@@ -128,8 +137,8 @@ export async function render(ctx) {
       ctx.navigate("#/videos", "Video requested: it appears below and updates by itself.");
     } catch (e) {
       error.show(explain(e));
-      const fresh = await api("GET", "/generations/quota").catch(() => null);
-      if (fresh) quotaLine.textContent = quotaText(fresh);
+      const fresh = await api("GET", "/generations/allowance").catch(() => null);
+      if (fresh) allowanceLine.textContent = allowanceText(fresh);
       submit.disabled = fresh ? fresh.remaining <= 0 : false;
     }
   }
@@ -141,7 +150,7 @@ export async function render(ctx) {
     "section",
     {},
     h("h1", {}, "Create a video"),
-    quotaLine,
+    allowanceLine,
     h(
       "form",
       { onsubmit: onSubmit, class: "generate" },

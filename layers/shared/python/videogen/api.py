@@ -103,7 +103,7 @@ _ERROR_DESCRIPTIONS = {
     413: "Body too large",
     422: "Invalid input; `details.fields` names the fields (the first 20; `details.total` "
     "counts them all when `details.truncated`)",
-    429: "Quota or rate limit reached",
+    429: "A budget (`budget_exceeded`) or the rate limit reached",
     502: "An outside service refused the request",
     503: "A dependency is unavailable; retry later (Retry-After)",
 }

@@ -41,6 +41,7 @@ KPI_RUN_SKIPPED = "KpiRunSkipped"
 ADMIN_JOB_ACTION = "AdminJobAction"
 RETENTION_DELETED = "RetentionDeleted"
 RETENTION_FAILED = "RetentionFailed"
+SCHOOL_BUDGET_USED_PERCENT = "SchoolBudgetUsedPercent"
 
 METRIC_NAMES = (
     SUBMISSION_ACCEPTED,
@@ -55,6 +56,7 @@ METRIC_NAMES = (
     ADMIN_JOB_ACTION,
     RETENTION_DELETED,
     RETENTION_FAILED,
+    SCHOOL_BUDGET_USED_PERCENT,
 )
 
 # Dimension keys
@@ -63,6 +65,8 @@ REASON = "Reason"
 OUTCOME = "Outcome"
 RESULT = "Result"
 ACTION = "Action"
+LEVEL = "Level"
+BUDGET_LEVELS = ("80", "100")  # values of LEVEL: the thresholds of budgets/service.py
 
 Unit = Literal["Count", "Milliseconds", "None"]
 _lock = threading.Lock()  # one whole line at a time, whatever thread emits
@@ -155,3 +159,12 @@ def retention_run(deleted: int, failed: int, **properties: Any) -> None:
     """One retention run: videos deleted, and those storage refused (kept for the next
     run). No dimension: which schools is in the run's log line, not in a metric."""
     emit({RETENTION_DELETED: (deleted, "Count"), RETENTION_FAILED: (failed, "Count")}, **properties)
+
+
+def school_budget_used(percent: float, *, level: int, **properties: Any) -> None:
+    """A reservation took a school past `level` (80 or 100) % of its monthly budget. The
+    dimension is the level, not the school (a metric per school would be billed per school);
+    the school id rides along for Logs Insights."""
+    emit(
+        {SCHOOL_BUDGET_USED_PERCENT: (round(percent, 2), "None")}, {LEVEL: str(level)}, **properties
+    )

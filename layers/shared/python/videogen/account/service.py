@@ -9,14 +9,13 @@ marked before anything is deleted, the copy worker refuses to store for a marked
 and every object under the account's prefix is deleted, with or without a `files` row (an
 upload whose `files` row was never written), through storage/deletion.py, as retention
 deletes. An upload that lands after this and that the worker fails to remove is an orphan
-the sweep removes (storage/sweep.py). Today's quota usage is kept under a hash of the
-email (account/usage.py).
+the sweep removes (storage/sweep.py). What the student's day used (money,
+videos) is kept under a hash of the email (account/usage.py).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from uuid import UUID
 
 from videogen.account import erasure, usage
@@ -35,10 +34,8 @@ def delete_account(
     user_id: UUID,
     *,
     usage_secret: str,
-    now: datetime | None = None,
 ) -> int:
     """Returns how many videos were deleted."""
-    today = (now or datetime.now(UTC)).astimezone(UTC).date()
     with db.connection() as conn:
         erasure.begin(conn, user_id)
     with db.connection() as conn:
@@ -56,7 +53,7 @@ def delete_account(
     if deleted.failed:  # 503: the client's retry deletes the rest
         raise StorageUnavailable()
     with db.connection() as conn:
-        usage.carry(conn, user_id, usage_secret, today)
+        usage.carry(conn, user_id, usage_secret)
         conn.execute(
             """update public.jobs
                set user_id = null, prompt = '[deleted]', params = '{}'::jsonb,

@@ -1,15 +1,17 @@
-"""Quota usage that survives erasure without personal data (issue 13).
+"""A student's day of spending that survives erasure without personal data (issues 13, 16).
 
-On deletion, today's usage is kept under an HMAC-SHA256 of the normalised email; an account
-created the same day with the same email starts from it, so deleting and registering again
-does not reset the day's quota. The HMAC key is derived from the deployment's webhook token
-secret (the generations function holds it already) with a label of its own, so the hash
-means nothing outside this use. Rows of past days are purged by the next erasure.
+On deletion, what the account used of its current student day (money and videos, from the
+budget ledger) is kept under an HMAC-SHA256 of the normalised email; an account created the
+same day with the same email starts from it, so deleting and registering again does not
+reset the day's caps. The day is the student-day period of the school's time zone. The HMAC
+key is derived from the deployment's webhook token secret (the generations function holds
+it already) with a label of its own, so the hash means nothing outside this use. Rows older
+than two days are purged by the next erasure (every time zone's day is over by then).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -19,6 +21,24 @@ if TYPE_CHECKING:
     from videogen.db import Connection
 
 _LABEL = b"videogen/erased-usage/v1"
+
+# The account's student day now: its period, and what the ledger holds for it.
+_DAY = """
+    select p.email, p.created_at, s.period,
+           (select coalesce(sum(b.used), 0) from public.budget_balances b
+             where b.scope = 'student_day' and b.scope_key = p.id and b.period = s.period)
+             as money,
+           (select coalesce(sum(b.used), 0) from public.budget_balances b
+             where b.scope = 'student_videos' and b.scope_key = p.id and b.period = s.period)
+             as videos,
+           (select d.period from public.budget_period(
+              'student_day', coalesce(sc.time_zone, 'UTC'), p.created_at) d) as created_period
+    from public.profiles p
+    left join public.schools sc on sc.id = coalesce(%(school)s, p.school_id)
+    cross join lateral public.budget_period(
+      'student_day', coalesce(sc.time_zone, 'UTC'), now()) s
+    where p.id = %(user)s
+"""
 
 
 def normalise_email(email: str) -> str:
@@ -30,38 +50,39 @@ def email_hash(email: str, secret: str) -> str:
     return derived_hmac(secret, _LABEL, normalise_email(email))
 
 
-def carry(conn: Connection, user_id: UUID, secret: str, day: date) -> None:
-    """Keeps the account's usage of `day` under its email hash (the larger count wins, so a
-    second erasure the same day never lowers it) and purges the days before."""
-    row = conn.execute(
-        """select p.email, coalesce(u.used, 0) as used from public.profiles p
-           left join public.quota_usage u on u.user_id = p.id and u.day = %s
-           where p.id = %s""",
-        (day, user_id),
-    ).fetchone()
-    conn.execute("delete from public.erased_usage where day < %s", (day,))
-    if row is None or not row["email"] or row["used"] <= 0:
-        return
-    conn.execute(
-        """insert into public.erased_usage as e (email_hash, day, used) values (%s, %s, %s)
-           on conflict (email_hash, day) do update set used = greatest(e.used, excluded.used)""",
-        (email_hash(row["email"], secret), day, row["used"]),
-    )
-
-
-def restore(conn: Connection, user_id: UUID, secret: str, day_start: datetime) -> None:
-    """An account created on `day_start`'s day starts from the usage an erased account with
-    the same email left that day; older accounts are untouched (one indexed read)."""
-    row = conn.execute(
-        "select email from public.profiles where id = %s and created_at >= %s",
-        (user_id, day_start),
-    ).fetchone()
+def carry(conn: Connection, user_id: UUID, secret: str) -> None:
+    """Keeps the account's use of its current day under its email hash (the larger wins,
+    so a second erasure the same day never lowers it) and purges older days."""
+    row = conn.execute(_DAY, {"user": user_id, "school": None}).fetchone()
     if row is None or not row["email"]:
         return
+    money, videos = carried(conn, user_id, secret)  # what this account started the day from
+    money, videos = money + row["money"], videos + int(row["videos"])
+    conn.execute("delete from public.erased_usage where day < current_date - 2")
+    if videos <= 0 and money <= 0:
+        return
     conn.execute(
-        """insert into public.quota_usage (user_id, day, used)
-           select %s, e.day, e.used from public.erased_usage e
-           where e.email_hash = %s and e.day = %s
-           on conflict (user_id, day) do nothing""",
-        (user_id, email_hash(row["email"], secret), day_start.date()),
+        """insert into public.erased_usage as e (email_hash, day, used, money)
+           values (%s, %s::date, %s, %s)
+           on conflict (email_hash, day) do update
+             set used = greatest(e.used, excluded.used),
+                 money = greatest(e.money, excluded.money)""",
+        (email_hash(row["email"], secret), row["period"], videos, money),
     )
+
+
+def carried(
+    conn: Connection, user_id: UUID, secret: str, school_id: UUID | None = None
+) -> tuple[Decimal, int]:
+    """(money, videos) an erased account with this one's email used today, if this account
+    was created today (in the school's time zone); else nothing."""
+    row = conn.execute(_DAY, {"user": user_id, "school": school_id}).fetchone()
+    if row is None or not row["email"] or row["created_period"] != row["period"]:
+        return Decimal(0), 0
+    kept = conn.execute(
+        "select used, money from public.erased_usage where email_hash = %s and day = %s::date",
+        (email_hash(row["email"], secret), row["period"]),
+    ).fetchone()
+    if kept is None:
+        return Decimal(0), 0
+    return Decimal(kept["money"]), int(kept["used"])

@@ -1,9 +1,9 @@
 """An admin's actions on a stuck job, instead of hand-written SQL (issue 14, "Day two").
 
 - fail: the job ends `failed` (`error_code` `failed_by_admin`, the reason as its error) and
-  its quota unit comes back, through `fail_and_refund`, the same statement as the webhook,
+  its budget reservation is released, through `fail_and_refund`, the same statement as the webhook,
   reconciliation and the copy worker use: under the job's row lock, only from an unfinished
-  status, so the unit comes back once whatever else arrives. fal is asked to cancel the
+  status, so the reservation is released once whatever else arrives. fal is asked to cancel the
   request first (a queued one is removed; a running one only gets a signal it may ignore:
   https://fal.ai/docs/documentation/model-apis/inference/queue#cancel-a-request); fal
   unreachable does not stop the failure. A late webhook then finds the job final: a

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from videogen.auth.members import Role
+from videogen.budgets.models import Money
 from videogen.generations.models import GenerationOut
 
 
@@ -19,9 +21,16 @@ class UserOut(BaseModel):
     role: Role
     school_id: UUID | None = Field(description="Their school; null: none yet.")
     school_name: str | None
-    daily_quota: int = Field(description="Effective quota (override or role default).")
-    quota_override: int | None
-    used_today: int
+    daily_video_cap: int | None = Field(
+        description="Videos a day: the override, else the role's in the school; null: none."
+    )
+    video_cap_override: int | None = Field(description="Null: the role's cap applies.")
+    daily_money_cap: Money | None = Field(
+        description="USD a day (decimal string): the override, else the role's; null: none."
+    )
+    money_cap_override: Money | None = Field(description="Null: the role's cap applies.")
+    used_today: int = Field(description="Videos reserved or delivered today (the ledger).")
+    spent_today: Money = Field(description="USD reserved or settled today (the ledger).")
     created_at: datetime
 
 
@@ -31,13 +40,14 @@ class UserPage(BaseModel):
 
 
 class UserUpdate(BaseModel):
-    """Only the fields sent change; `daily_quota: null` returns to the role's default.
+    """Only the fields sent change; an override `null` returns to the role's cap.
     A school admin sets student, teacher or admin within their school; only an operator
     makes an operator or moves a user to another school (`school_id`; null: none)."""
 
     model_config = ConfigDict(extra="forbid")
     role: Role | None = None
-    daily_quota: int | None = Field(None, ge=0, le=10_000)
+    video_cap_override: int | None = Field(None, ge=0, le=10_000)
+    money_cap_override: Decimal | None = Field(None, ge=0, le=1_000_000, decimal_places=2)
     school_id: UUID | None = None
 
 

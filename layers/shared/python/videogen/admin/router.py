@@ -55,9 +55,9 @@ def admin_jobs(
 @router.post(
     "/jobs/{job_id}/fail",
     response_model=JobActionOut,
-    summary="Fail an unfinished job with a reason and refund its quota unit",
+    summary="Fail an unfinished job with a reason and release its budget reservation",
     description="Asks fal to cancel its request, ends the job `failed` (error_code"
-    " `failed_by_admin`, error: the reason), gives the quota unit back once, records who,"
+    " `failed_by_admin`, error: the reason), releases its budget reservation once, records who,"
     " when and why. The same request again (same reason) answers the recorded action"
     " (`replayed`); a job already finished otherwise is 409 `job_finished`.",
 )
@@ -80,7 +80,7 @@ def admin_recheck_job(job_id: UUID, admin: SchoolAdmin, jobs: Actions) -> JobAct
 @router.get(
     "/users",
     response_model=UserPage,
-    summary="The school's users (operators: every user) with role, quota and usage",
+    summary="The school's users (operators: every user) with role, daily caps and today's use",
 )
 def admin_users(
     admin: SchoolAdmin,
@@ -97,7 +97,7 @@ def admin_users(
 @router.patch(
     "/users/{user_id}",
     response_model=UserOut,
-    summary="Change role or quota (operators: also the school)",
+    summary="Change role or daily cap overrides (operators: also the school)",
     description="A school admin sets student, teacher or admin within their school;"
     " `operator` and `school_id` are an operator's (403 `operator_only`).",
 )

@@ -5,11 +5,13 @@ not found), an operator every user (docs/architecture.md, "Tenancy")."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from videogen.admin.models import AdminJobOut, AdminJobPage, UserOut, UserPage, UserUpdate
 from videogen.auth.members import Member
+from videogen.budgets.repository import USER_DAY_JOIN
 from videogen.db import Connection, Database
 from videogen.errors import AppError, Forbidden, InvalidInput, NotFound
 from videogen.generations import repository as jobs_repo
@@ -17,20 +19,23 @@ from videogen.generations.service import GenerationService
 from videogen.schools import activity
 from videogen.schools.school_service import target_school
 
-USER_SELECT = """
+USER_SELECT = (
+    """
     select p.id, p.email, p.display_name, p.role, p.created_at,
-           p.daily_quota as quota_override,
-           e.daily_quota,
-           coalesce(u.used, 0) as used_today,
+           day.daily_video_cap, p.daily_video_cap as video_cap_override,
+           day.daily_money_cap, p.daily_money_cap as money_cap_override,
+           day.used_today, day.spent_today,
            p.school_id, s.name as school_name
     from public.profiles p
-    join public.effective_quotas e on e.user_id = p.id
     left join public.schools s on s.id = p.school_id
-    left join public.quota_usage u
-      on u.user_id = p.id and u.day = (now() at time zone 'UTC')::date
 """
+    + USER_DAY_JOIN
+)
 # A school admin's reach: their school's profiles (%(school)s null: an operator, every one).
 _IN_SCOPE = " (%(school)s::uuid is null or p.school_id = %(school)s)"
+
+# API field -> profiles column: the per-user overrides of the role's daily caps.
+_COLUMNS = {"video_cap_override": "daily_video_cap", "money_cap_override": "daily_money_cap"}
 
 
 class UserNotFound(NotFound):
@@ -97,7 +102,9 @@ def list_users(
 def update_user(db: Database, member: Member, user_id: UUID, update: UserUpdate) -> UserOut:
     changes = update.model_fields_set
     if not changes:
-        raise InvalidInput([("body", "Send role, daily_quota and/or school_id.")])
+        raise InvalidInput(
+            [("body", "Send role, video_cap_override, money_cap_override and/or school_id.")]
+        )
     if "role" in changes and update.role is None:
         raise InvalidInput([("role", "A role cannot be empty.")])
     if not member.is_operator:
@@ -142,18 +149,20 @@ def _apply(
     """Writes the fields sent that differ; returns them ({field: new value})."""
     wanted = {
         "role": update.role,
-        "daily_quota": update.daily_quota,
+        "video_cap_override": update.video_cap_override,
+        "money_cap_override": update.money_cap_override,
         "school_id": update.school_id,
     }
-    current = {**before, "daily_quota": before["quota_override"]}
+    current = before
     changed = {
         field: value
         for field, value in wanted.items()
         if field in update.model_fields_set and current[field] != value
     }
     for field, value in changed.items():  # field names from the fixed list above
+        column = _COLUMNS.get(field, field)
         conn.execute(
-            f"update public.profiles set {field} = %s, updated_at = now() where id = %s",
+            f"update public.profiles set {column} = %s, updated_at = now() where id = %s",
             (value, user_id),
         )
     if "school_id" in changed:  # a class belongs to one school: leave the old school's
@@ -174,8 +183,7 @@ def _record(
     changed: dict[str, Any],
 ) -> None:
     """`user.update` in the activity of the user's school (both schools when moved)."""
-    old = {**before, "daily_quota": before["quota_override"]}
-    details = {f: {"from": _plain(old[f]), "to": _plain(v)} for f, v in changed.items()}
+    details = {f: {"from": _plain(before[f]), "to": _plain(v)} for f, v in changed.items()}
     schools = {before["school_id"], changed.get("school_id", before["school_id"])} - {None}
     for school_id in schools:
         activity.append(
@@ -190,4 +198,4 @@ def _record(
 
 
 def _plain(value: Any) -> Any:
-    return str(value) if isinstance(value, UUID) else value
+    return str(value) if isinstance(value, UUID | Decimal) else value

@@ -1,6 +1,6 @@
 """Request and response bodies of the auth routes.
 
-Requests forbid unknown fields, so a client cannot slip in server-owned ones (role, quota).
+Requests forbid unknown fields, so a client cannot slip in server-owned ones (role, caps).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from videogen.auth.members import Role  # the one list of roles
+from videogen.budgets.models import Money
 
 CAPTCHA = (
     "hCaptcha or Turnstile response, passed to Supabase Auth when the project has captcha "
@@ -95,7 +96,11 @@ class ProfileOut(BaseModel):
     email: str
     display_name: str
     role: Role
-    daily_quota: int = Field(
-        description="Generations allowed per UTC day (role default or override)."
+    daily_video_cap: int | None = Field(
+        description="Videos allowed per day of the school's time zone (the user's override, "
+        "else the role's in their school); null: no cap (or no school yet)."
+    )
+    daily_money_cap: Money | None = Field(
+        description="USD allowed per day, as a decimal string; null: no cap."
     )
     created_at: datetime

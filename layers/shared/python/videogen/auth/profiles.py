@@ -5,15 +5,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from videogen.budgets.repository import USER_DAY_JOIN
+
 if TYPE_CHECKING:
     from videogen.db import Connection
 
-PROFILE_SELECT = """
+PROFILE_SELECT = (
+    """
     select p.id, p.email, p.display_name, p.role, p.created_at,
-           e.daily_quota
+           day.daily_video_cap, day.daily_money_cap
     from public.profiles p
-    join public.effective_quotas e on e.user_id = p.id
 """
+    + USER_DAY_JOIN
+)
 
 
 def get_profile(conn: Connection, user_id: UUID) -> dict[str, Any] | None:

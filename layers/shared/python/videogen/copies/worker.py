@@ -130,9 +130,7 @@ class CopyWorker:
                 return "failed"
         if owner is None or erasing:  # the account is deleted or being deleted: no video
             with self.db.connection() as conn:
-                repo.advance(
-                    conn, job_id, "completed", from_statuses=("finishing",), finished_at="now()"
-                )
+                repo.complete(conn, job_id)
             return "completed"
         policy = self.media_policy
         video = media.download(
@@ -176,14 +174,7 @@ class CopyWorker:
                         video.sha256,
                     ),
                 )
-                repo.advance(
-                    conn,
-                    job_id,
-                    "completed",
-                    from_statuses=("finishing",),
-                    error=None,
-                    finished_at="now()",
-                )
+                repo.complete(conn, job_id, error=None)
                 self.checkpoint("storing", job_id)
         except BaseException:
             _delete_quietly(self.store, key)

@@ -1,1 +1,1 @@
-"""Generation jobs: submission with quota and idempotency, reads, cancel, retry."""
+"""Generation jobs: submission with budgets and idempotency, reads, cancel, retry."""

@@ -2,21 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from videogen.errors import AppError
-
-
-class QuotaExceeded(AppError):
-    status_code = 429
-    code = "quota_exceeded"
-
-    def __init__(self, quota: int, resets_at: datetime, retry_after: int) -> None:
-        super().__init__(
-            f"Daily quota of {quota} generations reached; it resets at {resets_at.isoformat()}.",
-            details={"daily_quota": quota, "resets_at": resets_at.isoformat()},
-            headers={"Retry-After": str(retry_after)},
-        )
 
 
 class IdempotencyConflict(AppError):

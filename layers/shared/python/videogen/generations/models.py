@@ -1,5 +1,5 @@
 """Bodies of the generation routes. Clients send only model, prompt and parameters:
-status, quota, request ids and costs are the server's."""
+status, budgets, request ids and costs are the server's."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from videogen.budgets.models import Money
 
 JobStatus = Literal[
     "queued", "submitted", "in_progress", "finishing", "completed", "failed", "cancelled"
@@ -107,8 +109,18 @@ class ModelOut(BaseModel):
     default_cost_usd: float
 
 
-class QuotaOut(BaseModel):
-    daily_quota: int
-    used_today: int
-    remaining: int
-    resets_at: datetime
+class AllowanceOut(BaseModel):
+    """What the student may still spend. Money is a decimal string (exact; USD); null: no
+    limit in that scope. Periods follow the school's time zone."""
+
+    currency: Literal["USD"] = "USD"
+    money_left_today: Money | None = Field(description="Left of the daily cap in money.")
+    daily_money_cap: Money | None
+    spent_today: Money = Field(description="Reserved and settled today.")
+    videos_left_today: int | None = Field(description="Left of the daily cap in videos.")
+    daily_video_cap: int | None
+    videos_today: int
+    resets_at: datetime = Field(description="When the student's day ends (school time zone).")
+    school_month_left: Money | None = Field(description="Left of the school's monthly budget.")
+    school_month_resets_at: datetime | None
+    time_zone: str

@@ -1,12 +1,14 @@
-"""SQL for jobs and quota. Every read of a user's job filters on its owner."""
+"""SQL for jobs (budgets: videogen.budgets). Every read of a user's job filters on its owner."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from videogen import cursors
+from videogen.budgets import repository as budgets_repo
 
 if TYPE_CHECKING:
     from videogen.db import Connection
@@ -25,50 +27,6 @@ JOB_SELECT = """
 """
 
 Row = dict[str, Any]
-
-
-def consume_quota(conn: Connection, user_id: UUID, day: date) -> tuple[int | None, bool]:
-    """Takes one unit of the user's quota for `day`, atomically; (quota, granted)."""
-    row = conn.execute(
-        """
-        with q as (
-            select daily_quota as quota from public.effective_quotas
-            where user_id = %(user)s
-        ), taken as (
-            insert into public.quota_usage as u (user_id, day, used)
-            select %(user)s, %(day)s, 1 from q where q.quota > 0
-            on conflict (user_id, day) do update set used = u.used + 1
-                where u.used < (select quota from q)
-            returning used
-        )
-        select (select quota from q) as quota, (select used from taken) as used
-        """,
-        {"user": user_id, "day": day},
-    ).fetchone()
-    assert row is not None
-    return row["quota"], row["used"] is not None
-
-
-def refund_for_job(conn: Connection, job_id: UUID) -> None:
-    """Gives back the quota unit a job took on the (UTC) day it was created."""
-    conn.execute(
-        """update public.quota_usage u set used = u.used - 1
-           from public.jobs j
-           where j.id = %s and u.user_id = j.user_id
-             and u.day = (j.created_at at time zone 'UTC')::date and u.used > 0""",
-        (job_id,),
-    )
-
-
-def quota_status(conn: Connection, user_id: UUID, day: date) -> Row | None:
-    return conn.execute(
-        """select e.daily_quota as quota,
-                  coalesce((select used from public.quota_usage
-                            where user_id = e.user_id and day = %s), 0) as used
-           from public.effective_quotas e
-           where e.user_id = %s""",
-        (day, user_id),
-    ).fetchone()
 
 
 def release_expired_key(conn: Connection, user_id: UUID, key: str) -> None:
@@ -171,8 +129,8 @@ def fail_and_refund(
     status: str = "failed",
     error_code: str | None = None,
 ) -> bool:
-    """Ends an unfinished job as failed (or cancelled) and gives its quota unit back, once:
-    a job no longer in `from_statuses` is left alone and nothing is refunded. `error_code`
+    """Ends an unfinished job as failed (or cancelled) and releases its budget reservation,
+    once: a job no longer in `from_statuses` is left alone and nothing is released. `error_code`
     says why for machines (an admin's failure: `failed_by_admin`)."""
     if not advance(
         conn,
@@ -184,8 +142,39 @@ def fail_and_refund(
         finished_at="now()",
     ):
         return False
-    refund_for_job(conn, job_id)
+    budgets_repo.release(conn, job_id)
     return True
+
+
+def complete(conn: Connection, job_id: UUID, **fields: Any) -> bool:
+    """Ends a `finishing` job as completed and settles its budget reservation at the
+    catalogue's price for what was delivered, in the same transaction (once: a job no
+    longer `finishing` is left alone). fal reports no per-request cost in its webhook,
+    status or result (https://fal.ai/docs/documentation/model-apis/pricing: billed per
+    output at the model's listed price; usage only in aggregate through the Platform
+    API), so the catalogue's price of the job's model and parameters is the figure."""
+    if not advance(
+        conn, job_id, "completed", from_statuses=("finishing",), finished_at="now()", **fields
+    ):
+        return False
+    row = conn.execute("select model, params from public.jobs where id = %s", (job_id,)).fetchone()
+    assert row is not None
+    budgets_repo.settle(conn, job_id, delivered_cost(row["model"], row["params"]))
+    return True
+
+
+def delivered_cost(model_key: str, params: dict[str, Any]) -> Decimal | None:
+    """The catalogue's price of a delivered video; None (settle at the reserved
+    estimate) for a model the catalogue no longer prices."""
+    from videogen.generations.catalog import MODELS
+
+    model = MODELS.get(model_key)
+    if model is None:
+        return None
+    try:
+        return model.cost(model.params.model_validate(params))
+    except ValueError:
+        return None
 
 
 def stale_jobs(conn: Connection, *, older_than_seconds: int, limit: int) -> list[Row]:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 from videogen.auth.deps import ActiveUser, CurrentUser, SchoolMember, Teacher
 from videogen.generations.deps import get_generation_service
 from videogen.generations.models import (
+    AllowanceOut,
     EstimateOut,
     EstimateRequest,
     GenerationCreate,
@@ -18,7 +19,6 @@ from videogen.generations.models import (
     HideRequest,
     JobStatus,
     ModelOut,
-    QuotaOut,
 )
 from videogen.generations.service import GenerationService, estimate, list_models
 
@@ -45,10 +45,12 @@ def models() -> list[ModelOut]:
     "/generations",
     status_code=status.HTTP_201_CREATED,
     response_model=GenerationOut,
-    summary="Ask for a video (takes one unit of the daily quota)",
-    description="Needs a school (403 `no_school`); the school's allowed models only (403 "
-    "`model_not_allowed`); `class_id`, if given, must be a class you are in (422 "
-    "`invalid_class`).",
+    summary="Ask for a video (reserves its estimated cost against every budget)",
+    description="Needs a school (403 `no_school`); the school's allowed models, narrowed "
+    "by the role's or the class's (403 `model_not_allowed` naming the model and the "
+    "setting); `class_id`, if given, must be a class you are in (422 "
+    "`invalid_class`); a budget without room: 429 `budget_exceeded` naming the scope, what "
+    "remains and when it resets (nothing reserved).",
     responses={200: {"description": "Idempotent replay: the job first created with this key"}},
 )
 def create_generation(
@@ -85,9 +87,16 @@ def estimate_generation(body: EstimateRequest, _: CurrentUser) -> EstimateOut:
     return estimate(body)
 
 
-@router.get("/generations/quota", response_model=QuotaOut, summary="My quota for today")
-def my_quota(user: CurrentUser, service: Service) -> QuotaOut:
-    return service.quota(user.id)
+@router.get(
+    "/generations/allowance",
+    response_model=AllowanceOut,
+    summary="What I have left: today's money and videos, the school's month",
+    description="Money as decimal strings (USD); null: no limit in that scope. Periods "
+    "follow the school's time zone (`resets_at`). The price of a video before submitting: "
+    "POST /generations/estimate.",
+)
+def my_allowance(member: SchoolMember, service: Service) -> AllowanceOut:
+    return service.allowance(member.id, member.school_id)
 
 
 @router.get("/generations/{job_id}", response_model=GenerationOut)

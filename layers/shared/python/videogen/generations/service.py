@@ -1,9 +1,10 @@
-"""Generation use cases: submit (validate, quota, idempotency, queue), read, cancel, retry.
+"""Generation use cases: submit (validate, budget, idempotency, queue), read, cancel, retry.
 
-The job row is written (status `queued`, quota taken) in one transaction before fal is
-called; fal's answer then moves it to `submitted` with the request id, or to `failed` with
-the quota unit given back. Nothing is left `queued` by a failure we can see; what we cannot
-see (the process dying mid-call) the reconciliation finds.
+The job row is written (status `queued`, its estimate reserved against every budget scope)
+in one transaction before fal is called; fal's answer then moves it to `submitted` with the
+request id, or to `failed` with the reservation released. Nothing is left `queued` by a
+failure we can see; what we cannot see (the process dying mid-call) the reconciliation
+finds.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +25,8 @@ from videogen import logs, metrics
 from videogen.account import usage
 from videogen.auth.errors import ProfileNotFound
 from videogen.auth.members import Member
+from videogen.budgets import repository as budgets_repo
+from videogen.budgets import service as budgets
 from videogen.db import Connection, Database
 from videogen.errors import AppError, InvalidInput
 from videogen.generations import repository as repo
@@ -31,18 +35,17 @@ from videogen.generations.errors import (
     CannotRetry,
     GenerationNotFound,
     IdempotencyConflict,
-    QuotaExceeded,
     VideoAlreadyHidden,
     VideoNotHidden,
 )
 from videogen.generations.models import (
+    AllowanceOut,
     EstimateOut,
     EstimateRequest,
     GenerationCreate,
     GenerationOut,
     GenerationPage,
     ModelOut,
-    QuotaOut,
     VideoDeletedOut,
     VideoOut,
 )
@@ -63,13 +66,6 @@ from videogen.storage.base import ObjectStore
 from videogen.webhooks.job_token import webhook_url
 
 logger = logging.getLogger(__name__)
-
-
-def utc_day(moment: datetime | None = None) -> tuple[datetime, datetime]:
-    """The UTC day containing `moment`: (start, next midnight). Quotas reset at midnight."""
-    moment = moment or datetime.now(UTC)
-    start = datetime.combine(moment.astimezone(UTC).date(), time(), tzinfo=UTC)
-    return start, start + timedelta(days=1)
 
 
 def list_models() -> list[ModelOut]:
@@ -188,7 +184,6 @@ class GenerationService:
         retry_of: UUID | None,
         placement: _Placement,
     ) -> tuple[UUID, bool]:
-        day_start, resets_at = utc_day()
         with self.db.connection() as conn:
             if idempotency_key is not None:
                 repo.release_expired_key(conn, user_id, idempotency_key)
@@ -204,31 +199,35 @@ class GenerationService:
                 model=model.key,
                 class_id=placement.class_id,
             )
-            self._restore_usage(conn, user_id, day_start)
-            quota, granted = repo.consume_quota(conn, user_id, day_start.date())
-            if quota is None:
-                raise ProfileNotFound()
-            if not granted:
-                retry_after = int((resets_at - datetime.now(UTC)).total_seconds()) + 1
-                raise QuotaExceeded(quota, resets_at, retry_after)
+            cost = model.cost(model.params.model_validate(params))
             job_id = repo.insert_job(
                 conn,
                 user_id=user_id,
                 model=model.key,
                 prompt=prompt,
                 params=params,
-                cost=model.cost(model.params.model_validate(params)),
+                cost=cost,
                 idempotency_key=idempotency_key,
                 request_hash=request_hash,
                 retry_of=retry_of,
                 school_id=placement.school_id,
                 class_id=placement.class_id,
             )
+            # All scopes or none, in this transaction: a refusal rolls the job back too.
+            budgets.reserve(
+                conn,
+                job_id=job_id,
+                user_id=user_id,
+                school_id=placement.school_id,
+                class_id=placement.class_id,
+                amount=cost,
+                carried=self._carried(conn, user_id, placement.school_id),
+            )
         logger.info("job recorded", extra={"job_id": str(job_id), "model": model.key})
         return job_id, True
 
     def _queue(self, job_id: UUID, model: VideoModel, prompt: str, params: dict[str, Any]) -> None:
-        """Submits once. fal refusing or unreachable: the job fails and the quota returns.
+        """Submits once. fal refusing or unreachable: the job fails and its reservation is released.
         fal's answer lost: the job waits for fal's webhook (its URL names the job) and is
         never submitted again. Our database failing after fal took it: the job is left for
         the webhook too, and the client is not told that nothing happened."""
@@ -279,11 +278,15 @@ class GenerationService:
                 # the job is submitted all the same; its webhook ends it (ERROR: cancelled).
                 logger.warning("deferred cancel not done", extra={**log, "code": exc.code})
 
-    def _restore_usage(self, conn: Connection, user_id: UUID, day_start: datetime) -> None:
-        """A same-day account with the email of an erased one starts from its usage
-        (account/usage.py; keyed with the webhook secret, which every deployment has)."""
-        if self.webhook_secret is not None:
-            usage.restore(conn, user_id, self.webhook_secret, day_start)
+    def _carried(
+        self, conn: Connection, user_id: UUID, school_id: UUID | None
+    ) -> tuple[Decimal, int]:
+        """What an erased account with this one's email spent today, if this account was
+        made today (account/usage.py; keyed with the webhook secret, which every deployment
+        has): deleting and registering again does not reset the student's day."""
+        if self.webhook_secret is None:
+            return Decimal(0), 0
+        return usage.carried(conn, user_id, self.webhook_secret, school_id)
 
     # --- reads ---
     def get(self, user_id: UUID, job_id: UUID) -> GenerationOut:
@@ -302,18 +305,35 @@ class GenerationService:
             )
         return GenerationPage(items=[self.to_out(r) for r in rows], next_cursor=next_cursor)
 
-    def quota(self, user_id: UUID) -> QuotaOut:
-        day_start, resets_at = utc_day()
+    def allowance(self, user_id: UUID, school_id: UUID | None) -> AllowanceOut:
+        """What the student has left: their day (money, videos) and the school's month,
+        from the ledger's balances (plus what an erased account of theirs used today)."""
         with self.db.connection() as conn:
-            self._restore_usage(conn, user_id, day_start)
-            row = repo.quota_status(conn, user_id, day_start.date())
-        if row is None:
+            rows = {r["scope"]: r for r in budgets_repo.scopes(conn, user_id, school_id)}
+            money, videos = self._carried(conn, user_id, school_id)
+            tz = conn.execute(
+                "select coalesce((select time_zone from public.schools where id = %s), 'UTC')"
+                " as tz",
+                (school_id,),
+            ).fetchone()
+        if "student_day" not in rows:
             raise ProfileNotFound()
-        return QuotaOut(
-            daily_quota=row["quota"],
-            used_today=row["used"],
-            remaining=max(row["quota"] - row["used"], 0),
-            resets_at=resets_at,
+        day, count = rows["student_day"], rows["student_videos"]
+        spent = day["used"] + money
+        used_videos = int(count["used"]) + videos
+        school = rows.get("school_month")
+        video_cap = None if count["cap"] is None else int(count["cap"])
+        return AllowanceOut(
+            money_left_today=_left(day["cap"], spent),
+            daily_money_cap=day["cap"],
+            spent_today=spent,
+            videos_left_today=None if video_cap is None else max(video_cap - used_videos, 0),
+            daily_video_cap=video_cap,
+            videos_today=used_videos,
+            resets_at=day["resets_at"],
+            school_month_left=None if school is None else _left(school["cap"], school["used"]),
+            school_month_resets_at=None if school is None else school["resets_at"],
+            time_zone=tz["tz"] if tz else "UTC",
         )
 
     def to_out(self, row: dict[str, Any]) -> GenerationOut:
@@ -385,8 +405,8 @@ class GenerationService:
     # --- actions ---
     def cancel(self, user_id: UUID, job_id: UUID) -> tuple[GenerationOut, bool]:
         """Cancels what fal has not started. Returns the job and whether the cancellation is
-        final (False: asked of fal, or waiting for the submit in flight; the quota comes
-        back only once fal confirms that nothing ran)."""
+        final (False: asked of fal, or waiting for the submit in flight; the reservation is
+        released only once fal confirms that nothing ran)."""
         with logs.bind(job_id=job_id):
             return self._cancel(user_id, job_id)
 
@@ -461,6 +481,10 @@ class _Placement:
 
     school_id: UUID | None
     class_id: UUID | None
+
+
+def _left(cap: Decimal | None, used: Decimal) -> Decimal | None:
+    return None if cap is None else max(cap - used, Decimal(0))
 
 
 def _as_recorded(

@@ -31,6 +31,8 @@ Action = Literal[
     "invite.revoke",
     "video.hide",  # a teacher hid a student's video: details {student_id, reason}
     "video.unhide",  # details {student_id}
+    "budget.update",  # the school's budget or a role's limits: details {field: {from, to}}
+    "class.budget",  # a class's monthly cap or model override: details {field: {from, to}}
 ]
 
 _COLUMNS = """a.id, a.school_id, a.actor_id, coalesce(p.email, '') as actor_email, a.action,

@@ -3,7 +3,7 @@
 Runs on a schedule. Each stale job gets one check per run, least recently checked first,
 and each check is recorded (`reconcile_attempts`, `last_checked_at`) before it is made, so
 jobs that can never finish move to the back and cannot starve the others; after
-`max_attempts` checks a job is failed and its quota unit given back.
+`max_attempts` checks a job is failed and its budget reservation released.
 
 - `submitted`/`in_progress`: fal's queue status; a finished request goes through the same
   `DeliveryRecorder` as a webhook (`fal_check.ask_fal`, which an admin's re-check uses too).

@@ -2,7 +2,7 @@
 for the reconciliation that polls fal when a webhook never came.
 
 Deliveries for one job serialize on the job's row lock. An OK result moves the job to
-`finishing` (the copy worker completes it); an ERROR fails it and gives the quota back
+`finishing` (the copy worker completes it); an ERROR fails it and releases its reservation
 (or cancels it, when the user had asked to). A job already final, or already
 `finishing`, is left alone, so repeated or concurrent deliveries change state once. No
 network call happens here: the webhook answers fal at once.
