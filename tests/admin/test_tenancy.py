@@ -229,3 +229,35 @@ def test_students_teachers_and_the_schoolless_are_refused(
         for method, path in (("GET", "/admin/jobs"), ("GET", "/admin/users")):
             response = admin_api.request(method, path, headers=user.headers)
             assert error_code(response, status) == code
+
+
+def test_users_filtered_by_role_and_an_operator_names_the_school(
+    admin_api: TestClient, make_user, school_b: School
+) -> None:
+    """The Teachers page's list: `role` (repeatable) and, for operators, `school_id`; a
+    school admin naming another school is 404, as its rows are."""
+    admin_a, teacher_a, student_a = make_user("admin"), make_user("teacher"), make_user()
+    operator = make_user("operator")
+
+    def emails(user: User, query: str) -> set[str]:
+        response = admin_api.get(f"/admin/users?{query}", headers=user.headers)
+        assert response.status_code == 200, response.text
+        return {u["email"] for u in response.json()["items"]}
+
+    assert emails(admin_a, "role=teacher&role=admin") == {admin_a.email, teacher_a.email}
+    assert emails(admin_a, "role=student") == {student_a.email}
+    assert emails(operator, f"role=teacher&school_id={school_b.id}") == {school_b.teacher.email}
+    assert emails(operator, f"school_id={school_b.id}") == {
+        school_b.admin.email,
+        school_b.teacher.email,
+        school_b.student.email,
+    }
+    assert emails(admin_a, f"school_id={DEFAULT_SCHOOL}") == {
+        admin_a.email,
+        teacher_a.email,
+        student_a.email,
+    }
+    other = admin_api.get(f"/admin/users?school_id={school_b.id}", headers=admin_a.headers)
+    assert error_code(other, 404) == "school_not_found"
+    bad = admin_api.get("/admin/users?role=principal", headers=admin_a.headers)
+    assert error_code(bad, 422) == "validation_error"
