@@ -1,6 +1,12 @@
 """KPI benchmark: the Spark job next to plain SQL in Postgres and in DuckDB, on the same data.
 
     .venv/bin/python bench/kpis.py --sizes 1000000 10000000 --days 365
+    .venv/bin/python bench/kpis.py --sizes 1000000 --days 365 --schools 200 --scopes-only
+
+Issue 16 (`--scopes-only`): the job with its per-school and per-class KPIs against today's
+job (the deployment-wide datasets only: `deployment_only_run`, the same code paths minus the
+scopes) round after round in the same process, full history and one day (incremental), and
+the per-school and per-class KPIs as plain SQL in Postgres on the same rows.
 
 For each size: generates that many jobs (over `--days` days, `--users` users) in a fresh
 embedded Postgres, then times
@@ -42,9 +48,9 @@ LAST_DAY = date(2026, 11, 24)
 RESULTS: list[dict[str, Any]] = []
 
 GENERATE = """
-insert into public.jobs (user_id, model, prompt, status, cost_estimate_usd,
-                         created_at, submitted_at, finished_at)
-select u.id, m.model, 'bench', s.status, m.cost, c.created_at,
+insert into public.jobs (user_id, school_id, class_id, model, prompt, status,
+                         cost_estimate_usd, created_at, submitted_at, finished_at)
+select u.id, u.school_id, u.class_id, m.model, 'bench', s.status, m.cost, c.created_at,
        c.created_at + interval '2 seconds',
        case when s.status in ('completed', 'failed', 'cancelled')
             then c.created_at + interval '2 seconds' + (5 + (g %% 600)) * interval '1 second' end
@@ -89,6 +95,52 @@ from jobs group by 1 order by 1
 """
 
 
+# Refused prompts: one per `--blocked-every` jobs, spread like the jobs.
+GENERATE_EVENTS = """
+insert into public.safety_events (school_id, class_id, user_id, rule, prompt, created_at)
+select u.school_id, u.class_id, u.id, 'blocklist:bench', 'bench',
+       %(start)s::timestamptz + (hashint8(g + 7) & 2147483647) %% (%(days)s * 86400)
+         * interval '1 second'
+from generate_series(1, %(events)s::bigint) g
+join bench_users u on u.n = (hashint8(g + 3) & 2147483647) %% %(users)s
+"""
+
+ZONES = ("UTC", "Europe/Paris", "America/New_York", "Asia/Tokyo", "Australia/Sydney")
+CLASSES_PER_SCHOOL = 5
+
+# The per-school and per-class KPIs as plain SQL (the tests' reference, tests/kpis/test_scopes.py)
+SQL_SCOPE = """
+with j as (
+  select (j.created_at at time zone s.time_zone)::date as job_date, j.*
+  from public.jobs j join public.schools s on s.id = j.school_id
+  where j.created_at >= %(low)s and j.created_at < %(high)s
+), e as (
+  select (e.created_at at time zone s.time_zone)::date as job_date, e.school_id, e.class_id
+  from public.safety_events e join public.schools s on s.id = e.school_id
+  where e.created_at >= %(low)s and e.created_at < %(high)s
+), jk as (
+  select job_date, {keys}, count(*) as jobs_total,
+    count(*) filter (where status = 'completed') as jobs_succeeded,
+    count(*) filter (where status = 'failed') as jobs_failed,
+    count(*) filter (where status = 'cancelled') as jobs_cancelled,
+    count(distinct user_id) as active_users,
+    percentile_disc(array[0.5, 0.95]) within group (order by duration_seconds)
+      filter (where status = 'completed') as percentiles,
+    coalesce(sum(cost_estimate_usd) filter (where status = 'completed'), 0) as spend_usd
+  from j where {present} group by job_date, {keys}
+), ek as (
+  select job_date, {keys}, count(*) as blocked_prompts from e where {present}
+  group by job_date, {keys}
+)
+select * from jk full join ek using (job_date, {keys})
+where job_date between %(start)s and %(end)s
+"""
+SCOPE_SQL = {
+    "school": SQL_SCOPE.format(keys="school_id", present="true"),
+    "class": SQL_SCOPE.format(keys="school_id, class_id", present="class_id is not null"),
+}
+
+
 def record(size: int, what: str, seconds: float, **extra: Any) -> None:
     entry = {"rows": size, "what": what, "seconds": round(seconds, 2), **extra}
     RESULTS.append(entry)
@@ -101,14 +153,34 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.monotonic() - started, value
 
 
-def generate(url: str, size: int, days: int, users: int) -> None:
+def generate(url: str, size: int, days: int, users: int, schools: int, blocked_every: int) -> None:
+    """`size` jobs over `days` days and `users` users in `schools` schools (five classes
+    each, time zones mixed; each user in one class), and a refused prompt per
+    `blocked_every` jobs."""
     start = LAST_DAY - timedelta(days=days - 1)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
-            "truncate public.jobs, public.kpi_spark_daily, public.kpi_spark_daily_models cascade"
+            "truncate public.jobs, public.safety_events, public.kpi_spark_daily, "
+            "public.kpi_spark_daily_models, public.kpi_school_daily, public.kpi_class_daily "
+            "cascade"
+        )
+        conn.execute("delete from public.schools where name like 'Bench %%'")
+        conn.execute(
+            "insert into public.schools (name, time_zone) select 'Bench ' || n, "
+            "(%s::text[])[1 + n %% %s] from generate_series(0, %s - 1) n",
+            (list(ZONES), len(ZONES), schools),
+        )
+        conn.execute(
+            "insert into public.classes (school_id, name) select s.id, 'Class ' || c "
+            "from public.schools s cross join generate_series(0, %s - 1) c "
+            "where s.name like 'Bench %%'",
+            (CLASSES_PER_SCHOOL,),
         )
         conn.execute("drop table if exists bench_users")
-        conn.execute("create table bench_users (n int primary key, id uuid not null)")
+        conn.execute(
+            "create table bench_users (n int primary key, id uuid not null, school_id uuid, "
+            "class_id uuid)"
+        )
         conn.execute(
             "insert into auth.users (id, email) select gen_random_uuid(), 'bench' || n "
             "|| '@school.example' from generate_series(0, %s - 1) n "
@@ -116,9 +188,21 @@ def generate(url: str, size: int, days: int, users: int) -> None:
             (users,),
         )
         conn.execute(
-            "insert into bench_users select row_number() over (order by id) - 1, id "
-            "from auth.users where email like 'bench%%' limit %s",
-            (users,),
+            """with u as (select row_number() over (order by id) - 1 as n, id from auth.users
+                          where email like 'bench%%' limit %(users)s),
+                    s as (select row_number() over (order by id) - 1 as k, id from public.schools
+                          where name like 'Bench %%'),
+                    c as (select school_id, row_number() over (partition by school_id
+                            order by id) - 1 as k, id from public.classes)
+               insert into bench_users
+               select u.n, u.id, s.id, c.id from u
+               join s on s.k = u.n %% %(schools)s
+               join c on c.school_id = s.id and c.k = (u.n / %(schools)s) %% %(classes)s""",
+            {"users": users, "schools": schools, "classes": CLASSES_PER_SCHOOL},
+        )
+        conn.execute(
+            "update public.profiles p set school_id = b.school_id from bench_users b "
+            "where b.id = p.id"
         )
         batch = 1_000_000
         for first in range(0, size, batch):
@@ -132,7 +216,143 @@ def generate(url: str, size: int, days: int, users: int) -> None:
                     "users": users,
                 },
             )
+        conn.execute(
+            GENERATE_EVENTS,
+            {
+                "start": f"{start.isoformat()} 00:00:00+00",
+                "days": days,
+                "users": users,
+                "events": max(1, size // blocked_every),
+            },
+        )
         conn.execute("vacuum analyze public.jobs")
+        conn.execute("vacuum analyze public.safety_events")
+
+
+def read_jobs_only(spark: Any, options: Any) -> Any:
+    """Today's read (before issue 16): the window's jobs alone, in parallel slices."""
+    from pyspark.sql import functions as F
+
+    low, high = kpi.read_bounds(options.start, options.end)
+    subquery = (
+        f"(select {', '.join(kpi.SOURCE_COLUMNS)} from public.jobs "
+        f"where created_at >= timestamptz '{low.isoformat()} 00:00:00+00' "
+        f"and created_at < timestamptz '{high.isoformat()} 00:00:00+00') as jobs_window"
+    )
+    jobs = (
+        spark.read.format("jdbc")
+        .option("url", options.jdbc.url)
+        .option("driver", "org.postgresql.Driver")
+        .option("dbtable", subquery)
+        .option("partitionColumn", "created_at")
+        .option("lowerBound", f"{low.isoformat()} 00:00:00")
+        .option("upperBound", f"{high.isoformat()} 00:00:00")
+        .option("numPartitions", str(options.num_partitions))
+        .option("fetchsize", str(options.fetch_size))
+        .options(**options.jdbc.properties())
+        .load()
+    )
+    return jobs.withColumn("job_date", kpi.job_date(F.col("created_at"), options.time_zone)).where(
+        kpi_job.in_window(options)
+    )
+
+
+def deployment_only_run(spark: Any, options: Any) -> dict[str, Any]:
+    """Today's job, as it ran before issue 16: read the jobs, the deployment-wide daily and
+    per-model KPIs, both written (Postgres in one transaction, Parquet by day). The same
+    functions as `kpi_job.run`, without the schools' time zones, the refused prompts and
+    the per-school and per-class datasets: the baseline the scopes are measured against."""
+    from kpi_io import write_parquet, write_postgres
+
+    started = time.monotonic()
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    days = kpi.window_days(options.start, options.end)
+    jobs = read_jobs_only(spark, options).cache()
+    try:
+        jobs.count()
+        daily = kpi.daily_kpis(jobs, days, spark)
+        models = kpi.model_kpis(jobs)
+        daily_rows = sorted((r.asDict() for r in daily.collect()), key=lambda r: r["job_date"])
+        model_rows = sorted(
+            (r.asDict() for r in models.collect()), key=lambda r: (r["job_date"], r["model"])
+        )
+        write_postgres(
+            spark,
+            options.jdbc,
+            options.start,
+            options.end,
+            {"daily": daily_rows, "models": model_rows},
+        )
+        if options.output_path:
+            write_parquet(
+                spark,
+                {"daily": (daily_rows, daily.schema), "models": (model_rows, models.schema)},
+                options.output_path,
+                days,
+            )
+    finally:
+        jobs.unpersist()
+    return {"duration_seconds": round(time.monotonic() - started, 3)}
+
+
+def bench_scopes(spark: Any, url: str, size: int, args: argparse.Namespace, out: Path) -> None:
+    """Issue 16: the job with the scopes against today's (deployment-wide only), full
+    history and one day, alternating within each round; then Postgres SQL."""
+    first = LAST_DAY - timedelta(days=args.days - 1)
+    jdbc = to_jdbc(url)
+    windows = {
+        "full history": (first, LAST_DAY),
+        "one day (incremental)": (LAST_DAY, LAST_DAY),
+    }
+    for label, (start, end) in windows.items():
+        ratios = []
+        for attempt in range(1, args.rounds + 1):
+            options = kpi_job.JobOptions(
+                start=start,
+                end=end,
+                jdbc=jdbc,
+                output_path=(out / f"parquet-{size}-{attempt}").as_uri(),
+                num_partitions=args.partitions,
+            )
+            today = deployment_only_run(spark, options)
+            record(
+                size,
+                f"today's job (deployment-wide only), {label}",
+                today["duration_seconds"],
+                attempt=attempt,
+            )
+            scoped = kpi_job.run(spark, options)
+            record(
+                size,
+                f"job with per-school and per-class KPIs, {label}",
+                scoped["duration_seconds"],
+                attempt=attempt,
+                phases=scoped["phase_seconds"],
+                school_rows=scoped["school_rows_written"],
+                class_rows=scoped["class_rows_written"],
+            )
+            if attempt > 1 or args.rounds == 1:
+                ratios.append(scoped["duration_seconds"] / today["duration_seconds"])
+        record(
+            size, f"with scopes / today's, {label}, median of rounds 2+", statistics.median(ratios)
+        )
+
+    low = f"{(first - timedelta(days=1)).isoformat()} 00:00:00+00"
+    high = f"{(LAST_DAY + timedelta(days=2)).isoformat()} 00:00:00+00"
+    params = {"low": low, "high": high, "start": first, "end": LAST_DAY}
+    with psycopg.connect(url) as conn:
+        for attempt in (1, 2):
+            seconds, rows = timed(lambda: conn.execute(SQL_KPIS, params).fetchall())
+            record(size, "postgres SQL, deployment-wide KPIs", seconds, attempt=attempt)
+            for scope, sql in SCOPE_SQL.items():
+                seconds, rows = timed(lambda sql=sql: conn.execute(sql, params).fetchall())
+                record(
+                    size,
+                    f"postgres SQL, per-{scope} KPIs",
+                    seconds,
+                    result_rows=len(rows),
+                    attempt=attempt,
+                )
 
 
 def spark_session(local_fs: str) -> Any:
@@ -175,8 +395,13 @@ def naive_daily(jobs: Any) -> Any:
 
 
 def bench_size(spark: Any, url: str, size: int, args: argparse.Namespace, out: Path) -> None:
-    seconds, _ = timed(lambda: generate(url, size, args.days, args.users))
-    record(size, "generate rows in Postgres", seconds)
+    seconds, _ = timed(
+        lambda: generate(url, size, args.days, args.users, args.schools, args.blocked_every)
+    )
+    record(size, "generate rows in Postgres", seconds, schools=args.schools)
+    if args.scopes_only:
+        bench_scopes(spark, url, size, args, out)
+        return
     first = LAST_DAY - timedelta(days=args.days - 1)
     jdbc = to_jdbc(url)
     full = kpi_job.JobOptions(
@@ -225,7 +450,8 @@ def bench_size(spark: Any, url: str, size: int, args: argparse.Namespace, out: P
         phases=summary["phase_seconds"],
     )
 
-    jobs = kpi_job.read_jobs(spark, full).cache()
+    sources = kpi_job.read_sources(spark, full)
+    jobs = sources.where(~sources["refused"] & kpi_job.in_window(full)).cache()
     seconds, rows_read = timed(jobs.count)
     record(size, "spark JDBC read + cache", seconds, partitions=args.partitions, read=rows_read)
     days = kpi.window_days(first, LAST_DAY)
@@ -282,6 +508,13 @@ def main() -> None:
         "--rounds", type=int, default=3, help="whole run + dry run pairs (the first warms up)"
     )
     parser.add_argument("--partitions", type=int, default=4, help="JDBC numPartitions")
+    parser.add_argument("--schools", type=int, default=200)
+    parser.add_argument("--blocked-every", type=int, default=50, help="a refused prompt per N jobs")
+    parser.add_argument(
+        "--scopes-only",
+        action="store_true",
+        help="issue 16: the job with per-school/per-class KPIs against today's, and SQL",
+    )
     parser.add_argument("--naive", action="store_true", help="also time the slow groupBy")
     parser.add_argument("--naive-max-rows", type=int, default=1_000_000)
     parser.add_argument("--skip-duckdb", action="store_true")

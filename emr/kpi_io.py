@@ -1,5 +1,7 @@
 """The job's two outputs: Postgres (upsert, one transaction) and Parquet (window partitions).
 
+Four datasets: `daily` and `models` (deployment-wide), `schools` and `classes` (issue 16).
+
 Postgres is written over JDBC from the driver, with the same jar Spark reads with, so the job
 needs no Python database driver on EMR. The rows are one per day (and per day and model):
 a few hundred at most, never a reason for a distributed write.
@@ -11,7 +13,9 @@ import json
 import logging
 import shutil
 import tempfile
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +27,40 @@ from videogen.kpis.jdbc import JdbcTarget
 
 logger = logging.getLogger("videogen.kpis.job")
 
-DATASETS = ("daily", "models")
+DATASETS = ("daily", "models", "schools", "classes")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a dataset goes: its table, the key of a row, and its Parquet partition columns."""
+
+    table: str
+    keys: tuple[str, ...]
+    columns: tuple[str, ...]
+    partitions: tuple[str, ...]
+
+
+TARGETS = {
+    "daily": Target("kpi_spark_daily", ("job_date",), kpi.DAILY_COLUMNS, ("job_date",)),
+    "models": Target(
+        "kpi_spark_daily_models", ("job_date", "model"), kpi.MODEL_COLUMNS, ("job_date",)
+    ),
+    "schools": Target(
+        "kpi_school_daily",
+        ("school_id", "job_date"),
+        kpi.SCOPE_COLUMNS,
+        ("job_date", "school_id"),
+    ),
+    "classes": Target(
+        "kpi_class_daily",
+        ("class_id", "job_date"),
+        ("school_id", *kpi.SCOPE_COLUMNS),
+        ("job_date", "school_id"),
+    ),
+}
+#: Rows per upsert statement: a year's backfill of every class stays many small parameters,
+#: not one JSON string of hundreds of megabytes through py4j.
+UPSERT_BATCH = 20_000
 #: A dataset as the driver holds it: its rows and their Spark schema (a StructType).
 Rows = tuple[list[dict[str, Any]], Any]
 
@@ -85,27 +122,33 @@ def write_postgres(
     target: JdbcTarget,
     start: date,
     end: date,
-    daily_rows: list[dict[str, Any]],
-    model_rows: list[dict[str, Any]],
+    datasets: dict[str, list[dict[str, Any]]],
 ) -> None:
-    """Upserts the window's rows in one transaction; per-model rows of the window that this
-    run did not produce (a model with no jobs any more) are deleted in the same transaction."""
-    daily_sql = _upsert_sql("kpi_spark_daily", ("job_date",), kpi.DAILY_COLUMNS)
-    model_sql = _upsert_sql("kpi_spark_daily_models", ("job_date", "model"), kpi.MODEL_COLUMNS)
+    """Upserts the window's rows of every dataset in one transaction; rows of the window that
+    this run did not produce (a model, school or class with no jobs any more) are deleted in
+    the same transaction. `kpi_spark_daily` has a row for every day, so nothing to delete."""
     connection = _connect(spark, target)
     try:
         connection.setAutoCommit(False)
-        _execute(connection, daily_sql, _json_rows(daily_rows, ("job_date", *kpi.DAILY_COLUMNS)))
-        model_columns = ("job_date", "model", *kpi.MODEL_COLUMNS)
-        _execute(connection, model_sql, _json_rows(model_rows, model_columns))
-        # now() is the transaction's start: every row this run wrote carries it.
-        _execute(
-            connection,
-            "delete from public.kpi_spark_daily_models "
-            "where job_date between ?::date and ?::date and updated_at <> now()",
-            start.isoformat(),
-            end.isoformat(),
-        )
+        for name in (n for n in DATASETS if n in datasets):
+            where = TARGETS[name]
+            sql = _upsert_sql(where.table, where.keys, where.columns)
+            columns = tuple(dict.fromkeys((*where.keys, *where.columns)))
+            rows: Sequence[dict[str, Any]] = datasets[name]
+            for first in range(0, len(rows), UPSERT_BATCH):
+                _execute(
+                    connection, sql, _json_rows(list(rows[first : first + UPSERT_BATCH]), columns)
+                )
+            if name == "daily":
+                continue
+            # now() is the transaction's start: every row this run wrote carries it.
+            _execute(
+                connection,
+                f"delete from public.{where.table} "
+                "where job_date between ?::date and ?::date and updated_at <> now()",
+                start.isoformat(),
+                end.isoformat(),
+            )
         connection.commit()
     except Exception:
         connection.rollback()
@@ -140,21 +183,31 @@ def _skip_checksum_sidecars(spark: Any, root: str) -> None:
         filesystem.setWriteChecksum(False)
 
 
-def _write_dataset(spark: Any, rows: Rows, path: str, days: list[date]) -> None:
-    """One dataset in one Spark write and one task: one file per `job_date=` partition.
-    Dynamic partition overwrite replaces only the window's partitions; a window day with no
-    rows any more (models) has its old partition deleted."""
+def _write_dataset(
+    spark: Any, rows: Rows, path: str, days: list[date], partitions: tuple[str, ...]
+) -> None:
+    """One dataset in one Spark write and one task: one file per partition (`job_date=`, or
+    `job_date=/school_id=`). Dynamic partition overwrite replaces only the partitions written;
+    a window partition with no rows any more (a model's day, a school's day) is deleted."""
     records, schema = rows
     frame = spark.createDataFrame(records, schema).coalesce(1)
-    frame.write.mode("overwrite").partitionBy("job_date").parquet(path)
-    present = {row["job_date"] for row in records}
+    frame.write.mode("overwrite").partitionBy(*partitions).parquet(path)
+    present = {tuple(str(row[p]) for p in partitions) for row in records}
     jvm = spark.sparkContext._jvm
     conf = spark.sparkContext._jsc.hadoopConfiguration()
     for day in days:
-        if day in present:
+        folder = jvm.org.apache.hadoop.fs.Path(f"{path}/job_date={day.isoformat()}")
+        filesystem = folder.getFileSystem(conf)
+        if not any(key[0] == day.isoformat() for key in present):
+            filesystem.delete(folder, True)
             continue
-        partition = jvm.org.apache.hadoop.fs.Path(f"{path}/job_date={day.isoformat()}")
-        partition.getFileSystem(conf).delete(partition, True)
+        if len(partitions) == 1 or not filesystem.exists(folder):
+            continue
+        for child in filesystem.listStatus(folder):
+            name = str(child.getPath().getName())
+            label, _, value = name.partition("=")
+            if label == partitions[1] and (day.isoformat(), value) not in present:
+                filesystem.delete(child.getPath(), True)
 
 
 def _spark_write(spark: Any, datasets: dict[str, Rows], root: str, days: list[date]) -> None:
@@ -165,22 +218,32 @@ def _spark_write(spark: Any, datasets: dict[str, Rows], root: str, days: list[da
     _skip_checksum_sidecars(spark, root)
     with ThreadPoolExecutor(max_workers=len(datasets)) as pool:
         writes = [
-            pool.submit(_write_dataset, spark, rows, f"{root.rstrip('/')}/{name}", days)
+            pool.submit(
+                _write_dataset,
+                spark,
+                rows,
+                f"{root.rstrip('/')}/{name}",
+                days,
+                TARGETS[name].partitions,
+            )
             for name, rows in datasets.items()
         ]
         for write in writes:
             write.result()  # re-raises a failed write
 
 
-def _upload(staged: Path, url: str, days: list[date], endpoint_url: str | None) -> int:
-    """Replaces the window's partitions under an S3 URL with the staged files (boto3)."""
+def _upload(
+    staged: Path, url: str, names: list[str], days: list[date], endpoint_url: str | None
+) -> int:
+    """Replaces the window's partitions of the `names` datasets under an S3 URL with the
+    staged files (boto3)."""
     import boto3
 
     parts = urlsplit(url)
     bucket, prefix = parts.netloc, parts.path.strip("/")
     client = boto3.client("s3", endpoint_url=endpoint_url)
     uploaded = 0
-    for name in DATASETS:
+    for name in names:
         for day in days:
             partition = f"job_date={day.isoformat()}"
             key_prefix = "/".join(p for p in (prefix, name, partition) if p) + "/"
@@ -190,8 +253,9 @@ def _upload(staged: Path, url: str, days: list[date], endpoint_url: str | None) 
                 if keys:
                     client.delete_objects(Bucket=bucket, Delete={"Objects": keys})
             folder = staged / name / partition
-            for file in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
-                client.upload_file(str(file), bucket, key_prefix + file.name)
+            for file in sorted(folder.rglob("*.parquet")) if folder.is_dir() else []:
+                relative = file.relative_to(folder).as_posix()  # school_id=…/part-….parquet
+                client.upload_file(str(file), bucket, key_prefix + relative)
                 uploaded += 1
     return uploaded
 
@@ -204,20 +268,21 @@ def write_parquet(
     *,
     s3_endpoint_url: str | None = None,
 ) -> None:
-    """Writes the `daily/` and `models/` Parquet datasets (rows and Spark schema each),
-    partitioned by `job_date`.
+    """Writes the DATASETS as Parquet (rows and Spark schema each), partitioned as TARGETS
+    says: `daily/` and `models/` by `job_date`, `schools/` and `classes/` by `job_date` and
+    `school_id`.
 
     `s3://` goes straight through Spark where Hadoop has an S3 filesystem (EMR). Elsewhere,
     and always for a custom endpoint (MinIO), Spark writes to a local folder and boto3
     uploads the window's partitions.
     """
-    frames = {name: datasets[name] for name in DATASETS}
+    frames = {name: datasets[name] for name in DATASETS if name in datasets}
     scheme = urlsplit(output_path).scheme
     if scheme in ("s3", "s3a") and (s3_endpoint_url or not _has_filesystem(spark, scheme)):
         staged = Path(tempfile.mkdtemp(prefix="kpis-parquet-"))
         try:
             _spark_write(spark, frames, staged.as_uri(), days)
-            uploaded = _upload(staged, output_path, days, s3_endpoint_url)
+            uploaded = _upload(staged, output_path, list(frames), days, s3_endpoint_url)
         finally:
             shutil.rmtree(staged, ignore_errors=True)
         logger.info("parquet uploaded", extra={"files": uploaded, "endpoint": s3_endpoint_url})

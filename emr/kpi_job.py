@@ -8,8 +8,11 @@ from `videogen.kpis.definitions` (shipped to EMR in the `--py-files` zip).
         --output-path file:///tmp/kpis
 
 Outputs, both limited to the window (days outside it are never touched):
-- Postgres `kpi_spark_daily` and `kpi_spark_daily_models`, upserted in one transaction;
-- Parquet partitioned by `job_date` under `--output-path` (file://, s3://; S3-compatible
+- Postgres `kpi_spark_daily` and `kpi_spark_daily_models` (deployment-wide, days in
+  --time-zone), `kpi_school_daily` and `kpi_class_daily` (days in each school's time zone),
+  upserted in one transaction;
+- Parquet under `--output-path`: daily/ and models/ partitioned by `job_date`, schools/ and
+  classes/ by `job_date` and `school_id` (file://, s3://; S3-compatible
   endpoints such as MinIO through `--s3-endpoint-url`).
 Exit code 0 on success, 1 on a failed run, 2 on bad arguments.
 """
@@ -22,6 +25,7 @@ import os
 import platform
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -201,22 +205,56 @@ def build_session():  # -> SparkSession
     return builder.getOrCreate()
 
 
-def read_jobs(spark, options: JobOptions):  # -> DataFrame
-    """The window's jobs, read in parallel slices of `created_at`, the filter run by Postgres."""
+#: SQL types of the job columns a refused prompt lacks (null in its source row).
+_NULL_TYPES = {
+    "id": "uuid",
+    "model": "text",
+    "status": "text",
+    kpi.SPEND_COLUMN: "numeric",
+    "duration_seconds": "double precision",
+}
+
+
+def _sources_query(options: JobOptions) -> str:
+    """The jobs and the refused prompts of the read bounds as one relation (`refused` tells
+    them apart), each with its school's time zone: one JDBC read, one cache, and the
+    per-school figures and refused-prompt counts come out of one aggregation."""
+    low, high = kpi.read_bounds(options.start, options.end)
+
+    def bounds(alias: str) -> str:
+        return (
+            f"{alias}.created_at >= timestamptz '{low.isoformat()} 00:00:00+00' "
+            f"and {alias}.created_at < timestamptz '{high.isoformat()} 00:00:00+00'"
+        )
+
+    jobs = ", ".join(f"j.{c}" for c in kpi.SOURCE_COLUMNS)
+    events = ", ".join(
+        f"e.{c}" if c in kpi.EVENT_COLUMNS else f"null::{_NULL_TYPES[c]}"
+        for c in kpi.SOURCE_COLUMNS
+    )
+    return (
+        f"(select {jobs}, s.time_zone as school_time_zone, false as refused "
+        "from public.jobs j left join public.schools s on s.id = j.school_id "
+        f"where {bounds('j')} "
+        f"union all select {events}, s.time_zone, true "
+        "from public.safety_events e join public.schools s on s.id = e.school_id "
+        f"where {bounds('e')}) as sources"
+    )
+
+
+def read_sources(spark, options: JobOptions):  # -> DataFrame
+    """The jobs and refused prompts of the read bounds (a day's margin each side), read in
+    parallel slices of `created_at` (the filter run by Postgres), each row with `job_date`
+    (the deployment's day, --time-zone) and `school_date` (its school's day; --time-zone
+    for a job of no school). Callers limit them to the window."""
     from pyspark.sql import functions as F
 
     low, high = kpi.read_bounds(options.start, options.end)
-    columns = ", ".join(kpi.SOURCE_COLUMNS)
-    subquery = (
-        f"(select {columns} from public.jobs "
-        f"where created_at >= timestamptz '{low.isoformat()} 00:00:00+00' "
-        f"and created_at < timestamptz '{high.isoformat()} 00:00:00+00') as jobs_window"
-    )
     reader = (
         spark.read.format("jdbc")
         .option("url", options.jdbc.url)
         .option("driver", "org.postgresql.Driver")
-        .option("dbtable", subquery)
+        .option("dbtable", _sources_query(options))
         .option("partitionColumn", "created_at")
         .option("lowerBound", f"{low.isoformat()} 00:00:00")
         .option("upperBound", f"{high.isoformat()} 00:00:00")
@@ -227,10 +265,47 @@ def read_jobs(spark, options: JobOptions):  # -> DataFrame
     # driver (schema) and on each executor (its slice): the CA travels with them, inline.
     for key, value in options.jdbc.properties().items():
         reader = reader.option(key, value)
-    jobs = reader.load().withColumn(
-        "job_date", kpi.job_date(F.col("created_at"), options.time_zone)
+    zone = F.coalesce(F.col("school_time_zone"), F.lit(options.time_zone))
+    return (
+        reader.load()
+        .withColumn("job_date", kpi.job_date(F.col("created_at"), options.time_zone))
+        .withColumn("school_date", kpi.job_date(F.col("created_at"), zone))
+        .drop("school_time_zone")
     )
-    return jobs.where(F.col("job_date").between(F.lit(options.start), F.lit(options.end)))
+
+
+def in_window(options: JobOptions, column: str = "job_date"):  # -> Column
+    from pyspark.sql import functions as F
+
+    return F.col(column).between(F.lit(options.start), F.lit(options.end))
+
+
+def per_school_day(frame, options: JobOptions):  # -> DataFrame
+    """The rows whose school's day is in the window, with that day as `job_date`."""
+    return frame.withColumn("job_date", frame["school_date"]).where(in_window(options))
+
+
+def split_scopes(rows: list[dict], schema):  # -> (school rows, class rows, their schemas)
+    """The scope aggregation's rows (`kpi.scope_kpis`) as the two datasets, sorted, each
+    with its columns only (a school's row has no `class_id`; neither keeps `scope`)."""
+    from pyspark.sql.types import StructType
+
+    def columns(drop: tuple[str, ...]) -> StructType:
+        return StructType([f for f in schema.fields if f.name not in drop])
+
+    schools = sorted(
+        (
+            {k: v for k, v in r.items() if k not in ("scope", "class_id")}
+            for r in rows
+            if r["scope"] == "school"
+        ),
+        key=lambda r: (r["job_date"], r["school_id"]),
+    )
+    classes = sorted(
+        ({k: v for k, v in r.items() if k != "scope"} for r in rows if r["scope"] == "class"),
+        key=lambda r: (r["job_date"], r["school_id"], r["class_id"]),
+    )
+    return schools, classes, columns(("scope", "class_id")), columns(("scope",))
 
 
 class PhaseClock:
@@ -254,36 +329,64 @@ def run(spark, options: JobOptions) -> dict[str, object]:
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     days = kpi.window_days(options.start, options.end)
     phases = PhaseClock()
-    jobs = read_jobs(spark, options).cache()
+    sources = read_sources(spark, options).cache()
     try:
+        jobs = sources.where(~sources["refused"] & in_window(options))
         rows_read = jobs.count()
         phases.mark("read")
         daily = kpi.daily_kpis(jobs, days, spark)
         models = kpi.model_kpis(jobs)
+        by_school_day = per_school_day(sources, options)
+        scopes = kpi.scope_kpis(by_school_day)
+        # The four aggregations run side by side (one thread, so one Spark job, each): on a
+        # one-day window each is mostly fixed per-job cost, and one at a time left cores idle.
         # Sorted on the driver (a few thousand rows at most): an orderBy would range-partition,
         # and Spark samples for that by running the whole aggregation an extra time.
-        daily_rows = sorted((r.asDict() for r in daily.collect()), key=lambda r: r["job_date"])
-        model_rows = sorted(
-            (r.asDict() for r in models.collect()),
-            key=lambda r: (r["job_date"], r["model"] or ""),
+        frames = {"daily": daily, "models": models, "scopes": scopes}
+        with ThreadPoolExecutor(max_workers=len(frames)) as pool:
+            collected = {
+                name: pool.submit(lambda f=frame: [r.asDict() for r in f.collect()])
+                for name, frame in frames.items()
+            }
+            results = {name: future.result() for name, future in collected.items()}
+        daily_rows = sorted(results["daily"], key=lambda r: r["job_date"])
+        model_rows = sorted(results["models"], key=lambda r: (r["job_date"], r["model"] or ""))
+        school_rows, class_rows, schools_schema, classes_schema = split_scopes(
+            results["scopes"], scopes.schema
         )
         aggregated = time.monotonic()
         phases.mark("aggregate")
         if not options.dry_run:
-            write_postgres(spark, options.jdbc, options.start, options.end, daily_rows, model_rows)
+            write_postgres(
+                spark,
+                options.jdbc,
+                options.start,
+                options.end,
+                {
+                    "daily": daily_rows,
+                    "models": model_rows,
+                    "schools": school_rows,
+                    "classes": class_rows,
+                },
+            )
             phases.mark("postgres_write")
             if options.output_path:
                 # the results are small: written from the collected rows, not recomputed
                 write_parquet(
                     spark,
-                    {"daily": (daily_rows, daily.schema), "models": (model_rows, models.schema)},
+                    {
+                        "daily": (daily_rows, daily.schema),
+                        "models": (model_rows, models.schema),
+                        "schools": (school_rows, schools_schema),
+                        "classes": (class_rows, classes_schema),
+                    },
                     options.output_path,
                     days,
                     s3_endpoint_url=options.s3_endpoint_url,
                 )
                 phases.mark("parquet_write")
     finally:
-        jobs.unpersist()
+        sources.unpersist()
     return {
         "window_start": options.start.isoformat(),
         "window_end": options.end.isoformat(),
@@ -291,6 +394,8 @@ def run(spark, options: JobOptions) -> dict[str, object]:
         "rows_read": rows_read,
         "days_written": 0 if options.dry_run else len(daily_rows),
         "model_rows_written": 0 if options.dry_run else len(model_rows),
+        "school_rows_written": 0 if options.dry_run else len(school_rows),
+        "class_rows_written": 0 if options.dry_run else len(class_rows),
         "output_path": options.output_path,
         "dry_run": options.dry_run,
         # the runtime that really ran (emr/release.json states what EMR should provide)

@@ -4,6 +4,7 @@ it never needs (TRUNCATE, DDL, other columns, the audit trail's reads, `auth`) i
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -128,6 +129,42 @@ def test_app_runs_every_kind_of_statement_it_uses(app: psycopg.Connection, db) -
         " and updated_at <> now()"
     )
     assert app.execute("select count(*) from public.kpi_spark_daily").fetchone() == (1,)
+
+
+def test_app_runs_the_per_school_kpi_statements(app: psycopg.Connection, db) -> None:
+    """Issue 16: the KPI job's upsert and stale-row deletion (emr/kpi_io.py) and the
+    dashboard's reads (kpis/service.py) of kpi_school_daily and kpi_class_daily, as the
+    app's login; it may not truncate them."""
+    (school,) = db.execute("insert into public.schools (name) values ('K') returning id").fetchone()
+    (klass,) = db.execute(
+        "insert into public.classes (school_id, name) values (%s, 'C') returning id", (school,)
+    ).fetchone()
+    db.commit()
+    for table, keys, row in (
+        ("kpi_school_daily", "school_id, job_date", {"school_id": str(school)}),
+        (
+            "kpi_class_daily",
+            "class_id, job_date",
+            {"class_id": str(klass), "school_id": str(school)},
+        ),
+    ):
+        names = ", ".join((*row, "job_date", "jobs_total"))
+        app.execute(
+            f"""insert into public.{table} ({names}, updated_at)
+                select {names}, now()
+                from json_populate_recordset(null::public.{table}, %s::json)
+                on conflict ({keys}) do update set jobs_total = excluded.jobs_total,
+                  updated_at = now()""",
+            (json.dumps([{**row, "job_date": "2026-11-01", "jobs_total": 3}]),),
+        )
+        assert app.execute(
+            f"select jobs_total from public.{table} where school_id = %s", (school,)
+        ).fetchone() == (3,)
+        app.execute(
+            f"delete from public.{table} where job_date between '2026-11-01' and '2026-11-01'"
+            " and updated_at <> now()"
+        )
+        assert refused(app, f"truncate public.{table}"), table
 
 
 def test_app_runs_the_erasure_statements(app: psycopg.Connection, db) -> None:

@@ -187,6 +187,18 @@ def world(database_url: str) -> Iterator[World]:
         conn.execute(
             "insert into public.kpi_spark_daily_models (job_date, model) values (current_date, 'm')"
         )
+        # per-school and per-class KPIs (issue 16): the API's only, closed to the Data API
+        conn.execute(
+            "insert into public.kpi_school_daily (school_id, job_date) values (%s, current_date)",
+            (DEFAULT_SCHOOL,),
+        )
+        conn.execute(
+            """with c as (insert into public.classes (school_id, name) values (%s, 'KPI class')
+                          returning id, school_id)
+               insert into public.kpi_class_daily (class_id, school_id, job_date)
+               select id, school_id, current_date from c""",
+            (DEFAULT_SCHOOL,),
+        )
         yield World(conn, student, neighbour, admin, stranger, operator)
         conn.rollback()
 

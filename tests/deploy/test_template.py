@@ -81,6 +81,9 @@ ROUTES = {
     "GET /admin/kpis": ("Kpis", False),
     "POST /admin/kpis/run": ("Kpis", False),
     "GET /admin/kpis/runs/{id}": ("Kpis", False),
+    "GET /kpis/schools": ("Kpis", False),
+    "GET /kpis/school": ("Kpis", False),
+    "GET /kpis/classes": ("Kpis", False),
 }
 NAMESPACE = "VideoGen/ci"  # METRICS_NAMESPACE of the ci stage
 SECRET_VARIABLES = re.compile(r"(KEY|SECRET|PASSWORD|TOKEN|DATABASE_URL)", re.IGNORECASE)

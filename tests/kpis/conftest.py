@@ -118,6 +118,93 @@ def week(db: psycopg.Connection) -> dict[str, Any]:
     return {"ada": ada, "bob": bob, "cy": cy}
 
 
+# --- schools and classes (issue 16: KPIs per school and per class) ---
+
+
+def make_school(db: psycopg.Connection, name: str, time_zone: str = "UTC") -> uuid.UUID:
+    row = db.execute(
+        "insert into public.schools (name, time_zone) values (%s, %s) returning id",
+        (name, time_zone),
+    ).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def make_class(db: psycopg.Connection, school: uuid.UUID, name: str) -> uuid.UUID:
+    row = db.execute(
+        "insert into public.classes (school_id, name) values (%s, %s) returning id",
+        (school, name),
+    ).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def pupil(db: psycopg.Connection, school: uuid.UUID) -> uuid.UUID:
+    user = make_user(db)
+    db.execute("update public.profiles set school_id = %s where id = %s", (school, user))
+    return user
+
+
+def in_class(db: psycopg.Connection, class_id: uuid.UUID, since: datetime) -> None:
+    """Puts the class's school's jobs created since `since` into it (add_job sets none)."""
+    db.execute(
+        """update public.jobs set class_id = %s where created_at >= %s and class_id is null
+             and school_id = (select school_id from public.classes where id = %s)""",
+        (class_id, since, class_id),
+    )
+
+
+def blocked(
+    db: psycopg.Connection,
+    school: uuid.UUID,
+    klass: uuid.UUID | None,
+    user: uuid.UUID | None,
+    created_at: datetime,
+) -> None:
+    db.execute(
+        """insert into public.safety_events (school_id, class_id, user_id, rule, prompt,
+               created_at) values (%s, %s, %s, 'blocklist:term', 'something', %s)""",
+        (school, klass, user, created_at),
+    )
+
+
+@pytest.fixture
+def campus(db: psycopg.Connection) -> dict[str, Any]:
+    """Two schools (one in Auckland, 13 h ahead of UTC in November), three classes, jobs with
+    and without a class, a deleted account's job, refused prompts, Nov 1-3 2026."""
+    north, south = make_school(db, "North"), make_school(db, "South", "Pacific/Auckland")
+    art, maths = make_class(db, north, "Art"), make_class(db, north, "Maths")
+    drama = make_class(db, south, "Drama")
+    ada, bob, cy = pupil(db, north), pupil(db, north), pupil(db, south)
+    t0 = at(1, 0)
+    # North, Art, Nov 1: every state, two users
+    add_job(db, user_id=ada, created_at=at(1, 9), duration=10, cost="0.1000")
+    add_job(db, user_id=ada, created_at=at(1, 10), duration=30, cost="0.3000")
+    add_job(db, user_id=bob, created_at=at(1, 11), duration=50, model=KLING, cost="1.5000")
+    add_job(db, user_id=bob, created_at=at(1, 12), status="failed", duration=5)
+    add_job(db, user_id=bob, created_at=at(1, 13), status="cancelled", duration=1)
+    in_class(db, art, t0)
+    # North, Maths, Nov 2; and a North job of no class on Nov 2 (school row only)
+    add_job(db, user_id=ada, created_at=at(2, 9), duration=20, cost="0.2000")
+    in_class(db, maths, at(2, 0))
+    add_job(db, user_id=bob, created_at=at(2, 10), duration=40, cost="0.4000")
+    # South (Auckland), Drama: 2026-11-01 20:00 UTC is Nov 2 09:00 there
+    add_job(db, user_id=cy, created_at=at(1, 20), duration=60, cost="0.5000")
+    add_job(db, user_id=cy, created_at=at(2, 9), status="failed", duration=3)
+    gone = pupil(db, south)
+    add_job(db, user_id=gone, created_at=at(2, 10), duration=70, cost="0.7000")
+    in_class(db, drama, at(1, 19))
+    db.execute("delete from auth.users where id = %s", (gone,))  # the job stays, anonymised
+    # refused prompts: North Art Nov 1 (two), South no class Nov 3 (a day without jobs)
+    blocked(db, north, art, ada, at(1, 14))
+    blocked(db, north, art, bob, at(1, 15))
+    blocked(db, south, None, cy, at(2, 12))  # Nov 3 01:00 in Auckland
+    # outside the window in each school's day: never counted
+    add_job(db, user_id=ada, created_at=at(3, 23, 30))  # North Nov 3 (window ends Nov 3)...
+    add_job(db, user_id=cy, created_at=at(3, 12))  # ...South Nov 4 01:00: outside
+    return {"north": north, "south": south, "art": art, "maths": maths, "drama": drama}
+
+
 @pytest.fixture(autouse=True)
 def fresh_kpi_runner() -> Iterator[None]:
     """The runner is built once per process, like settings; each test builds its own."""

@@ -40,6 +40,7 @@ from tests.kpis.test_job import (
     assert_week_known_answers,
     rows,
 )
+from tests.kpis.test_scopes import assert_scopes_match_sql
 from tests.support.tls import make_ca
 from videogen.kpis import definitions as kpi
 from videogen.kpis.emr_runner import EmrServerlessRunner
@@ -404,3 +405,39 @@ def test_a_failed_run_exits_1_on_the_release_runtime(
     assert done.returncode == 1, (done.stdout + done.stderr)[-3000:]
     failed = [json.loads(line) for line in done.stdout.splitlines() if '"kpi_run_failed"' in line]
     assert failed and failed[0]["error"] == "ParameterNotFound"
+
+
+def test_per_school_and_per_class_kpis_on_the_release_runtime(
+    emr_python: Path,
+    spark: Any,
+    tls_database: Callable[..., TlsDatabase],
+    db: psycopg.Connection,
+    campus: dict[str, Any],
+    s3_server: str,
+    artifacts: Path,
+    tmp_path: Path,
+) -> None:
+    """Issue 16: the same run, on Spark 3.5 and Python 3.9, writes the per-school and
+    per-class tables (checked against plain SQL) and their Parquet by day and school."""
+    out = tmp_path / "kpis"
+    tls = tls_database()
+    put_database(s3_server, tls.url, tls.ca_pem)
+    start, end = date(2026, 11, 1), date(2026, 11, 3)
+    driver = production_runner(artifacts, out).job_driver(start, end)
+    done = spark_submit(emr_python, driver, s3_server, tmp_path / "driver")
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    ran = summary(done.stdout)
+    assert (ran["school_rows_written"], ran["class_rows_written"]) == (5, 3)
+
+    found = assert_scopes_match_sql(db, start, end)
+    parquet = spark.read.parquet(str(out / "schools")).collect()
+    assert sorted((r["job_date"], r["school_id"]) for r in parquet) == [
+        (r["job_date"], str(r["school_id"])) for r in found["school"]
+    ]
+    for got in parquet:
+        want = next(
+            r
+            for r in found["school"]
+            if (r["job_date"], str(r["school_id"])) == (got["job_date"], got["school_id"])
+        )
+        assert_same(got.asDict(), want, list(kpi.SCOPE_COLUMNS))

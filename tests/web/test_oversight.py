@@ -118,3 +118,25 @@ def test_teacher_hides_a_video_and_sees_refused_prompts(open_ui, db: psycopg.Con
     other.heading("Safety")
     expect(other.page.get_by_text("No refused prompts.")).to_be_visible()
     assert axe_violations(other.page) == []
+
+    # Last, the teacher removes the student: confirmed in place, then no row for them (and
+    # no longer their teacher: the Safety page shows none of their refusals)
+    teacher.open(f"/class?id={class_id}")
+    teacher.heading("Class: 7B Science")
+    remove = teacher.page.get_by_role("button", name=f"Remove {name}", exact=True)
+    remove.focus()
+    teacher.page.keyboard.press("Enter")
+    keep = teacher.page.get_by_role("button", name=f"Keep {name}")
+    expect(teacher.page.get_by_role("button", name=f"Yes, remove — {name}")).to_be_focused()
+    assert axe_violations(teacher.page) == []
+    keep.click()
+    expect(remove).to_be_focused()
+    remove.click()
+    teacher.page.get_by_role("button", name=f"Yes, remove — {name}").click()
+    expect(teacher.page.locator("tbody tr")).to_have_count(0)
+    assert db.execute(
+        "select count(*) from public.class_members where class_id = %s and role = 'student'",
+        (class_id,),
+    ).fetchone() == (0,)
+    teacher.open("/safety")
+    expect(teacher.page.get_by_text("No refused prompts.")).to_be_visible()

@@ -19,7 +19,7 @@ def test_admin_changes_the_school_settings_and_sees_them_in_the_activity(
 ) -> None:
     admin = open_ui()
     make_admin(admin, "head@school.example", database_url)
-    admin.page.get_by_role("navigation", name="Main").get_by_role("link", name="School").click()
+    admin.page.get_by_role("navigation", name="Main").get_by_role("link", name="School", exact=True).click()
     admin.heading("School")
     page = admin.page
     expect(page.get_by_label("School name")).to_have_value("Default school")
@@ -123,5 +123,5 @@ def test_another_schools_admin_sees_nothing_of_the_first_school(
     assert axe_violations(operator.page) == []
     operator.open(f"/school?school_id={other}")
     operator.heading("School")
-    expect(operator.page.get_by_label("School name")).to_have_value("School B")
+    expect(operator.page.get_by_label("School name", exact=True)).to_have_value("School B")
     expect(operator.page.get_by_label("School", exact=True)).to_have_value(str(other))

@@ -66,6 +66,7 @@ def test_an_operator_starts_a_school_and_its_admin_invites_teachers(
     head.page.keyboard.press("Enter")
     wrong = head.page.locator("tbody tr", has_text="wrong@hill.example")
     expect(wrong.locator("td").nth(2)).to_have_text("revoked")
+    expect(head.page.get_by_label("Invite link")).to_have_count(0)  # its link is gone too
     expect(
         head.page.get_by_role("button", name="Revoke the invite of wrong@hill.example")
     ).to_have_count(0)

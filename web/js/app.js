@@ -12,6 +12,7 @@ import * as classes from "./pages/classes.js";
 import * as adminUsers from "./pages/admin-users.js";
 import * as adminJobs from "./pages/admin-jobs.js";
 import * as adminKpis from "./pages/admin-kpis.js";
+import * as scopeKpis from "./pages/kpis.js";
 import * as klass from "./pages/class.js";
 import * as safety from "./pages/safety.js";
 import { unseenSafetyEvents } from "./safety-badge.js";
@@ -35,6 +36,7 @@ const ROUTES = {
   "/school": { page: school, title: "School settings", access: "admin", nav: "School" },
   "/school/teachers": { page: teachers, title: "Teachers", access: "admin", nav: "Teachers" },
   "/school/activity": { page: activity, title: "Activity", access: "admin", nav: "Activity" },
+  "/kpis": { page: scopeKpis, title: "School KPIs", access: "teacher", nav: "School KPIs" },
   "/admin/kpis": { page: adminKpis, title: "KPI dashboard", access: "operator", nav: "KPIs" },
 };
 

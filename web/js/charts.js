@@ -114,3 +114,31 @@ export function lineChart({ title, labels, series, yFormat = (v) => String(v), y
   });
   return figure(title, summary, root, series);
 }
+
+const SPARK_W = 120;
+const SPARK_H = 28;
+
+/**
+ * A sparkline-sized bar chart for a table cell: one bar per day, no axes. The text
+ * alternative (aria-label) carries the total and the busiest day, since a table row of
+ * them is read out one cell at a time; each bar has a <title> for hover.
+ * labels: ["2026-11-20", ...]; values: [number|null]; yFormat: number -> text.
+ */
+export function sparkline({ title, labels, values, color = 1, yFormat = (v) => String(Math.round(v)) }) {
+  const max = Math.max(0, ...values.map((v) => v || 0));
+  const total = values.reduce((sum, v) => sum + (v || 0), 0);
+  const peak = values.findIndex((v) => (v || 0) === max);
+  const text = max > 0 ? `${title}: ${yFormat(total)} in total, at most ${yFormat(max)} on ${labels[peak]}.` : `${title}: none.`;
+  const root = svg("svg", { class: "sparkline", viewBox: `0 0 ${SPARK_W} ${SPARK_H}`, role: "img", "aria-label": text });
+  const step = SPARK_W / Math.max(1, labels.length);
+  root.append(svg("line", { class: "axis-line", x1: 0, x2: SPARK_W, y1: SPARK_H - 0.5, y2: SPARK_H - 0.5 }));
+  labels.forEach((label, i) => {
+    const value = values[i] || 0;
+    if (!value) return;
+    const height = Math.max(1, ((SPARK_H - 2) * value) / max);
+    const rect = svg("rect", { class: `series-${color}`, x: i * step + step * 0.15, y: SPARK_H - 1 - height, width: Math.max(1, step * 0.7), height });
+    rect.append(svg("title", {}, `${label}: ${yFormat(value)}`));
+    root.append(rect);
+  });
+  return root;
+}

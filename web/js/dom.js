@@ -72,3 +72,22 @@ export function errorBox() {
   };
   return box;
 }
+
+/**
+ * A form's submit handler: the page stays put, the last error goes, the button is off while
+ * `work` runs, and a failure is shown in `error` (an errorBox) as `explain(e)` says.
+ */
+export function submitting(button, error, work, explain = (e) => String(e.message || e)) {
+  return async (event) => {
+    event.preventDefault();
+    error.show("");
+    button.disabled = true;
+    try {
+      await work();
+    } catch (e) {
+      error.show(explain(e));
+    } finally {
+      button.disabled = false;
+    }
+  };
+}

@@ -10,32 +10,74 @@ import { hideDialog, unhide } from "../job-actions.js";
 
 const PAGE_SIZE = 24;
 
-function rosterTable(roster) {
+/** A student's "Remove" button, confirmed in place (no browser dialog): removing takes the
+ * student out of this class only; their videos stay theirs. */
+function removeCell(roster, student, ctx, onRemoved) {
+  const cell = h("td", {});
+  const label = (text) => h("span", { class: "visually-hidden" }, ` ${text} ${student.display_name}`);
+  function ask() {
+    const yes = h("button", { type: "button" }, "Yes, remove", label("—"));
+    const keep = h("button", { type: "button", class: "secondary" }, "Keep", label(""));
+    yes.addEventListener("click", async () => {
+      yes.disabled = true;
+      try {
+        await api("DELETE", `/classes/${encodeURIComponent(roster.class_id)}/members/${encodeURIComponent(student.user_id)}`);
+        ctx.announce(`${student.display_name} removed from ${roster.name}`);
+        onRemoved();
+      } catch (e) {
+        ctx.announce(`Could not remove ${student.display_name}: ${e.message}`);
+        yes.disabled = false;
+      }
+    });
+    keep.addEventListener("click", () => {
+      show();
+      cell.querySelector("button").focus();
+    });
+    cell.replaceChildren(h("span", {}, "Remove from the class? "), yes, " ", keep);
+    yes.focus();
+  }
+  function show() {
+    const remove = h("button", { type: "button", class: "secondary" }, "Remove", label(""));
+    remove.addEventListener("click", ask);
+    cell.replaceChildren(remove);
+  }
+  show();
+  return cell;
+}
+
+function rosterTable(roster, ctx) {
   if (!roster.students.length) return h("p", { class: "empty" }, "No students in this class yet.");
-  return h(
+  const table = h(
     "table",
     {},
     h("caption", { class: "visually-hidden" }, `Students of ${roster.name}`),
     h(
       "thead",
       {},
-      h("tr", {}, ...["Name", "Email", "Joined", "Videos"].map((t) => h("th", { scope: "col" }, t))),
-    ),
-    h(
-      "tbody",
-      {},
-      ...roster.students.map((s) =>
-        h(
-          "tr",
-          {},
-          h("td", {}, s.display_name),
-          h("td", { class: "wrap" }, s.email),
-          h("td", {}, formatDateTime(s.joined_at)),
-          h("td", { class: "num" }, String(s.video_count)),
-        ),
-      ),
+      h("tr", {}, ...["Name", "Email", "Joined", "Videos", "Action"].map((t) => h("th", { scope: "col" }, t))),
     ),
   );
+  const body = h("tbody", {});
+  for (const s of roster.students) {
+    const row = h(
+      "tr",
+      {},
+      h("td", {}, s.display_name),
+      h("td", { class: "wrap" }, s.email),
+      h("td", {}, formatDateTime(s.joined_at)),
+      h("td", { class: "num" }, String(s.video_count)),
+    );
+    row.append(
+      removeCell(roster, s, ctx, () => {
+        const next = row.nextElementSibling || row.previousElementSibling;
+        row.remove();
+        (next?.querySelector("button") || table.closest("section")?.querySelector("h1"))?.focus();
+      }),
+    );
+    body.append(row);
+  }
+  table.append(body);
+  return table;
 }
 
 export async function render(ctx) {
@@ -110,7 +152,7 @@ export async function render(ctx) {
     {},
     h("h1", {}, `Class: ${roster.name}`),
     h("h2", {}, "Students"),
-    rosterTable(roster),
+    rosterTable(roster, ctx),
     h("h2", {}, "Videos"),
     h("p", { class: "hint" }, "A hidden video stays here for you; its student sees your reason and cannot play or download it."),
     empty,

@@ -4,7 +4,7 @@
 // its code and see the classes they are in.
 
 import { api, ApiError } from "../api.js";
-import { errorBox, field, h } from "../dom.js";
+import { errorBox, field, h, submitting } from "../dom.js";
 import { formatDateTime } from "../format.js";
 
 const TEACHING = new Set(["teacher", "admin", "operator"]);
@@ -100,21 +100,12 @@ async function teacherView(ctx) {
   const name = h("input", { type: "text", name: "name", required: true, maxlength: 100 });
   const error = errorBox();
   const create = h("button", { type: "submit" }, "Create class");
-  async function onCreate(event) {
-    event.preventDefault();
-    error.show("");
-    create.disabled = true;
-    try {
-      const made = await api("POST", "/classes", { body: { name: name.value.trim() } });
-      name.value = "";
-      ctx.announce(`Class ${made.name} created`);
-      await reload();
-    } catch (e) {
-      error.show(e.message);
-    } finally {
-      create.disabled = false;
-    }
-  }
+  const onCreate = submitting(create, error, async () => {
+    const made = await api("POST", "/classes", { body: { name: name.value.trim() } });
+    name.value = "";
+    ctx.announce(`Class ${made.name} created`);
+    await reload();
+  });
   await reload();
   return h(
     "section",
@@ -136,21 +127,12 @@ async function studentView(ctx) {
   const code = h("input", { type: "text", name: "code", required: true, maxlength: 32, autocomplete: "off", spellcheck: "false", class: "code-input" });
   const error = errorBox();
   const join = h("button", { type: "submit" }, "Join");
-  async function onJoin(event) {
-    event.preventDefault();
-    error.show("");
-    join.disabled = true;
-    try {
-      const joined = await api("POST", "/classes/join", { body: { code: code.value.trim() } });
-      code.value = "";
-      ctx.announce(`You joined ${joined.name}`);
-      await reload();
-    } catch (e) {
-      error.show(e instanceof ApiError ? e.message : String(e.message || e));
-    } finally {
-      join.disabled = false;
-    }
-  }
+  const onJoin = submitting(join, error, async () => {
+    const joined = await api("POST", "/classes/join", { body: { code: code.value.trim() } });
+    code.value = "";
+    ctx.announce(`You joined ${joined.name}`);
+    await reload();
+  });
   try {
     await reload();
   } catch (e) {

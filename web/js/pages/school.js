@@ -3,7 +3,7 @@
 // Each saved change is logged in the school's activity (the Activity page).
 
 import { api, ApiError, query } from "../api.js";
-import { errorBox, field, h, uid } from "../dom.js";
+import { errorBox, field, h, submitting, uid } from "../dom.js";
 
 const LABELS = {
   name: "School name",
@@ -57,19 +57,10 @@ function newSchoolForm(ctx) {
   const timeZone = h("input", { type: "text", name: "time_zone", required: true, value: "UTC", maxlength: 64 });
   const error = errorBox();
   const create = h("button", { type: "submit" }, "Create school");
-  async function onCreate(event) {
-    event.preventDefault();
-    error.show("");
-    create.disabled = true;
-    try {
-      const made = await api("POST", "/admin/schools", { body: { name: name.value.trim(), time_zone: timeZone.value.trim() } });
-      ctx.navigate(`#/school/teachers${query({ school_id: made.id })}`, `School ${made.name} created: invite its first admin.`);
-    } catch (e) {
-      error.show(e.message);
-    } finally {
-      create.disabled = false;
-    }
-  }
+  const onCreate = submitting(create, error, async () => {
+    const made = await api("POST", "/admin/schools", { body: { name: name.value.trim(), time_zone: timeZone.value.trim() } });
+    ctx.navigate(`#/school/teachers${query({ school_id: made.id })}`, `School ${made.name} created: invite its first admin.`);
+  });
   return h(
     "form",
     { class: "toolbar", onsubmit: onCreate, "aria-label": "New school" },

@@ -3,7 +3,7 @@
 // days; its link is shown once, to send to the teacher, who registers with it.
 
 import { api, query } from "../api.js";
-import { errorBox, field, h } from "../dom.js";
+import { errorBox, field, h, submitting } from "../dom.js";
 import { formatDateTime } from "../format.js";
 import { schoolPicker } from "./school.js";
 
@@ -53,6 +53,7 @@ export async function render(ctx) {
       try {
         await api("DELETE", `/school/invites/${encodeURIComponent(invite.id)}${scoped}`);
         ctx.announce(`Invite of ${invite.email} revoked`);
+        if (made.dataset.inviteId === invite.id) made.replaceChildren(); // its link works no more
         await reload();
       } catch (e) {
         status.textContent = e.message;
@@ -86,30 +87,22 @@ export async function render(ctx) {
   const error = errorBox();
   const send = h("button", { type: "submit" }, "Create invite");
   const made = h("div", { class: "invite-made", "aria-live": "polite" });
-  async function onInvite(event) {
-    event.preventDefault();
-    error.show("");
-    send.disabled = true;
-    try {
-      const invite = await api("POST", `/school/invites${scoped}`, {
-        body: { email: email.value.trim(), role: role.value },
-      });
-      const link = h("input", { type: "text", readonly: true, value: inviteLink(invite.token), class: "invite-link" });
-      made.replaceChildren(
-        h("p", {}, `Send this link to ${invite.email} (it is shown only now; it works once, until ${formatDateTime(invite.expires_at)}):`),
-        field("Invite link", link),
-      );
-      email.value = "";
-      ctx.announce(`Invite created for ${invite.email}`);
-      await reload();
-      link.focus();
-      link.select();
-    } catch (e) {
-      error.show(e.message);
-    } finally {
-      send.disabled = false;
-    }
-  }
+  const onInvite = submitting(send, error, async () => {
+    const invite = await api("POST", `/school/invites${scoped}`, {
+      body: { email: email.value.trim(), role: role.value },
+    });
+    const link = h("input", { type: "text", readonly: true, value: inviteLink(invite.token), class: "invite-link" });
+    made.dataset.inviteId = invite.id;
+    made.replaceChildren(
+      h("p", {}, `Send this link to ${invite.email} (it is shown only now; it works once, until ${formatDateTime(invite.expires_at)}):`),
+      field("Invite link", link),
+    );
+    email.value = "";
+    ctx.announce(`Invite created for ${invite.email}`);
+    await reload();
+    link.focus();
+    link.select();
+  });
   await reload();
   return h(
     "section",

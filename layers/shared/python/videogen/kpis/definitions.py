@@ -1,8 +1,9 @@
 """Every KPI, defined once: the names, what each means, and how Spark computes it.
 
-The Spark job (`emr/kpi_job.py`) calls `daily_kpis` and `model_kpis`; the admin API reads the
-column lists; `docs/kpis.md` explains the same definitions in prose. pyspark is imported
-inside the functions only, so the Lambda functions can import this module without it.
+The Spark job (`emr/kpi_job.py`) calls `daily_kpis`, `model_kpis` and, per school and per
+class, `scope_kpis`; the admin API reads the column lists; `docs/kpis.md` explains the same
+definitions in prose. pyspark is imported inside the functions only, so the Lambda
+functions can import this module without it.
 
 Shape of the computation (measured, see docs/performance.md): one `groupBy(job_date)` for the
 counts, averages and percentiles, and the distinct users computed on their own
@@ -25,6 +26,12 @@ FAILED = ("failed",)
 CANCELLED = ("cancelled",)
 #: A job is finished once it reached a final state; success_rate = succeeded / finished.
 FINISHED = SUCCEEDED + FAILED + CANCELLED
+#: Spend, the one rule (deployment-wide `cost_usd`, per school and class `spend_usd`): the sum
+#: of SPEND_COLUMN over the jobs in a SPENDING state. Today the estimate of completed jobs;
+#: once settlement writes the final price into the job row (issue 16, budgets), repoint
+#: SPEND_COLUMN to that column: the job reads it (SOURCE_COLUMNS) and every figure follows.
+SPENDING = SUCCEEDED
+SPEND_COLUMN = "cost_estimate_usd"
 
 DEFAULT_TIME_ZONE = "UTC"
 #: `percentile_approx` accuracy: the returned value's rank is within N / accuracy of the
@@ -65,7 +72,7 @@ KPIS: tuple[Kpi, ...] = (
         exact=False,
     ),
     Kpi("success_rate", "completed / (completed + failed + cancelled); null if none finished"),
-    Kpi("cost_usd", "sum of cost_estimate_usd of the day's completed jobs"),
+    Kpi("cost_usd", "spend: sum of cost_estimate_usd of the day's completed jobs (SPEND_COLUMN)"),
 )
 DAILY_COLUMNS: tuple[str, ...] = tuple(k.name for k in KPIS)
 MODEL_COLUMNS: tuple[str, ...] = tuple(k.name for k in KPIS if k.per_model)
@@ -74,12 +81,41 @@ COUNT_COLUMNS = ("jobs_total", "jobs_succeeded", "jobs_failed", "jobs_cancelled"
 SOURCE_COLUMNS = (
     "id",
     "user_id",
+    "school_id",
+    "class_id",
     "model",
     "status",
-    "cost_estimate_usd",
+    SPEND_COLUMN,
     "created_at",
     "duration_seconds",
 )
+#: The columns of `public.safety_events` (refused prompts) the job reads, in the same
+#: relation as the jobs (the other job columns null, `refused` true).
+EVENT_COLUMNS = ("school_id", "class_id", "user_id", "created_at")
+
+#: Per school and per class (issue 16): one row per (day, school) and (day, class) with any
+#: job or refused prompt; the day is the school's own (`schools.time_zone`).
+SCOPE_KPIS: tuple[Kpi, ...] = (
+    Kpi("jobs_total", "jobs of the school (class) created that day, whatever their state"),
+    Kpi("jobs_succeeded", "of those, now in state completed"),
+    Kpi("jobs_failed", "of those, now in state failed"),
+    Kpi("jobs_cancelled", "of those, now in state cancelled"),
+    Kpi(
+        "active_users",
+        "distinct users who created one of those jobs (deleted accounts not counted)",
+    ),
+    Kpi("p50_duration_seconds", "median duration of those completed", exact=False),
+    Kpi("p95_duration_seconds", "95th percentile duration of those completed", exact=False),
+    Kpi("spend_usd", "spend: sum of SPEND_COLUMN over those in a SPENDING state (as cost_usd)"),
+    Kpi("blocked_prompts", "prompts the safety filter refused that day (safety_events)"),
+)
+SCOPE_COLUMNS: tuple[str, ...] = tuple(k.name for k in SCOPE_KPIS)
+#: The key columns of each scope's rows besides `job_date`; a job or event without them
+#: (no school, no class) is in no row of that scope.
+SCOPES: dict[str, tuple[str, ...]] = {
+    "school": ("school_id",),
+    "class": ("school_id", "class_id"),
+}
 
 
 def window_days(start: date, end: date) -> list[date]:
@@ -104,7 +140,15 @@ def job_date(created_at: Column, time_zone: str = DEFAULT_TIME_ZONE) -> Column:
     return F.to_date(F.from_utc_timestamp(created_at, time_zone))
 
 
-def _aggregations() -> list[Column]:
+def spend(status: Column) -> Column:
+    """What a job row adds to spend: SPEND_COLUMN when it is in a SPENDING state, else null."""
+    from pyspark.sql import functions as F
+
+    return F.when(status.isin(*SPENDING), F.col(SPEND_COLUMN))
+
+
+def _aggregations(counted: Column | None = None) -> list[Column]:
+    """The per-group aggregations; `counted`: which rows are jobs (default: all of them)."""
     from pyspark.sql import functions as F
 
     status = F.col("status")
@@ -114,14 +158,14 @@ def _aggregations() -> list[Column]:
         duration, list(PERCENTILES.values()), PERCENTILE_ACCURACY
     ).alias("_percentiles")
     return [
-        F.count(F.lit(1)).alias("jobs_total"),
+        F.count(F.lit(1) if counted is None else F.when(counted, True)).alias("jobs_total"),
         F.count(F.when(succeeded, True)).alias("jobs_succeeded"),
         F.count(F.when(status.isin(*FAILED), True)).alias("jobs_failed"),
         F.count(F.when(status.isin(*CANCELLED), True)).alias("jobs_cancelled"),
         F.count(F.when(status.isin(*FINISHED), True)).alias("_finished"),
         F.avg(duration).alias("avg_duration_seconds"),
         percentiles,
-        F.sum(F.when(succeeded, F.col("cost_estimate_usd"))).alias("cost_usd"),
+        F.sum(spend(status)).alias("cost_usd"),
     ]
 
 
@@ -166,3 +210,41 @@ def model_kpis(jobs: DataFrame) -> DataFrame:
     """One row per (day, model) that had jobs, columns `job_date`, `model` + MODEL_COLUMNS."""
     per_model = _finish(jobs.groupBy("job_date", "model").agg(*_aggregations()))
     return per_model.select("job_date", "model", *MODEL_COLUMNS)
+
+
+def scope_kpis(rows: DataFrame) -> DataFrame:
+    """One row per (day, school) and per (day, class) with a job or a refused prompt:
+    columns `scope` ("school" or "class"), `job_date`, `school_id`, `class_id` (null in a
+    school's row) and SCOPE_COLUMNS.
+
+    `rows` are jobs (SOURCE_COLUMNS) and refused prompts (`refused` true; EVENT_COLUMNS, the
+    job columns null) with `job_date` (the school's day), already limited to the window.
+    The deployment-wide aggregations, the distinct users and the refused prompts, for both
+    scopes in ONE aggregation (a rollup over day, school, class; the day-only and grand
+    total levels are dropped): one Spark job, where two cost a one-day run twice the fixed
+    overhead (docs/performance.md).
+    """
+    from pyspark.sql import functions as F
+
+    refused = F.col("refused")
+    # Distinct users as the size of a set in the same aggregation: an object aggregate like
+    # percentile_approx, so Spark does not expand the groups as it does for countDistinct,
+    # and no second shuffle and join (the groups are small: one school's users of one day).
+    users = F.size(F.collect_set(F.when(~refused, F.col("user_id")))).alias("active_users")
+    figures = (
+        rows.where(F.col("school_id").isNotNull())
+        .rollup("job_date", "school_id", "class_id")
+        .agg(
+            *_aggregations(counted=~refused),
+            users,
+            F.count(F.when(refused, True)).alias("blocked_prompts"),
+            F.grouping_id().alias("_level"),
+        )
+    )
+    # grouping_id bits (job_date, school_id, class_id): 0 = a class (or, with class_id
+    # null, the school's jobs of no class: dropped), 1 = a school.
+    level = F.col("_level")
+    kept = figures.where((level == 1) | ((level == 0) & F.col("class_id").isNotNull()))
+    scope = F.when(level == 1, F.lit("school")).otherwise(F.lit("class")).alias("scope")
+    finished = _finish(kept.withColumn("scope", scope)).withColumnRenamed("cost_usd", "spend_usd")
+    return finished.select("scope", "job_date", "school_id", "class_id", *SCOPE_COLUMNS)

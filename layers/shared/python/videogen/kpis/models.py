@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -56,3 +57,66 @@ class KpiRunOut(BaseModel):
     from_date: date | None = Field(None, alias="from")
     to_date: date | None = Field(None, alias="to")
     detail: str | None = None
+
+
+# --- Per school and per class (issue 16) ---
+
+
+class ScopeKpi(BaseModel):
+    """One day of a school or a class (definitions.SCOPE_KPIS; the school's day)."""
+
+    job_date: date
+    jobs_total: int
+    jobs_succeeded: int
+    jobs_failed: int
+    jobs_cancelled: int
+    active_users: int
+    p50_duration_seconds: float | None
+    p95_duration_seconds: float | None
+    spend_usd: float
+    blocked_prompts: int
+
+
+class SchoolKpis(BaseModel):
+    school_id: UUID
+    name: str
+    time_zone: str
+    days: list[ScopeKpi] = Field(description="Days with a job or a refused prompt only.")
+
+
+class ClassKpis(BaseModel):
+    class_id: UUID
+    school_id: UUID
+    name: str
+    archived: bool
+    days: list[ScopeKpi] = Field(description="Days with a job or a refused prompt only.")
+
+
+class SchoolsReport(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_date: date = Field(alias="from")
+    to_date: date = Field(alias="to")
+    schools: list[SchoolKpis]
+
+
+class SchoolReport(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_date: date = Field(alias="from")
+    to_date: date = Field(alias="to")
+    school: SchoolKpis
+    classes: list[ClassKpis]
+    # AGAINST BUDGET: budgets are built in parallel (issue 16, "Budgets"); the lead wires the
+    # school's monthly budget and what remains of it here. Null until then.
+    budget: dict[str, float] | None = Field(
+        None, description="The school's budget and what remains (not wired yet: null)."
+    )
+
+
+class ClassesReport(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_date: date = Field(alias="from")
+    to_date: date = Field(alias="to")
+    classes: list[ClassKpis]

@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from uuid import UUID
 
+from videogen.auth.members import Member
 from videogen.db import Database
 from videogen.kpis import definitions as kpi
+from videogen.kpis import repository
 from videogen.kpis.errors import DateInFuture, InvalidRange, RangeTooLong
-from videogen.kpis.models import DailyKpi, KpiReport, KpiRunOut, ModelKpi
-from videogen.kpis.runner import KpiRun, KpiRunner
+from videogen.kpis.models import (
+    ClassesReport,
+    ClassKpis,
+    DailyKpi,
+    KpiReport,
+    KpiRunOut,
+    ModelKpi,
+    SchoolKpis,
+    SchoolReport,
+    SchoolsReport,
+    ScopeKpi,
+)
+from videogen.kpis.runner import KpiRun, KpiRunner, today
+from videogen.schools.school_service import SchoolNotFound
 
 DEFAULT_DAYS = 30
 
@@ -72,3 +87,82 @@ def run_out(run: KpiRun) -> KpiRunOut:
 
 def start_run(runner: KpiRunner, start: date, end: date, *, reason: str) -> KpiRunOut:
     return run_out(runner.start(start, end, reason=reason))
+
+
+# --- Per school and per class (issue 16) ---
+
+
+def _scope_days(rows: list[dict[str, Any]]) -> list[ScopeKpi]:
+    return [ScopeKpi.model_validate({**r, "spend_usd": float(r["spend_usd"])}) for r in rows]
+
+
+def _range(
+    start: date | None, end: date | None, time_zone: str, max_days: int
+) -> tuple[date, date]:
+    """The range asked for (default: 30 days), checked against today in the schools' zone."""
+    now = today(time_zone)
+    start, end = default_range(start, end, now)
+    check_range(start, end, max_days=max_days, today=now)
+    return start, end
+
+
+def read_schools(
+    db: Database, start: date | None, end: date | None, *, time_zone: str, max_days: int
+) -> SchoolsReport:
+    """Every school with its days (an operator's table)."""
+    start, end = _range(start, end, time_zone, max_days)
+    with db.connection() as conn:
+        found = repository.schools(conn)
+        days = repository.school_days(conn, start, end)
+    return SchoolsReport(
+        from_date=start,
+        to_date=end,
+        schools=[SchoolKpis(**s, days=_scope_days(days.get(s["school_id"], []))) for s in found],
+    )
+
+
+def read_school(
+    db: Database,
+    member: Member,
+    school_id: UUID,
+    start: date | None,
+    end: date | None,
+    *,
+    max_days: int,
+) -> SchoolReport:
+    """One school in reach (`target_school` decided it), its days, and its classes in the
+    caller's reach; days are the school's."""
+    with db.connection() as conn:
+        found = repository.schools(conn, school_id)
+        if not found:
+            raise SchoolNotFound()
+        school = found[0]
+        start, end = _range(start, end, school["time_zone"], max_days)
+        days = repository.school_days(conn, start, end, school_id).get(school_id, [])
+        classes, class_days = repository.classes(conn, member, start, end, school_id)
+    return SchoolReport(
+        from_date=start,
+        to_date=end,
+        school=SchoolKpis(**school, days=_scope_days(days)),
+        classes=[
+            ClassKpis(**c, days=_scope_days(class_days.get(c["class_id"], []))) for c in classes
+        ],
+    )
+
+
+def read_classes(
+    db: Database, member: Member, start: date | None, end: date | None, *, max_days: int
+) -> ClassesReport:
+    """The classes a teacher teaches (an admin: their school's), with their days."""
+    with db.connection() as conn:
+        own = repository.schools(conn, member.school_id) if member.school_id else []
+        time_zone = own[0]["time_zone"] if own else kpi.DEFAULT_TIME_ZONE
+        start, end = _range(start, end, time_zone, max_days)
+        classes, class_days = repository.classes(conn, member, start, end, member.scope)
+    return ClassesReport(
+        from_date=start,
+        to_date=end,
+        classes=[
+            ClassKpis(**c, days=_scope_days(class_days.get(c["class_id"], []))) for c in classes
+        ],
+    )
