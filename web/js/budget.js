@@ -18,7 +18,8 @@ export function statusText(status) {
 
 /**
  * A labelled meter of `used` against `limit` (both decimal strings), or null without a limit.
- * `high` at 80 % makes browsers draw the last fifth in a warning colour.
+ * Browsers draw it green below 80 % (`low`), amber from 80 % and red when full (past `high`),
+ * the banner's levels; the words beside it say the same, colour is never alone.
  */
 export function spendMeter(label, used, limit) {
   if (limit === null || limit === undefined) return null;
@@ -27,8 +28,8 @@ export function spendMeter(label, used, limit) {
     class: "spend-meter",
     min: 0,
     max,
-    low: max * 0.8,
-    high: max * 0.8,
+    low: max * 0.79,
+    high: max * 0.99,
     optimum: 0,
     value: Math.min(Number(used), max),
     "aria-label": label,
