@@ -19,6 +19,8 @@ import { unseenSafetyEvents } from "./safety-badge.js";
 import * as school from "./pages/school.js";
 import * as activity from "./pages/activity.js";
 import * as teachers from "./pages/teachers.js";
+import * as budget from "./pages/budget.js";
+import { budgetBanner, forgetBudgetStatus } from "./budget.js";
 
 // access: "guest" (signed out only), "user" (signed in), "teacher" (a teacher, a school's
 // admin or an operator), "admin" (a school's admin, or an operator), "operator" (runs the
@@ -34,6 +36,7 @@ const ROUTES = {
   "/admin/users": { page: adminUsers, title: "Users", access: "admin", nav: "Users" },
   "/admin/jobs": { page: adminJobs, title: "Jobs", access: "admin", nav: "Jobs" },
   "/school": { page: school, title: "School settings", access: "admin", nav: "School" },
+  "/school/budget": { page: budget, title: "Budget", access: "admin", nav: "Budget" },
   "/school/teachers": { page: teachers, title: "Teachers", access: "admin", nav: "Teachers" },
   "/school/activity": { page: activity, title: "Activity", access: "admin", nav: "Activity" },
   "/kpis": { page: scopeKpis, title: "School KPIs", access: "teacher", nav: "School KPIs" },
@@ -61,6 +64,7 @@ const main = document.getElementById("main");
 const nav = document.getElementById("nav");
 const account = document.getElementById("account");
 const announcer = document.getElementById("announcer");
+const banner = document.getElementById("budget-banner");
 
 let profile = null;
 let leaveHandlers = [];
@@ -120,6 +124,22 @@ function renderHeader(currentPath) {
   );
 }
 
+/**
+ * The budget banner (80 % and 100 % of the school's month) for a school's admins, and for an
+ * operator looking at a school (?school_id=). Drawn after the page's header, from a status
+ * cached for a minute; a failed call shows nothing.
+ */
+let bannerCount = 0;
+async function renderBanner(params) {
+  const count = ++bannerCount;
+  const schoolId = params.get("school_id") || "";
+  const wanted = profile && (profile.role === "admin" || (profile.role === "operator" && schoolId));
+  const shown = wanted ? await budgetBanner(profile.role === "operator" ? schoolId : "") : null;
+  if (count !== bannerCount) return;
+  if (shown) banner.replaceChildren(shown);
+  else banner.replaceChildren();
+}
+
 async function signOut(event) {
   event.currentTarget.disabled = true;
   flashMessage = "You are signed out.";
@@ -156,6 +176,7 @@ async function route() {
   }
 
   renderHeader(path);
+  renderBanner(params);
   document.title = `${target.title} · VideoGen`;
   const ctx = {
     profile,
@@ -163,6 +184,7 @@ async function route() {
     announce,
     navigate,
     onLeave: (handler) => leaveHandlers.push(handler),
+    refreshBanner: () => renderBanner(params),
     signedIn: async () => {
       profile = await loadProfile();
     },
@@ -187,6 +209,7 @@ async function route() {
 }
 
 onSessionChange((session) => {
+  forgetBudgetStatus(); // another account may sign in in this tab
   if (!session) {
     profile = null;
     if (ROUTES[parseHash().path]?.access !== "guest") navigate("#/login", flashMessage || "Please sign in again.");

@@ -7,6 +7,8 @@ import { h } from "../dom.js";
 import { formatDateTime } from "../format.js";
 import { jobCard, shortPrompt } from "../job-card.js";
 import { hideDialog, unhide } from "../job-actions.js";
+import { spendMeter } from "../budget.js";
+import { spendText } from "./classes.js";
 
 const PAGE_SIZE = 24;
 
@@ -86,10 +88,11 @@ export async function render(ctx) {
     ctx.navigate("#/classes"); // one list of classes: the Classes page links to each class
     return h("p", {}, "Opening your classes…");
   }
-  const [models, roster, first] = await Promise.all([
+  const [models, roster, first, spend] = await Promise.all([
     api("GET", "/models", { auth: false }).catch(() => []),
     api("GET", `/classes/${encodeURIComponent(classId)}/roster`),
     api("GET", `/classes/${encodeURIComponent(classId)}/videos${query({ limit: PAGE_SIZE })}`),
+    api("GET", `/classes/${encodeURIComponent(classId)}/spend`).catch(() => null),
   ]);
   const titles = new Map(models.map((m) => [m.key, m.title]));
   const modelTitle = (key) => titles.get(key) || key;
@@ -151,6 +154,10 @@ export async function render(ctx) {
     "section",
     {},
     h("h1", {}, `Class: ${roster.name}`),
+    h("h2", {}, "This month's spend"),
+    h("p", { class: "class-spend", id: "class-spend" }, spend ? spendText(spend) : "This month's spend cannot be shown now."),
+    spend ? spendMeter(`Spend of ${roster.name} against its cap`, spend.used, spend.monthly_cap) : null,
+    h("p", { class: "hint" }, h("a", { href: "#/classes" }, "Set the class's cap on the Classes page")),
     h("h2", {}, "Students"),
     rosterTable(roster, ctx),
     h("h2", {}, "Videos"),

@@ -4,8 +4,9 @@
 // its code and see the classes they are in.
 
 import { api, ApiError } from "../api.js";
-import { errorBox, field, h, submitting } from "../dom.js";
-import { formatDateTime } from "../format.js";
+import { errorBox, field, h, submitting, uid } from "../dom.js";
+import { formatDateTime, formatMoney } from "../format.js";
+import { spendMeter } from "../budget.js";
 
 const TEACHING = new Set(["teacher", "admin", "operator"]);
 
@@ -15,7 +16,86 @@ function codeSummary(code) {
   return `Code ${state}: ${code.uses} of ${code.max_uses} uses, expires ${formatDateTime(code.expires_at)}.`;
 }
 
-function classCard(klass, ctx, reload) {
+/** A class's month (GET /classes/{id}/spend) in words: settled, reserved, the cap. */
+export function spendText(spend) {
+  const used = `${formatMoney(spend.settled)} spent and ${formatMoney(spend.reserved)} reserved this month`;
+  if (spend.monthly_cap === null) return `${used}; no monthly cap.`;
+  return `${used}, of a ${formatMoney(spend.monthly_cap)} cap: ${formatMoney(spend.remaining)} left. It resets on ${formatDateTime(spend.resets_at)}.`;
+}
+
+/** The class's spend, with a meter against its cap; its form sets the cap and the models. */
+function budgetPart(klass, spend, models, ctx) {
+  const line = h("p", { class: "class-spend" });
+  const meterSlot = h("div", {});
+  function show(fresh) {
+    line.textContent = spendText(fresh);
+    meterSlot.replaceChildren(...[spendMeter(`Spend of ${klass.name} against its cap`, fresh.used, fresh.monthly_cap)].filter(Boolean));
+  }
+  if (!spend) {
+    line.textContent = "This month's spend cannot be shown now.";
+    return h("div", { class: "class-budget" }, line);
+  }
+  show(spend);
+  const cap = h("input", { type: "text", inputmode: "decimal", autocomplete: "off", value: spend.monthly_cap ?? "" });
+  const capError = h("p", { class: "field-error", id: uid("err"), hidden: true });
+  const allowed = new Set(spend.allowed_models || []);
+  const boxes = models.map((m) => h("input", { type: "checkbox", value: m.key, checked: allowed.has(m.key), id: uid("model") }));
+  const hint = h("p", { class: "hint", id: uid("hint") }, "None ticked: the models the school allows its students.");
+  const modelSet = h(
+    "fieldset",
+    { "aria-describedby": hint.id, class: "models" },
+    h("legend", {}, `Models in ${klass.name}`),
+    hint,
+    boxes.map((box, i) => h("div", { class: "field checkbox" }, box, h("label", { for: box.id }, models[i].title))),
+  );
+  const capField = field(`Monthly cap of ${klass.name} (USD)`, cap, "Dollars and cents. Empty: no cap.");
+  capField.append(capError);
+  const error = errorBox();
+  const save = h("button", { type: "submit", class: "secondary" }, "Save budget", h("span", { class: "visually-hidden" }, ` of ${klass.name}`));
+  function showCapError(message) {
+    capError.textContent = message || "";
+    capError.hidden = !message;
+    const described = (cap.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== capError.id);
+    if (message) {
+      described.push(capError.id);
+      cap.setAttribute("aria-invalid", "true");
+    } else cap.removeAttribute("aria-invalid");
+    cap.setAttribute("aria-describedby", described.join(" "));
+  }
+  async function onSave(event) {
+    event.preventDefault();
+    error.show("");
+    showCapError("");
+    save.disabled = true;
+    const ticked = boxes.filter((b) => b.checked).map((b) => b.value);
+    try {
+      const fresh = await api("PUT", `/classes/${klass.id}/budget`, {
+        body: { monthly_cap: cap.value.trim() === "" ? null : cap.value.trim(), allowed_models: ticked.length ? ticked : null },
+      });
+      show(fresh);
+      ctx.announce(`Budget of ${klass.name} saved`);
+    } catch (e) {
+      const fields = (e instanceof ApiError && e.details.fields) || [];
+      const capMessages = fields.filter((f) => String(f.field).split(".")[0] === "monthly_cap").map((f) => f.message);
+      const modelMessages = fields.filter((f) => String(f.field).split(".")[0] === "allowed_models").map((f) => f.message);
+      showCapError(capMessages.join(" "));
+      const named = [...capMessages.map((m) => `Monthly cap: ${m}`), ...modelMessages.map((m) => `Models: ${m}`)];
+      error.show(named.length ? `Please check the budget of ${klass.name}. ${named.join(" ")}` : e.message);
+    } finally {
+      save.disabled = false;
+    }
+  }
+  return h(
+    "div",
+    { class: "class-budget" },
+    h("h3", {}, "Budget"),
+    line,
+    meterSlot,
+    h("form", { onsubmit: onSave, "aria-label": `Budget of ${klass.name}` }, error, capField, modelSet, save),
+  );
+}
+
+function classCard(klass, ctx, reload, spend, models) {
   const title = h("h2", {}, klass.name, klass.archived ? " (archived)" : "");
   const roster = h("p", { class: "roster" }, `${klass.student_count} student${klass.student_count === 1 ? "" : "s"}`);
   const work = h("p", {}, h("a", { href: `#/class?id=${encodeURIComponent(klass.id)}` }, "Students and videos",
@@ -86,15 +166,19 @@ function classCard(klass, ctx, reload) {
     h("div", { class: "code-options" }, field(`Code valid for (hours) — ${klass.name}`, hours), field(`Uses allowed — ${klass.name}`, uses), h("div", { class: "actions" }, rotate)),
     h("div", { class: "code-options" }, field(`Name of ${klass.name}`, name), h("div", { class: "actions" }, rename, archive)),
     status,
+    budgetPart(klass, spend, models, ctx),
   );
 }
 
 async function teacherView(ctx) {
   const list = h("div", { class: "classes" });
+  const models = await api("GET", "/models", { auth: false }).catch(() => []);
   async function reload() {
     const page = await api("GET", "/classes");
+    // each class's month; one that cannot be read shows as such, the page still renders
+    const spends = await Promise.all(page.items.map((k) => api("GET", `/classes/${k.id}/spend`).catch(() => null)));
     list.replaceChildren(
-      ...(page.items.length ? page.items.map((k) => classCard(k, ctx, reload)) : [h("p", {}, "No classes yet.")]),
+      ...(page.items.length ? page.items.map((k, i) => classCard(k, ctx, reload, spends[i], models)) : [h("p", {}, "No classes yet.")]),
     );
   }
   const name = h("input", { type: "text", name: "name", required: true, maxlength: 100 });

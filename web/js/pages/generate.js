@@ -1,8 +1,10 @@
-// Create a video: model picker (from GET /models), its settings, prompt, cost, allowance (money and videos left).
+// Create a video: model picker (from GET /models), its settings, prompt, cost, allowance
+// (money and videos left today), and for a student in classes the class the video is for
+// (its monthly cap then applies).
 
 import { api, ApiError } from "../api.js";
 import { errorBox, field, h } from "../dom.js";
-import { formatMoney, formatTime } from "../format.js";
+import { formatDateTime, formatMoney, formatTime } from "../format.js";
 import { paramsForm } from "../params-form.js";
 
 const PROMPT_MAX = 2000;
@@ -12,11 +14,30 @@ function newKey() {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** A budget refusal in a pupil's words: whose money ran out, what is left, when it comes back. */
+function budgetWords(details) {
+  const left = formatMoney(details.remaining);
+  const day = formatTime(details.resets_at);
+  const month = formatDateTime(details.resets_at);
+  switch (details.scope) {
+    case "school_month":
+      return `Your school has used up its money for videos this month: ${left} is left, not enough for this video. It starts again on ${month}.`;
+    case "class_month":
+      return `Your class has used up its money for videos this month: ${left} is left, not enough for this video. It starts again on ${month}. Ask your teacher, or pick no class.`;
+    case "student_day":
+      return `You have ${left} left to spend today, not enough for this video. Try a cheaper model or setting, or come back at ${day}.`;
+    case "student_videos":
+      return `You have made all the videos you can make today (${details.remaining} left). You can make more from ${day}.`;
+    default:
+      return null;
+  }
+}
+
 function explain(error) {
   if (!(error instanceof ApiError)) return error.message;
   switch (error.code) {
     case "budget_exceeded":
-      return `${error.message} More from ${formatTime(error.details.resets_at)}.`;
+      return budgetWords(error.details || {}) || `${error.message} More from ${formatTime(error.details.resets_at)}.`;
     case "prompt_refused":
       return "This prompt is not allowed at school. Please rephrase it. Refused prompts are shown to your teachers.";
     case "validation_error": {
@@ -30,23 +51,31 @@ function explain(error) {
   }
 }
 
-// Money arrives as exact decimal strings (USD); null: no limit in that scope.
+// Money arrives as exact decimal strings (USD); null: no limit in that scope. Both the money
+// and the videos left are always said, so a pupil knows what a video may still cost.
 function allowanceText(allowance) {
-  const parts = [];
-  if (allowance.videos_left_today !== null) {
-    parts.push(`${allowance.videos_left_today} of ${allowance.daily_video_cap} videos`);
-  }
-  if (allowance.money_left_today !== null) parts.push(`$${allowance.money_left_today}`);
-  const left = parts.length ? `${parts.join(" and ")} left today` : "No daily limit";
+  const videos = allowance.videos_left_today === null
+    ? "no limit on videos"
+    : `${allowance.videos_left_today} of ${allowance.daily_video_cap} videos`;
+  const money = allowance.money_left_today === null
+    ? "no limit on money"
+    : `${formatMoney(allowance.money_left_today)} of ${formatMoney(allowance.daily_money_cap)}`;
   const school = allowance.school_month_left === null
-    ? "" : ` Your school has $${allowance.school_month_left} left this month.`;
-  return `${left} (resets at ${formatTime(allowance.resets_at)}).${school}`;
+    ? "" : ` Your school has ${formatMoney(allowance.school_month_left)} left this month.`;
+  return `Left today: ${videos} and ${money} (resets at ${formatTime(allowance.resets_at)}).${school}`;
+}
+
+/** Nothing more can be made today (no videos or no money left). */
+function usedUp(allowance) {
+  return allowance.videos_left_today === 0 || (allowance.money_left_today !== null && Number(allowance.money_left_today) <= 0);
 }
 
 export async function render(ctx) {
-  const [models, allowance] = await Promise.all([
+  const [models, allowance, classes] = await Promise.all([
     api("GET", "/models", { auth: false }),
     api("GET", "/generations/allowance"),
+    // a student files a video under one of their classes (its cap applies); none: no picker
+    ctx.profile.role === "student" ? api("GET", "/classes").then((p) => p.items, () => []) : [],
   ]);
   const byKey = new Map(models.map((m) => [m.key, m]));
 
@@ -109,7 +138,15 @@ export async function render(ctx) {
 
   const allowanceLine = h("p", { class: "allowance", id: "allowance", "aria-live": "polite" }, allowanceText(allowance));
   const error = errorBox();
-  const submit = h("button", { type: "submit", disabled: allowance.videos_left_today === 0 }, "Create video");
+  const submit = h("button", { type: "submit", disabled: usedUp(allowance) }, "Create video");
+  const classPicker = classes.length
+    ? h(
+        "select",
+        { name: "class_id" },
+        h("option", { value: "" }, "No class"),
+        classes.map((k) => h("option", { value: k.id, selected: classes.length === 1 }, k.name)),
+      )
+    : null;
   let idempotencyKey = newKey();
 
   async function onSubmit(event) {
@@ -130,7 +167,7 @@ export async function render(ctx) {
     submit.disabled = true;
     try {
       await api("POST", "/generations", {
-        body: { model: picker.value, prompt: prompt.value.trim(), params: values },
+        body: { model: picker.value, prompt: prompt.value.trim(), params: values, class_id: classPicker?.value || undefined },
         headers: { "Idempotency-Key": idempotencyKey },
       });
       idempotencyKey = newKey();
@@ -139,7 +176,7 @@ export async function render(ctx) {
       error.show(explain(e));
       const fresh = await api("GET", "/generations/allowance").catch(() => null);
       if (fresh) allowanceLine.textContent = allowanceText(fresh);
-      submit.disabled = fresh ? fresh.remaining <= 0 : false;
+      submit.disabled = fresh ? usedUp(fresh) : false;
     }
   }
 
@@ -155,6 +192,7 @@ export async function render(ctx) {
       "form",
       { onsubmit: onSubmit, class: "generate" },
       error,
+      classPicker ? field("Class", classPicker, "The video counts against this class's monthly budget.") : null,
       field("Model", picker),
       description,
       promptField,

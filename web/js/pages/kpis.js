@@ -7,6 +7,7 @@ import { api, query } from "../api.js";
 import { barChart, sparkline } from "../charts.js";
 import { field, h } from "../dom.js";
 import { formatMoney } from "../format.js";
+import { budgetStatus, spendMeter, statusText } from "../budget.js";
 
 const ADMINS = new Set(["admin", "operator"]);
 
@@ -138,7 +139,19 @@ function schoolsView(ctx, report) {
   ];
 }
 
-function schoolView(report) {
+/** Spend against budget: the school's month now (GET /school/budget/status), not the KPI
+ * range (the budget is monthly and counts open reservations too). */
+function budgetPart(status, schoolId) {
+  const link = h("a", { href: `#/school/budget${query({ school_id: schoolId })}` }, "Budget and limits");
+  if (!status) return [h("h2", {}, "Spend against budget"), h("p", {}, "The budget cannot be shown now. ", link)];
+  return [
+    h("h2", {}, "Spend against budget"),
+    h("p", {}, statusText(status), " ", link),
+    spendMeter("Used of the monthly budget", status.used, status.monthly_budget),
+  ];
+}
+
+function schoolView(report, status, schoolId) {
   const labels = daysBetween(report.from, report.to);
   const days = report.school.days;
   const all = totals(days);
@@ -155,10 +168,7 @@ function schoolView(report) {
       tile("Blocked prompts", String(all.blocked_prompts)),
       tile("Spend", formatMoney(all.spend_usd)),
     ),
-    // AGAINST BUDGET: the school's monthly budget and what remains come with the budgets
-    // (issue 16); the lead wires `report.budget` here. Until then the API returns null.
-    h("div", { class: "budget-slot", "data-slot": "budget" },
-      h("p", {}, report.budget ? `Budget: ${formatMoney(report.budget.amount_usd)}` : "Spend against budget: budgets are not set up yet.")),
+    h("div", { class: "budget-slot", "data-slot": "budget" }, budgetPart(status, schoolId)),
     h(
       "div",
       { class: "charts" },
@@ -204,8 +214,12 @@ export async function render(ctx) {
     report = await api("GET", `/kpis/schools${query(params)}`);
     view = schoolsView(ctx, report);
   } else if (ADMINS.has(role)) {
-    report = await api("GET", `/kpis/school${query({ ...params, school_id: schoolId })}`);
-    view = schoolView(report);
+    let status;
+    [report, status] = await Promise.all([
+      api("GET", `/kpis/school${query({ ...params, school_id: schoolId })}`),
+      budgetStatus(schoolId).catch(() => null),
+    ]);
+    view = schoolView(report, status, schoolId);
   } else {
     report = await api("GET", `/kpis/classes${query(params)}`);
     view = classesView(report);

@@ -107,11 +107,8 @@ class SchoolReport(BaseModel):
     to_date: date = Field(alias="to")
     school: SchoolKpis
     classes: list[ClassKpis]
-    # AGAINST BUDGET: budgets are built in parallel (issue 16, "Budgets"); the lead wires the
-    # school's monthly budget and what remains of it here. Null until then.
-    budget: dict[str, float] | None = Field(
-        None, description="The school's budget and what remains (not wired yet: null)."
-    )
+    # Spend against budget is not here: the budget is a month of the school's time zone with
+    # open reservations, not a range of KPI days; clients read GET /school/budget/status.
 
 
 class ClassesReport(BaseModel):
