@@ -4,9 +4,10 @@
     .venv/bin/python bench/kpis.py --sizes 1000000 --days 365 --schools 200 --scopes-only
 
 Issue 16 (`--scopes-only`): the job with its per-school and per-class KPIs against today's
-job (the deployment-wide datasets only: `deployment_only_run`, the code path before issue 16, minus the
-scopes) round after round in the same process, full history and one day (incremental), and
-the per-school and per-class KPIs as plain SQL in Postgres on the same rows.
+job (the deployment-wide datasets only: `deployment_only_run`, the code path before
+issue 16, minus the scopes) round after round in the same process, full history and one
+day (incremental), and the per-school and per-class KPIs as plain SQL in Postgres on the
+same rows.
 
 For each size: generates that many jobs (over `--days` days, `--users` users) in a fresh
 embedded Postgres, then times
