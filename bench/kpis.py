@@ -4,9 +4,10 @@
     .venv/bin/python bench/kpis.py --sizes 1000000 --days 365 --schools 200 --scopes-only
 
 Issue 16 (`--scopes-only`): the job with its per-school and per-class KPIs against today's
-job (the deployment-wide datasets only: `deployment_only_run`, the same code paths minus the
-scopes) round after round in the same process, full history and one day (incremental), and
-the per-school and per-class KPIs as plain SQL in Postgres on the same rows.
+job (the deployment-wide datasets only: `deployment_only_run`, the code path before
+issue 16, minus the scopes) round after round in the same process, full history and one
+day (incremental), and the per-school and per-class KPIs as plain SQL in Postgres on the
+same rows.
 
 For each size: generates that many jobs (over `--days` days, `--users` users) in a fresh
 embedded Postgres, then times
@@ -259,9 +260,11 @@ def read_jobs_only(spark: Any, options: Any) -> Any:
 
 def deployment_only_run(spark: Any, options: Any) -> dict[str, Any]:
     """Today's job, as it ran before issue 16: read the jobs, the deployment-wide daily and
-    per-model KPIs, both written (Postgres in one transaction, Parquet by day). The same
-    functions as `kpi_job.run`, without the schools' time zones, the refused prompts and
-    the per-school and per-class datasets: the baseline the scopes are measured against."""
+    per-model KPIs, both written (Postgres in one transaction, Parquet by day): the code
+    path of the job before issue 16 (cache, count, `daily_kpis` and `model_kpis`), with the
+    writers `kpi_job.run` uses, and without the schools' time zones, the refused prompts and
+    the per-school and per-class datasets: the baseline the scopes are measured against.
+    `kpi_job.run` now computes all four datasets in one pass (`kpi.window_kpis`)."""
     from kpi_io import write_parquet, write_postgres
 
     started = time.monotonic()

@@ -25,7 +25,6 @@ import os
 import platform
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -217,7 +216,7 @@ _NULL_TYPES = {
 
 def _sources_query(options: JobOptions) -> str:
     """The jobs and the refused prompts of the read bounds as one relation (`refused` tells
-    them apart), each with its school's time zone: one JDBC read, one cache, and the
+    them apart), each with its school's time zone: one JDBC read, and the
     per-school figures and refused-prompt counts come out of one aggregation."""
     low, high = kpi.read_bounds(options.start, options.end)
 
@@ -280,32 +279,46 @@ def in_window(options: JobOptions, column: str = "job_date"):  # -> Column
     return F.col(column).between(F.lit(options.start), F.lit(options.end))
 
 
-def per_school_day(frame, options: JobOptions):  # -> DataFrame
-    """The rows whose school's day is in the window, with that day as `job_date`."""
-    return frame.withColumn("job_date", frame["school_date"]).where(in_window(options))
+def split_datasets(rows: list[dict], schema, days: list[date]):  # -> {name: (rows, schema)}
+    """The one aggregation's rows (`kpi.window_kpis`) as the four datasets, sorted, each with
+    its own columns and the Spark types it always had (daily `active_users` a long, as a
+    count; per school and class an int, as `size`). Days of the window with no job get a
+    daily row of zeros, as `kpi.daily_kpis` fills them."""
+    from decimal import Decimal
 
+    from pyspark.sql.types import LongType, StructField, StructType
 
-def split_scopes(rows: list[dict], schema):  # -> (school rows, class rows, their schemas)
-    """The scope aggregation's rows (`kpi.scope_kpis`) as the two datasets, sorted, each
-    with its columns only (a school's row has no `class_id`; neither keeps `scope`)."""
-    from pyspark.sql.types import StructType
-
-    def columns(drop: tuple[str, ...]) -> StructType:
-        return StructType([f for f in schema.fields if f.name not in drop])
-
-    schools = sorted(
-        (
-            {k: v for k, v in r.items() if k not in ("scope", "class_id")}
-            for r in rows
-            if r["scope"] == "school"
-        ),
-        key=lambda r: (r["job_date"], r["school_id"]),
-    )
-    classes = sorted(
-        ({k: v for k, v in r.items() if k != "scope"} for r in rows if r["scope"] == "class"),
-        key=lambda r: (r["job_date"], r["school_id"], r["class_id"]),
-    )
-    return schools, classes, columns(("scope", "class_id")), columns(("scope",))
+    fields = {f.name: f for f in schema.fields}
+    columns = {
+        "daily": ("job_date", *kpi.DAILY_COLUMNS),
+        "models": ("job_date", "model", *kpi.MODEL_COLUMNS),
+        "schools": ("job_date", "school_id", *kpi.SCOPE_COLUMNS),
+        "classes": ("job_date", "school_id", "class_id", *kpi.SCOPE_COLUMNS),
+    }
+    grouped: dict[str, list[dict]] = {name: [] for name in columns}
+    for row in rows:
+        grouped[row["dataset"]].append({c: row[c] for c in columns[row["dataset"]]})
+    present = {row["job_date"] for row in grouped["daily"]}
+    for day in days:
+        if day not in present:
+            empty = dict.fromkeys(columns["daily"])
+            empty.update(dict.fromkeys(kpi.COUNT_COLUMNS, 0))
+            empty.update(job_date=day, cost_usd=Decimal("0.0000"))
+            grouped["daily"].append(empty)
+    datasets = {}
+    for name, names in columns.items():
+        keys = [c for c in names if c in ("job_date", "model", "school_id", "class_id")]
+        records = sorted(grouped[name], key=lambda r, k=keys: tuple(r[c] or "" for c in k))
+        types = StructType(
+            [
+                StructField(c, LongType(), True)
+                if name == "daily" and c == "active_users"
+                else fields[c]
+                for c in names
+            ]
+        )
+        datasets[name] = (records, types)
+    return datasets
 
 
 class PhaseClock:
@@ -329,73 +342,44 @@ def run(spark, options: JobOptions) -> dict[str, object]:
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     days = kpi.window_days(options.start, options.end)
     phases = PhaseClock()
-    sources = read_sources(spark, options).cache()
-    try:
-        jobs = sources.where(~sources["refused"] & in_window(options))
-        rows_read = jobs.count()
-        phases.mark("read")
-        daily = kpi.daily_kpis(jobs, days, spark)
-        models = kpi.model_kpis(jobs)
-        by_school_day = per_school_day(sources, options)
-        scopes = kpi.scope_kpis(by_school_day)
-        # The four aggregations run side by side (one thread, so one Spark job, each): on a
-        # one-day window each is mostly fixed per-job cost, and one at a time left cores idle.
-        # Sorted on the driver (a few thousand rows at most): an orderBy would range-partition,
-        # and Spark samples for that by running the whole aggregation an extra time.
-        frames = {"daily": daily, "models": models, "scopes": scopes}
-        with ThreadPoolExecutor(max_workers=len(frames)) as pool:
-            collected = {
-                name: pool.submit(lambda f=frame: [r.asDict() for r in f.collect()])
-                for name, frame in frames.items()
-            }
-            results = {name: future.result() for name, future in collected.items()}
-        daily_rows = sorted(results["daily"], key=lambda r: r["job_date"])
-        model_rows = sorted(results["models"], key=lambda r: (r["job_date"], r["model"] or ""))
-        school_rows, class_rows, schools_schema, classes_schema = split_scopes(
-            results["scopes"], scopes.schema
+    # One pass: the read, the four datasets' aggregation and the collect are one Spark job
+    # (no cache, no count): on a one-day window each extra job was mostly fixed cost.
+    figures = kpi.window_kpis(read_sources(spark, options), options.start, options.end)
+    # Sorted on the driver (a few thousand rows at most): an orderBy would range-partition,
+    # and Spark samples for that by running the whole aggregation an extra time.
+    datasets = split_datasets([r.asDict() for r in figures.collect()], figures.schema, days)
+    rows_read = sum(row["jobs_total"] for row in datasets["daily"][0])
+    aggregated = time.monotonic()
+    phases.mark("read_aggregate")
+    if not options.dry_run:
+        write_postgres(
+            spark,
+            options.jdbc,
+            options.start,
+            options.end,
+            {name: records for name, (records, _) in datasets.items()},
         )
-        aggregated = time.monotonic()
-        phases.mark("aggregate")
-        if not options.dry_run:
-            write_postgres(
+        phases.mark("postgres_write")
+        if options.output_path:
+            # the results are small: written from the collected rows, not recomputed
+            write_parquet(
                 spark,
-                options.jdbc,
-                options.start,
-                options.end,
-                {
-                    "daily": daily_rows,
-                    "models": model_rows,
-                    "schools": school_rows,
-                    "classes": class_rows,
-                },
+                datasets,
+                options.output_path,
+                days,
+                s3_endpoint_url=options.s3_endpoint_url,
             )
-            phases.mark("postgres_write")
-            if options.output_path:
-                # the results are small: written from the collected rows, not recomputed
-                write_parquet(
-                    spark,
-                    {
-                        "daily": (daily_rows, daily.schema),
-                        "models": (model_rows, models.schema),
-                        "schools": (school_rows, schools_schema),
-                        "classes": (class_rows, classes_schema),
-                    },
-                    options.output_path,
-                    days,
-                    s3_endpoint_url=options.s3_endpoint_url,
-                )
-                phases.mark("parquet_write")
-    finally:
-        sources.unpersist()
+            phases.mark("parquet_write")
+    written = {name: 0 if options.dry_run else len(rows) for name, (rows, _) in datasets.items()}
     return {
         "window_start": options.start.isoformat(),
         "window_end": options.end.isoformat(),
         "time_zone": options.time_zone,
         "rows_read": rows_read,
-        "days_written": 0 if options.dry_run else len(daily_rows),
-        "model_rows_written": 0 if options.dry_run else len(model_rows),
-        "school_rows_written": 0 if options.dry_run else len(school_rows),
-        "class_rows_written": 0 if options.dry_run else len(class_rows),
+        "days_written": written["daily"],
+        "model_rows_written": written["models"],
+        "school_rows_written": written["schools"],
+        "class_rows_written": written["classes"],
         "output_path": options.output_path,
         "dry_run": options.dry_run,
         # the runtime that really ran (emr/release.json states what EMR should provide)

@@ -88,7 +88,7 @@ def test_the_summary_times_each_phase_of_the_run(
     record = next(r for r in caplog.records if getattr(r, "event", "") == "kpi_run_summary")
     summary = json.loads(JsonFormatter().format(record))
     phases = summary["phase_seconds"]
-    assert list(phases) == ["read", "aggregate", "postgres_write", "parquet_write"]
+    assert list(phases) == ["read_aggregate", "postgres_write", "parquet_write"]
     assert all(seconds > 0 for seconds in phases.values())
     assert sum(phases.values()) <= summary["duration_seconds"] + 0.01
 

@@ -1,15 +1,17 @@
 """Every KPI, defined once: the names, what each means, and how Spark computes it.
 
-The Spark job (`emr/kpi_job.py`) calls `daily_kpis`, `model_kpis` and, per school and per
-class, `scope_kpis`; the admin API reads the column lists; `docs/kpis.md` explains the same
-definitions in prose. pyspark is imported inside the functions only, so the Lambda
-functions can import this module without it.
+The Spark job (`emr/kpi_job.py`) calls `window_kpis`: the deployment-wide, per-model,
+per-school and per-class datasets in one aggregation. `daily_kpis` and `model_kpis` are the
+deployment-wide datasets alone, as the job computed them before issue 16 (`bench/kpis.py`
+times that job as the baseline); the same `_aggregations` and `_finish` in both. The admin
+API reads the column lists; `docs/kpis.md` explains the same definitions in prose. pyspark
+is imported inside the functions only, so the Lambda functions can import this module
+without it.
 
-Shape of the computation (measured, see docs/performance.md): one `groupBy(job_date)` for the
-counts, averages and percentiles, and the distinct users computed on their own
-(`select(job_date, user_id).distinct()`), then joined. Putting `countDistinct` next to
-`percentile_approx` in one aggregation makes Spark expand the groups to (day, user) and was
-~30x slower on 1 M rows.
+Shape of the computation (measured, see docs/performance.md): distinct users never as
+`countDistinct` next to `percentile_approx` in one aggregation, which makes Spark expand the
+groups to (group, user) and was ~30x slower on 1 M rows; `daily_kpis` counts them in a
+`distinct()` + join of their own, `window_kpis` as `size(collect_set)` in the same pass.
 """
 
 from __future__ import annotations
@@ -212,39 +214,80 @@ def model_kpis(jobs: DataFrame) -> DataFrame:
     return per_model.select("job_date", "model", *MODEL_COLUMNS)
 
 
-def scope_kpis(rows: DataFrame) -> DataFrame:
-    """One row per (day, school) and per (day, class) with a job or a refused prompt:
-    columns `scope` ("school" or "class"), `job_date`, `school_id`, `class_id` (null in a
-    school's row) and SCOPE_COLUMNS.
+#: The datasets `window_kpis` computes, each with its grouping besides the day: the
+#: deployment's day (`job_date`) for the first two, the school's (`school_date`) for the rest.
+DATASET_KEYS: dict[str, tuple[str, ...]] = {
+    "daily": (),
+    "models": ("model",),
+    "schools": SCOPES["school"],
+    "classes": SCOPES["class"],
+}
 
-    `rows` are jobs (SOURCE_COLUMNS) and refused prompts (`refused` true; EVENT_COLUMNS, the
-    job columns null) with `job_date` (the school's day), already limited to the window.
-    The deployment-wide aggregations, the distinct users and the refused prompts, for both
-    scopes in ONE aggregation (a rollup over day, school, class; the day-only and grand
-    total levels are dropped): one Spark job, where two cost a one-day run twice the fixed
-    overhead (docs/performance.md).
+
+def window_kpis(rows: DataFrame, start: date, end: date) -> DataFrame:
+    """Every dataset of a run in ONE aggregation: a row per (dataset, day, keys), columns
+    `dataset`, `job_date`, `model`, `school_id`, `class_id` (null where not a key),
+    DAILY_COLUMNS, `spend_usd` and `blocked_prompts`.
+
+    `rows`: jobs and refused prompts (`refused` true) with `job_date` (the deployment's day)
+    and `school_date` (the school's). Each row is copied once per dataset it belongs to (a
+    job of the window's deployment day to daily and models; a job or refused prompt of the
+    window's school day to its school and its class), then one groupBy: one read, one
+    shuffle, one Spark job, where four (daily, its distinct users, per model, the scopes)
+    were mostly fixed cost on a one-day run (docs/performance.md). Same aggregations as
+    `daily_kpis` and `model_kpis`; distinct users as `size(collect_set)` at every level: an
+    object aggregate like percentile_approx, so Spark does not expand the groups as it does
+    for countDistinct. A day with no job has no daily row: the caller fills it.
+
+    `percentile_approx` stays within its documented accuracy (PERCENTILE_ACCURACY), but its
+    value may differ by a rank or two from the separate aggregations' on a large group: with
+    thousands of groups per task Spark's object hash aggregate falls back to sorting, so
+    rows reach the summary in another order.
     """
     from pyspark.sql import functions as F
 
     refused = F.col("refused")
-    # Distinct users as the size of a set in the same aggregation: an object aggregate like
-    # percentile_approx, so Spark does not expand the groups as it does for countDistinct,
-    # and no second shuffle and join (the groups are small: one school's users of one day).
-    users = F.size(F.collect_set(F.when(~refused, F.col("user_id")))).alias("active_users")
-    figures = (
-        rows.where(F.col("school_id").isNotNull())
-        .rollup("job_date", "school_id", "class_id")
-        .agg(
-            *_aggregations(counted=~refused),
-            users,
-            F.count(F.when(refused, True)).alias("blocked_prompts"),
-            F.grouping_id().alias("_level"),
-        )
+    deployment_day = F.col("job_date").between(F.lit(start), F.lit(end)) & ~refused
+    school_day = F.col("school_date").between(F.lit(start), F.lit(end))
+    belongs = {
+        "daily": deployment_day,
+        "models": deployment_day,
+        "schools": school_day & F.col("school_id").isNotNull(),
+        "classes": school_day & F.col("school_id").isNotNull() & F.col("class_id").isNotNull(),
+    }
+    key_columns = ("model", "school_id", "class_id")
+
+    def copy(dataset: str) -> Column:
+        day = "job_date" if dataset in ("daily", "models") else "school_date"
+        fields = [F.lit(dataset).alias("dataset"), F.col(day).alias("_day")]
+        for key in key_columns:
+            value = F.col(key) if key in DATASET_KEYS[dataset] else F.lit(None).cast("string")
+            fields.append(value.alias(f"_{key}"))
+        return F.when(belongs[dataset], F.struct(*fields))
+
+    copies = F.filter(F.array(*(copy(d) for d in DATASET_KEYS)), lambda c: c.isNotNull())
+    expanded = rows.select(F.explode(copies).alias("_copy"), "*").select(
+        F.col("_copy.dataset").alias("dataset"),
+        F.col("_copy._day").alias("_day"),
+        *(F.col(f"_copy._{key}").alias(f"_{key}") for key in key_columns),
+        "user_id",
+        "status",
+        "duration_seconds",
+        SPEND_COLUMN,
+        "refused",
     )
-    # grouping_id bits (job_date, school_id, class_id): 0 = a class (or, with class_id
-    # null, the school's jobs of no class: dropped), 1 = a school.
-    level = F.col("_level")
-    kept = figures.where((level == 1) | ((level == 0) & F.col("class_id").isNotNull()))
-    scope = F.when(level == 1, F.lit("school")).otherwise(F.lit("class")).alias("scope")
-    finished = _finish(kept.withColumn("scope", scope)).withColumnRenamed("cost_usd", "spend_usd")
-    return finished.select("scope", "job_date", "school_id", "class_id", *SCOPE_COLUMNS)
+    users = F.size(F.collect_set(F.when(~refused, F.col("user_id")))).alias("active_users")
+    figures = expanded.groupBy("dataset", "_day", *(f"_{key}" for key in key_columns)).agg(
+        *_aggregations(counted=~refused),
+        users,
+        F.count(F.when(refused, True)).alias("blocked_prompts"),
+    )
+    finished = _finish(figures).withColumn("spend_usd", F.col("cost_usd"))
+    return finished.select(
+        "dataset",
+        F.col("_day").alias("job_date"),
+        *(F.col(f"_{key}").alias(key) for key in key_columns),
+        *DAILY_COLUMNS,
+        "spend_usd",
+        "blocked_prompts",
+    )
