@@ -29,9 +29,9 @@ CANCELLED = ("cancelled",)
 #: A job is finished once it reached a final state; success_rate = succeeded / finished.
 FINISHED = SUCCEEDED + FAILED + CANCELLED
 #: Spend, the one rule (deployment-wide `cost_usd`, per school and class `spend_usd`): the sum
-#: of SPEND_COLUMN over the jobs in a SPENDING state. Today the estimate of completed jobs;
-#: once settlement writes the final price into the job row (issue 16, budgets), repoint
-#: SPEND_COLUMN to that column: the job reads it (SOURCE_COLUMNS) and every figure follows.
+#: of SPEND_COLUMN over the jobs in a SPENDING state. The budget settlement at completion
+#: (public.budget_settle) writes the settled price into this column, so spend here is what
+#: the ledger settled; the job reads it (SOURCE_COLUMNS) and every figure follows.
 SPENDING = SUCCEEDED
 SPEND_COLUMN = "cost_estimate_usd"
 
