@@ -70,6 +70,12 @@ export function errorBox() {
     box.textContent = message || "";
     box.hidden = !message;
   };
+  /** A refused form: each field's message named by its label (`labelOf(key)`), else the
+   * error's own message. `messages`: {key: text} from the 422's fields. */
+  box.showFields = (error, messages, labelOf) => {
+    const named = Object.keys(messages).map((k) => `${labelOf(k)}: ${messages[k]}`);
+    box.show(named.length ? `Please check the form. ${named.join(" ")}` : error.message);
+  };
   return box;
 }
 

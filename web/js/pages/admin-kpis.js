@@ -4,22 +4,10 @@ import { api, query } from "../api.js";
 import { barChart, lineChart } from "../charts.js";
 import { errorBox, field, h } from "../dom.js";
 import { formatMoney, formatPercent, formatSeconds } from "../format.js";
+import { daysBetween, sum } from "../series.js";
 
 const RUN_POLL_MS = 2000;
 const FINAL_RUN_STATES = new Set(["SUCCESS", "FAILED", "CANCELLED"]);
-
-/** Every day from `from` to `to` (YYYY-MM-DD, both included). */
-function daysBetween(from, to) {
-  const days = [];
-  for (let d = new Date(`${from}T00:00:00Z`); d <= new Date(`${to}T00:00:00Z`); d.setUTCDate(d.getUTCDate() + 1)) {
-    days.push(d.toISOString().slice(0, 10));
-  }
-  return days;
-}
-
-function sum(rows, key) {
-  return rows.reduce((total, row) => total + (Number(row[key]) || 0), 0);
-}
 
 /** success rate over several rows: succeeded / finished. */
 function rate(rows) {

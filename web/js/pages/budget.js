@@ -141,8 +141,7 @@ export async function render(ctx) {
     } catch (e) {
       const messages = fieldMessages(e, body.role_limits.map((r) => r.role));
       showFieldErrors(messages);
-      const named = Object.keys(messages).map((k) => `${labelOf(k)}: ${messages[k]}`);
-      error.show(named.length ? `Please check the form. ${named.join(" ")}` : e.message);
+      error.showFields(e, messages, labelOf);
     } finally {
       save.disabled = false;
     }

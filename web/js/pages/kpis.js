@@ -8,21 +8,9 @@ import { barChart, sparkline } from "../charts.js";
 import { field, h } from "../dom.js";
 import { formatMoney } from "../format.js";
 import { budgetStatus, spendMeter, statusText } from "../budget.js";
+import { daysBetween, sum } from "../series.js";
 
 const ADMINS = new Set(["admin", "operator"]);
-
-/** Every day from `from` to `to` (YYYY-MM-DD, both included). */
-function daysBetween(from, to) {
-  const days = [];
-  for (let d = new Date(`${from}T00:00:00Z`); d <= new Date(`${to}T00:00:00Z`); d.setUTCDate(d.getUTCDate() + 1)) {
-    days.push(d.toISOString().slice(0, 10));
-  }
-  return days;
-}
-
-function sum(rows, key) {
-  return rows.reduce((total, row) => total + (Number(row[key]) || 0), 0);
-}
 
 /** A school's or class's days (only days with activity come back) added up. */
 function totals(rows) {

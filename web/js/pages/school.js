@@ -155,8 +155,7 @@ export async function render(ctx) {
     } catch (e) {
       const messages = fieldMessages(e);
       showFieldErrors(messages);
-      const named = Object.keys(messages).map((k) => `${LABELS[k]}: ${messages[k]}`);
-      error.show(named.length ? `Please check the form. ${named.join(" ")}` : e.message);
+      error.showFields(e, messages, (k) => LABELS[k]);
     } finally {
       save.disabled = false;
     }
