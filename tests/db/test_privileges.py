@@ -381,6 +381,7 @@ def test_api_roles_hold_no_sequence_and_call_only_their_functions(
     assert sorted(callable_) == [
         ("budget_period", "videogen_app"),  # budgets (20261128000100_budgets.sql): the app
         ("budget_release", "videogen_app"),  # reserves, releases and settles through them
+        ("budget_release_rows", "videogen_app"),  # the one release rule (…000300)
         ("budget_reserve", "videogen_app"),
         ("budget_scope_key", "videogen_app"),
         ("budget_scopes", "videogen_app"),
