@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from tests.support.fal import FAL_USER_ID, FakeFal
 from tests.support.handlers import load_handler
+from tests.support.schools import School, school_with_users
 from tests.support.users import DEFAULT, DEFAULT_SCHOOL, User, register_user
 from videogen.auth.deps import get_identity_provider, get_token_verifier
 from videogen.copies.deps import get_copy_queue
@@ -237,6 +238,18 @@ def fal(configure: Callable[..., None]) -> Iterator[FakeFal]:
     )
     yield fake
     fake.close()
+
+
+@pytest.fixture
+def admin_api(fal: FakeFal) -> TestClient:
+    """The admin function's app (schools, budgets, admin routes), its fal calls faked."""
+    return TestClient(load_handler("admin").app)
+
+
+@pytest.fixture
+def school_b(database_url: str, make_user) -> School:  # type: ignore[no-untyped-def]
+    """A second school with an admin, a teacher and a student of its own (tenancy tests)."""
+    return school_with_users(database_url, make_user, "School B")
 
 
 @pytest.fixture

@@ -9,11 +9,6 @@ from tests.support.fal import FakeFal
 from tests.support.handlers import load_handler
 
 
-@pytest.fixture
-def admin_api(fal: FakeFal) -> TestClient:
-    return TestClient(load_handler("admin").app)
-
-
 def error_code(response, status: int) -> str:
     assert response.status_code == status, response.text
     return response.json()["error"]["code"]

@@ -16,13 +16,9 @@ from tests.support.copies import run_copy_worker
 from tests.support.emf import emf_records, named
 from tests.support.fal import FakeFal
 from tests.support.handlers import load_handler
+from tests.support.schools import error as error_of
 
 UNKNOWN = "00000000-0000-0000-0000-000000000000"
-
-
-@pytest.fixture
-def admin_api(fal: FakeFal) -> TestClient:
-    return TestClient(load_handler("admin").app)
 
 
 @pytest.fixture
@@ -65,11 +61,6 @@ def audit(db: psycopg.Connection, job_id: str) -> list[tuple]:
            where job_id = %s order by id""",
         (job_id,),
     ).fetchall()
-
-
-def error_of(response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    return response.json()["error"]
 
 
 def deliver(webhooks: TestClient, fal: FakeFal, request_id: str, **kwargs: Any) -> dict:

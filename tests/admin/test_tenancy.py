@@ -7,23 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.fal import FakeFal
-from tests.support.handlers import load_handler
-from tests.support.schools import DEFAULT_SCHOOL, School, school_with_users
+from tests.support.schools import DEFAULT_SCHOOL, School
 from tests.support.users import User
-
-
-@pytest.fixture
-def admin_api(fal: FakeFal) -> TestClient:
-    return TestClient(load_handler("admin").app)
-
-
-@pytest.fixture
-def school_b(database_url: str, make_user) -> School:  # type: ignore[no-untyped-def]
-    return school_with_users(database_url, make_user, "School B")
 
 
 def submit(generations: TestClient, user: User, prompt: str) -> str:

@@ -15,26 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support.fal import FakeFal
-from tests.support.handlers import load_handler
-from tests.support.schools import DEFAULT_SCHOOL, School, make_class, school_with_users
+from tests.support.schools import DEFAULT_SCHOOL, School, make_class
+from tests.support.schools import error as error_of
 
 LTX = "fal-ai/ltx-video"
 OTHER = "fal-ai/kling-video/v2.1/master/text-to-video"
-
-
-@pytest.fixture
-def api() -> TestClient:
-    return TestClient(load_handler("admin").app)
-
-
-@pytest.fixture
-def school_b(database_url: str, make_user) -> School:  # type: ignore[no-untyped-def]
-    return school_with_users(database_url, make_user, "School B")
-
-
-def error_of(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    return response.json()["error"]
 
 
 def named(error: dict[str, Any], field: str, words: str) -> bool:
@@ -62,10 +47,10 @@ def submit(client: TestClient, user, model: str = LTX, **extra):  # type: ignore
 
 
 def test_admin_reads_and_sets_the_school_budget_and_role_limits(
-    api: TestClient, make_user, db
+    admin_api: TestClient, make_user, db
 ) -> None:
     admin = make_user(role="admin")
-    before = api.get("/school/budget", headers=admin.headers)
+    before = admin_api.get("/school/budget", headers=admin.headers)
     assert before.status_code == 200, before.text
     body = before.json()
     assert body["monthly_budget"] is None and body["currency"] == "USD"
@@ -79,7 +64,7 @@ def test_admin_reads_and_sets_the_school_budget_and_role_limits(
         ("operator", 100, None),
     ]
 
-    put = api.put(
+    put = admin_api.put(
         "/school/budget",
         json={
             "monthly_budget": "250.5",
@@ -127,11 +112,13 @@ def test_admin_reads_and_sets_the_school_budget_and_role_limits(
         )
     ]
     # the same again changes nothing and logs nothing
-    again = api.put("/school/budget", json={"monthly_budget": "250.50"}, headers=admin.headers)
+    again = admin_api.put(
+        "/school/budget", json={"monthly_budget": "250.50"}, headers=admin.headers
+    )
     assert again.status_code == 200 and len(activity(db, DEFAULT_SCHOOL)) == 1
     # null: no limit
-    api.put("/school/budget", json={"monthly_budget": None}, headers=admin.headers)
-    assert api.get("/school/budget", headers=admin.headers).json()["monthly_budget"] is None
+    admin_api.put("/school/budget", json={"monthly_budget": None}, headers=admin.headers)
+    assert admin_api.get("/school/budget", headers=admin.headers).json()["monthly_budget"] is None
 
 
 @pytest.mark.parametrize(
@@ -193,17 +180,17 @@ def test_admin_reads_and_sets_the_school_budget_and_role_limits(
     ],
 )
 def test_bad_school_budgets_are_422_naming_the_field(
-    api: TestClient, make_user, db, body, field, words
+    admin_api: TestClient, make_user, db, body, field, words
 ) -> None:
     admin = make_user(role="admin")
-    error = error_of(api.put("/school/budget", json=body, headers=admin.headers), 422)
+    error = error_of(admin_api.put("/school/budget", json=body, headers=admin.headers), 422)
     assert error["code"] == "validation_error"
     assert named(error, field, words), error
     assert activity(db, DEFAULT_SCHOOL) == []
 
 
 def test_school_budget_routes_are_the_schools_admins(
-    api: TestClient, make_user, db, school_b: School
+    admin_api: TestClient, make_user, db, school_b: School
 ) -> None:
     for user, code in ((make_user(), "admin_only"), (make_user(role="teacher"), "admin_only")):
         for method, path in (
@@ -211,7 +198,9 @@ def test_school_budget_routes_are_the_schools_admins(
             ("PUT", "/school/budget"),
             ("GET", "/school/budget/status"),
         ):
-            response = api.request(method, path, json={"monthly_budget": 1}, headers=user.headers)
+            response = admin_api.request(
+                method, path, json={"monthly_budget": 1}, headers=user.headers
+            )
             error = error_of(response, 403)
             assert (error["code"], error["message"]) == (code, "This needs a school admin account.")
     admin_a = make_user(role="admin")
@@ -220,7 +209,7 @@ def test_school_budget_routes_are_the_schools_admins(
         ("PUT", "/school/budget"),
         ("GET", "/school/budget/status"),
     ):
-        response = api.request(
+        response = admin_api.request(
             method,
             f"{path}?school_id={school_b.id}",
             json={"monthly_budget": 1},
@@ -232,7 +221,7 @@ def test_school_budget_routes_are_the_schools_admins(
     ).fetchone() == (None,)
     # an operator names the school
     operator = make_user(role="operator", school=None)
-    put = api.put(
+    put = admin_api.put(
         f"/school/budget?school_id={school_b.id}",
         json={"monthly_budget": 9},
         headers=operator.headers,
@@ -240,36 +229,36 @@ def test_school_budget_routes_are_the_schools_admins(
     assert put.status_code == 200 and put.json()["school_id"] == str(school_b.id)
     assert activity(db, school_b.id)[0][2] == {"monthly_budget": {"from": None, "to": "9"}}
     for path in ("/school/budget", "/school/budget/status"):
-        nowhere = api.get(
+        nowhere = admin_api.get(
             f"{path}?school_id=00000000-0000-0000-0000-00000000dead", headers=operator.headers
         )
         assert (error_of(nowhere, 404)["code"], error_of(nowhere, 404)["message"]) == (
             "school_not_found",
             "No such school.",
         )
-    unnamed = api.get("/school/budget", headers=operator.headers)
+    unnamed = admin_api.get("/school/budget", headers=operator.headers)
     assert error_of(unnamed, 422)["code"] == "school_required"
 
 
 def test_status_shows_used_reserved_remaining_level_and_reset(
-    api: TestClient, make_user, db, generations: TestClient, fal: FakeFal
+    admin_api: TestClient, make_user, db, generations: TestClient, fal: FakeFal
 ) -> None:
     admin = make_user(role="admin")
-    empty = api.get("/school/budget/status", headers=admin.headers).json()
+    empty = admin_api.get("/school/budget/status", headers=admin.headers).json()
     assert (empty["monthly_budget"], empty["used"], empty["remaining"], empty["level"]) == (
         None,
         "0",
         None,
         0,
     )
-    api.put("/school/budget", json={"monthly_budget": "0.05"}, headers=admin.headers)
+    admin_api.put("/school/budget", json={"monthly_budget": "0.05"}, headers=admin.headers)
     db.execute(
         "update public.schools set time_zone = 'Pacific/Auckland' where id = %s", (DEFAULT_SCHOOL,)
     )
     student = make_user()
     for _ in range(2):
         assert submit(generations, student).status_code == 201
-    status = api.get("/school/budget/status", headers=admin.headers).json()
+    status = admin_api.get("/school/budget/status", headers=admin.headers).json()
     assert (status["reserved"], status["settled"], status["used"]) == ("0.04", "0", "0.04")
     assert (status["remaining"], status["used_percent"], status["level"]) == ("0.01", "80", 80)
     assert status["time_zone"] == "Pacific/Auckland"
@@ -280,8 +269,8 @@ def test_status_shows_used_reserved_remaining_level_and_reset(
     assert status["period"] == period
     assert status["resets_at"].replace("Z", "+00:00") == resets.isoformat()
     assert submit(generations, student).status_code == 429  # 0.01 left: no room for 0.02
-    api.put("/school/budget", json={"monthly_budget": "0.04"}, headers=admin.headers)
-    full = api.get("/school/budget/status", headers=admin.headers).json()
+    admin_api.put("/school/budget", json={"monthly_budget": "0.04"}, headers=admin.headers)
+    full = admin_api.get("/school/budget/status", headers=admin.headers).json()
     assert (full["remaining"], full["used_percent"], full["level"]) == ("0", "100", 100)
 
 
@@ -289,11 +278,11 @@ def test_status_shows_used_reserved_remaining_level_and_reset(
 
 
 def test_teacher_sets_the_class_cap_and_models_and_reads_its_spend(
-    api: TestClient, make_user, db, generations: TestClient, fal: FakeFal
+    admin_api: TestClient, make_user, db, generations: TestClient, fal: FakeFal
 ) -> None:
     teacher, student = make_user(role="teacher"), make_user()
     klass = make_class(db, DEFAULT_SCHOOL, teachers=(teacher,), students=(student,))
-    put = api.put(
+    put = admin_api.put(
         f"/classes/{klass}/budget",
         json={"monthly_cap": "0.03", "allowed_models": [LTX]},
         headers=teacher.headers,
@@ -308,7 +297,7 @@ def test_teacher_sets_the_class_cap_and_models_and_reads_its_spend(
         "class_month",
         "0.01",
     )
-    spend = api.get(f"/classes/{klass}/spend", headers=teacher.headers).json()
+    spend = admin_api.get(f"/classes/{klass}/spend", headers=teacher.headers).json()
     assert (spend["reserved"], spend["settled"], spend["used"], spend["remaining"]) == (
         "0.02",
         "0",
@@ -333,7 +322,7 @@ def test_teacher_sets_the_class_cap_and_models_and_reads_its_spend(
     ]
     # the school's admin may too; null lifts both
     admin = make_user(role="admin")
-    lifted = api.put(
+    lifted = admin_api.put(
         f"/classes/{klass}/budget",
         json={"monthly_cap": None, "allowed_models": None},
         headers=admin.headers,
@@ -342,7 +331,9 @@ def test_teacher_sets_the_class_cap_and_models_and_reads_its_spend(
     assert submit(generations, student, class_id=str(klass)).status_code == 201
 
 
-def test_class_budget_reach_and_errors(api: TestClient, make_user, db, school_b: School) -> None:
+def test_class_budget_reach_and_errors(
+    admin_api: TestClient, make_user, db, school_b: School
+) -> None:
     teacher, other_teacher, student = (
         make_user(role="teacher"),
         make_user(role="teacher"),
@@ -352,20 +343,22 @@ def test_class_budget_reach_and_errors(api: TestClient, make_user, db, school_b:
     class_b = make_class(db, school_b.id, teachers=(school_b.teacher,))
     body = {"monthly_cap": "5", "allowed_models": None}
     for method, path in (("PUT", f"/classes/{klass}/budget"), ("GET", f"/classes/{klass}/spend")):
-        error = error_of(api.request(method, path, json=body, headers=student.headers), 403)
+        error = error_of(admin_api.request(method, path, json=body, headers=student.headers), 403)
         assert (error["code"], error["message"]) == (
             "teacher_only",
             "This needs a teacher account.",
         )
         # a teacher who does not teach it, another school's admin: not found
         for outsider in (other_teacher, school_b.admin):
-            error = error_of(api.request(method, path, json=body, headers=outsider.headers), 404)
+            error = error_of(
+                admin_api.request(method, path, json=body, headers=outsider.headers), 404
+            )
             assert (error["code"], error["message"]) == ("class_not_found", "No such class.")
     for method, path in (
         ("PUT", f"/classes/{class_b}/budget"),
         ("GET", f"/classes/{class_b}/spend"),
     ):
-        error = error_of(api.request(method, path, json=body, headers=teacher.headers), 404)
+        error = error_of(admin_api.request(method, path, json=body, headers=teacher.headers), 404)
         assert error["code"] == "class_not_found"
     for bad, field, words in (
         ({"monthly_cap": "-0.01"}, "monthly_cap", "greater than or equal to 0"),
@@ -374,7 +367,7 @@ def test_class_budget_reach_and_errors(api: TestClient, make_user, db, school_b:
         ({"monthly_cap": 1, "allowed_models": ["x"]}, "allowed_models", "Unknown model(s) x"),
     ):
         error = error_of(
-            api.put(f"/classes/{klass}/budget", json=bad, headers=teacher.headers), 422
+            admin_api.put(f"/classes/{klass}/budget", json=bad, headers=teacher.headers), 422
         )
         assert error["code"] == "validation_error"
         assert named(error, field, words), error
@@ -388,11 +381,11 @@ def test_class_budget_reach_and_errors(api: TestClient, make_user, db, school_b:
 
 
 def test_role_and_class_models_are_enforced_at_submission(
-    api: TestClient, make_user, db, generations: TestClient, fal: FakeFal
+    admin_api: TestClient, make_user, db, generations: TestClient, fal: FakeFal
 ) -> None:
     admin, teacher, student = make_user(role="admin"), make_user(role="teacher"), make_user()
     klass = make_class(db, DEFAULT_SCHOOL, teachers=(teacher,), students=(student,))
-    api.put(
+    admin_api.put(
         "/school/budget",
         json={
             "monthly_budget": None,
@@ -416,7 +409,7 @@ def test_role_and_class_models_are_enforced_at_submission(
     }
     assert submit(generations, teacher, OTHER).status_code == 201  # teachers: no narrowing
     # the class's override replaces the role's for jobs filed under the class
-    api.put(
+    admin_api.put(
         f"/classes/{klass}/budget",
         json={"monthly_cap": None, "allowed_models": [OTHER]},
         headers=teacher.headers,

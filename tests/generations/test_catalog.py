@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from tests.support.fal import KNOWN_ENDPOINTS, FakeFal
 from tests.support.handlers import load_handler
+from tests.support.schools import error as error_of
 from tests.support.users import User
 
 KLING = "fal-ai/kling-video/v2.1/master/text-to-video"
@@ -31,11 +32,6 @@ def client(fal: FakeFal) -> TestClient:
 def submit(client: TestClient, user: User, model: str, params: dict | None = None):
     body = {"model": model, "prompt": "the water cycle, diagram style", "params": params or {}}
     return client.post("/generations", json=body, headers=user.headers)
-
-
-def error_of(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    return response.json()["error"]
 
 
 def used_today(client: TestClient, user: User) -> int:

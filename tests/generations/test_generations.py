@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from tests.support.fal import FakeFal, webhook_query
 from tests.support.handlers import load_handler
+from tests.support.schools import error as error_of
 from tests.support.users import User
 
 KLING = "fal-ai/kling-video/v2.1/master/text-to-video"
@@ -25,11 +26,6 @@ def submit(client: TestClient, user: User, headers: dict | None = None, **body):
     payload = {"model": "fal-ai/ltx-video", "prompt": "a volcano erupting, diagram style"}
     payload.update(body)
     return client.post("/generations", json=payload, headers={**user.headers, **(headers or {})})
-
-
-def error_of(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    return response.json()["error"]
 
 
 def job_row(db, job_id: str) -> dict:

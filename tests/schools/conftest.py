@@ -10,16 +10,10 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.fal import FakeFal
 from tests.support.handlers import load_handler
 from tests.support.users import DEFAULT_SCHOOL, User
 
 __all__ = ["DEFAULT_SCHOOL"]
-
-
-@pytest.fixture
-def admin_api(fal: FakeFal) -> TestClient:
-    return TestClient(load_handler("admin").app)
 
 
 @pytest.fixture

@@ -4,41 +4,24 @@ none of it (404). Through the admin function's app."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.handlers import load_handler
-from tests.support.schools import DEFAULT_SCHOOL, School, school_with_users
+from tests.support.schools import DEFAULT_SCHOOL, School
+from tests.support.schools import error as error_of
 from videogen.generations.catalog import MODELS
 
 MODEL = next(iter(MODELS))
-
-
-@pytest.fixture
-def api() -> TestClient:
-    return TestClient(load_handler("admin").app)
-
-
-@pytest.fixture
-def school_b(database_url: str, make_user) -> School:  # type: ignore[no-untyped-def]
-    return school_with_users(database_url, make_user, "School B")
-
-
-def error_of(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    return response.json()["error"]
 
 
 # --- operators: schools ---------------------------------------------------------------------
 
 
 def test_operator_creates_and_lists_schools_and_the_creation_is_logged(
-    api: TestClient, make_user, db
+    admin_api: TestClient, make_user, db
 ) -> None:
     operator = make_user(role="operator")
-    created = api.post(
+    created = admin_api.post(
         "/admin/schools",
         json={"name": "  Riverside High  ", "time_zone": "Europe/Berlin"},
         headers=operator.headers,
@@ -47,7 +30,7 @@ def test_operator_creates_and_lists_schools_and_the_creation_is_logged(
     school = created.json()
     assert school["name"] == "Riverside High" and school["time_zone"] == "Europe/Berlin"
     assert school["retention_days"] == 90 and school["allowed_models"] is None
-    listed = api.get("/admin/schools", headers=operator.headers).json()["items"]
+    listed = admin_api.get("/admin/schools", headers=operator.headers).json()["items"]
     assert {s["name"] for s in listed} >= {"Riverside High", "Default school"}
     assert db.execute(
         "select action, actor_id, details from public.school_activity where school_id = %s",
@@ -55,7 +38,7 @@ def test_operator_creates_and_lists_schools_and_the_creation_is_logged(
     ).fetchall() == [
         ("school.create", operator.id, {"name": "Riverside High", "time_zone": "Europe/Berlin"})
     ]
-    utc = api.post("/admin/schools", json={"name": "Hill"}, headers=operator.headers)
+    utc = admin_api.post("/admin/schools", json={"name": "Hill"}, headers=operator.headers)
     assert utc.json()["time_zone"] == "UTC"
 
 
@@ -71,16 +54,16 @@ def test_operator_creates_and_lists_schools_and_the_creation_is_logged(
         {"name": "X", "retention_days": 5},
     ],
 )
-def test_bad_schools_are_refused(api: TestClient, make_user, body: dict) -> None:
+def test_bad_schools_are_refused(admin_api: TestClient, make_user, body: dict) -> None:
     operator = make_user(role="operator")
-    response = api.post("/admin/schools", json=body, headers=operator.headers)
+    response = admin_api.post("/admin/schools", json=body, headers=operator.headers)
     assert error_of(response, 422)["code"] == "validation_error"
 
 
-def test_schools_are_the_operators(api: TestClient, make_user) -> None:
+def test_schools_are_the_operators(admin_api: TestClient, make_user) -> None:
     for user, code in ((make_user(role="admin"), "operator_only"), (make_user(), "operator_only")):
         for method in ("GET", "POST"):
-            response = api.request(
+            response = admin_api.request(
                 method, "/admin/schools", json={"name": "X"}, headers=user.headers
             )
             assert error_of(response, 403)["code"] == code
@@ -90,13 +73,13 @@ def test_schools_are_the_operators(api: TestClient, make_user) -> None:
 
 
 def test_admin_reads_and_changes_the_settings_each_change_logged(
-    api: TestClient, make_user, db
+    admin_api: TestClient, make_user, db
 ) -> None:
     admin = make_user(role="admin")
-    school = api.get("/school", headers=admin.headers).json()
+    school = admin_api.get("/school", headers=admin.headers).json()
     assert school["id"] == str(DEFAULT_SCHOOL) and school["name"] == "Default school"
 
-    changed = api.patch(
+    changed = admin_api.patch(
         "/school",
         json={
             "name": "Hillside Primary",
@@ -114,14 +97,14 @@ def test_admin_reads_and_changes_the_settings_each_change_logged(
     assert body["blocklist_terms"] == ["Dragon", "storm cloud"]  # trimmed, first spelling kept
     assert body["allowed_models"] == [MODEL]
     assert body["retention_days"] == 30 and body["time_zone"] == "America/New_York"
-    assert api.get("/school", headers=admin.headers).json() == body
+    assert admin_api.get("/school", headers=admin.headers).json() == body
 
     # only what differs is written and logged; null allows every model again
-    again = api.patch(
+    again = admin_api.patch(
         "/school", json={"retention_days": 30, "allowed_models": None}, headers=admin.headers
     )
     assert again.json()["allowed_models"] is None
-    unchanged = api.patch("/school", json={"retention_days": 30}, headers=admin.headers)
+    unchanged = admin_api.patch("/school", json={"retention_days": 30}, headers=admin.headers)
     assert unchanged.status_code == 200
     log = db.execute(
         """select action, actor_id, details from public.school_activity
@@ -168,10 +151,10 @@ def test_admin_reads_and_changes_the_settings_each_change_logged(
     ],
 )
 def test_bad_settings_are_refused_naming_the_field(
-    api: TestClient, make_user, db, body: dict, field: str
+    admin_api: TestClient, make_user, db, body: dict, field: str
 ) -> None:
     admin = make_user(role="admin")
-    error = error_of(api.patch("/school", json=body, headers=admin.headers), 422)
+    error = error_of(admin_api.patch("/school", json=body, headers=admin.headers), 422)
     assert error["code"] == "validation_error"
     assert field in {f["field"].split(".")[0] for f in error["details"]["fields"]}, error
     assert db.execute(
@@ -179,11 +162,13 @@ def test_bad_settings_are_refused_naming_the_field(
     ).fetchone() == (0,)
 
 
-def test_teachers_and_students_cannot_read_or_change_settings(api: TestClient, make_user) -> None:
+def test_teachers_and_students_cannot_read_or_change_settings(
+    admin_api: TestClient, make_user
+) -> None:
     for role in ("teacher", "student"):
         user = make_user(role=role)
         for method, path in (("GET", "/school"), ("PATCH", "/school"), ("GET", "/school/activity")):
-            response = api.request(method, path, json={"name": "Mine"}, headers=user.headers)
+            response = admin_api.request(method, path, json={"name": "Mine"}, headers=user.headers)
             assert error_of(response, 403)["code"] == "admin_only"
 
 
@@ -191,39 +176,41 @@ def test_teachers_and_students_cannot_read_or_change_settings(api: TestClient, m
 
 
 def test_another_schools_admin_finds_nothing_of_the_school(
-    api: TestClient, make_user, school_b: School, db
+    admin_api: TestClient, make_user, school_b: School, db
 ) -> None:
     admin_a = make_user(role="admin")
-    api.patch("/school", json={"retention_days": 7}, headers=admin_a.headers)
+    admin_api.patch("/school", json={"retention_days": 7}, headers=admin_a.headers)
     a = f"?school_id={DEFAULT_SCHOOL}"
     for method, path in (("GET", "/school"), ("PATCH", "/school"), ("GET", "/school/activity")):
-        response = api.request(
+        response = admin_api.request(
             method, path + a, json={"retention_days": 1}, headers=school_b.admin.headers
         )
         assert error_of(response, 404)["code"] == "school_not_found", path
     assert db.execute(
         "select retention_days from public.schools where id = %s", (DEFAULT_SCHOOL,)
     ).fetchone() == (7,)
-    own = api.get("/school", headers=school_b.admin.headers).json()
+    own = admin_api.get("/school", headers=school_b.admin.headers).json()
     assert own["name"] == "School B" and own["retention_days"] == 90
-    assert api.get("/school/activity", headers=school_b.admin.headers).json()["items"] == []
+    assert admin_api.get("/school/activity", headers=school_b.admin.headers).json()["items"] == []
     # the school's own id is accepted from its admin
-    named = api.get(f"/school?school_id={school_b.id}", headers=school_b.admin.headers)
+    named = admin_api.get(f"/school?school_id={school_b.id}", headers=school_b.admin.headers)
     assert named.json()["id"] == str(school_b.id)
 
 
-def test_operator_names_the_school(api: TestClient, make_user, school_b: School) -> None:
+def test_operator_names_the_school(admin_api: TestClient, make_user, school_b: School) -> None:
     operator = make_user(role="operator")
-    error = error_of(api.get("/school", headers=operator.headers), 422)
+    error = error_of(admin_api.get("/school", headers=operator.headers), 422)
     assert error["code"] == "school_required"
-    changed = api.patch(
+    changed = admin_api.patch(
         f"/school?school_id={school_b.id}", json={"retention_days": 10}, headers=operator.headers
     )
     assert changed.status_code == 200 and changed.json()["retention_days"] == 10
-    log = api.get(f"/school/activity?school_id={school_b.id}", headers=operator.headers).json()
+    log = admin_api.get(
+        f"/school/activity?school_id={school_b.id}", headers=operator.headers
+    ).json()
     assert [e["action"] for e in log["items"]] == ["school.update"]
     assert log["items"][0]["actor_email"] == operator.email
-    unknown = api.get(
+    unknown = admin_api.get(
         "/school?school_id=00000000-0000-0000-0000-00000000abcd", headers=operator.headers
     )
     assert error_of(unknown, 404)["code"] == "school_not_found"
@@ -232,14 +219,14 @@ def test_operator_names_the_school(api: TestClient, make_user, school_b: School)
 # --- the activity log -----------------------------------------------------------------------
 
 
-def test_activity_is_newest_first_and_pages_with_a_cursor(api: TestClient, make_user) -> None:
+def test_activity_is_newest_first_and_pages_with_a_cursor(admin_api: TestClient, make_user) -> None:
     admin = make_user(role="admin")
     for days in (1, 2, 3):
-        api.patch("/school", json={"retention_days": days}, headers=admin.headers)
-    first = api.get("/school/activity?limit=2", headers=admin.headers).json()
+        admin_api.patch("/school", json={"retention_days": days}, headers=admin.headers)
+    first = admin_api.get("/school/activity?limit=2", headers=admin.headers).json()
     assert [e["details"]["retention_days"]["to"] for e in first["items"]] == [3, 2]
     assert first["items"][0]["actor_id"] == str(admin.id)
-    second = api.get(
+    second = admin_api.get(
         f"/school/activity?limit=2&cursor={first['next_cursor']}", headers=admin.headers
     ).json()
     assert [e["details"]["retention_days"]["to"] for e in second["items"]] == [1]
@@ -249,9 +236,9 @@ def test_activity_is_newest_first_and_pages_with_a_cursor(api: TestClient, make_
 @pytest.mark.parametrize(
     "cursor", ["not-a-cursor", "WyIyMDIwLTAxLTAxIiwgImEiXQ", "WyIyMDIwLTAxLTAxIiwgMV0"]
 )
-def test_bad_activity_cursors_are_422(api: TestClient, make_user, cursor: str) -> None:
+def test_bad_activity_cursors_are_422(admin_api: TestClient, make_user, cursor: str) -> None:
     """`["2020-01-01", "a"]` (an id not a number) and `["2020-01-01", 1]` (no offset)."""
     admin = make_user(role="admin")
-    error = error_of(api.get(f"/school/activity?cursor={cursor}", headers=admin.headers), 422)
+    error = error_of(admin_api.get(f"/school/activity?cursor={cursor}", headers=admin.headers), 422)
     assert error["code"] == "validation_error"
     assert error["details"]["fields"][0]["field"] == "cursor"
