@@ -134,7 +134,8 @@ async function renderBanner(params) {
   const count = ++bannerCount;
   const schoolId = params.get("school_id") || "";
   const wanted = profile && (profile.role === "admin" || (profile.role === "operator" && schoolId));
-  const shown = wanted ? await budgetBanner(profile.role === "operator" ? schoolId : "") : null;
+  const current = banner.firstElementChild;
+  const shown = wanted ? await budgetBanner(profile.role === "operator" ? schoolId : "", current) : null;
   if (count !== bannerCount) return;
   if (shown) banner.replaceChildren(shown);
   else banner.replaceChildren();

@@ -58,9 +58,10 @@ export async function budgetStatus(schoolId = "") {
 /**
  * The admin banner at 80 % and 100 % of the monthly budget, or null below (or on any
  * failure: a banner never breaks a page). 100 % is an alert (videos are being refused),
- * 80 % a status.
+ * 80 % a status, each when it first appears; on later pages the same banner stays visible
+ * without a live role. `shown`: the banner on screen now.
  */
-export async function budgetBanner(schoolId = "") {
+export async function budgetBanner(schoolId = "", shown = null) {
   let status;
   try {
     status = await budgetStatus(schoolId);
@@ -74,9 +75,18 @@ export async function budgetBanner(schoolId = "") {
       `New videos are refused until it resets on ${formatDateTime(status.resets_at)}.`
     : `Your school has used ${formatMoney(status.used)} of its ${formatMoney(status.monthly_budget)} monthly budget ` +
       `(${Math.floor(Number(status.used_percent))} %). It resets on ${formatDateTime(status.resets_at)}.`;
+  // Announced when it appears or its level changes, not again on every page change: the
+  // banner it replaces (`shown`) said the same already.
+  const same = shown && shown.dataset.level === String(status.level) && shown.dataset.school === schoolId;
+  const live = same ? {} : { role: full ? "alert" : "status" };
   return h(
     "div",
-    { class: `budget-banner ${full ? "budget-full" : "budget-warn"}`, role: full ? "alert" : "status" },
+    {
+      class: `budget-banner ${full ? "budget-full" : "budget-warn"}`,
+      "data-level": String(status.level),
+      "data-school": schoolId,
+      ...live,
+    },
     h("p", {}, words, " ", h("a", { href: `#/school/budget${query({ school_id: schoolId })}` }, "See the budget")),
   );
 }
