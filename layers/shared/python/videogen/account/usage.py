@@ -12,7 +12,7 @@ than two days are purged by the next erasure (every time zone's day is over by t
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from videogen.hmac_keys import derived_hmac
@@ -22,15 +22,10 @@ if TYPE_CHECKING:
 
 _LABEL = b"videogen/erased-usage/v1"
 
-# The account's student day now: its period, and what the ledger holds for it.
+# The account's student day now (its period in the school's time zone) and the period of
+# the day the account was made: all a submission needs (`carried`), no ledger read.
 _DAY = """
-    select p.email, p.created_at, s.period,
-           (select coalesce(sum(b.used), 0) from public.budget_balances b
-             where b.scope = 'student_day' and b.scope_key = p.id and b.period = s.period)
-             as money,
-           (select coalesce(sum(b.used), 0) from public.budget_balances b
-             where b.scope = 'student_videos' and b.scope_key = p.id and b.period = s.period)
-             as videos,
+    select p.email, s.period,
            (select d.period from public.budget_period(
               'student_day', coalesce(sc.time_zone, 'UTC'), p.created_at) d) as created_period
     from public.profiles p
@@ -38,6 +33,15 @@ _DAY = """
     cross join lateral public.budget_period(
       'student_day', coalesce(sc.time_zone, 'UTC'), now()) s
     where p.id = %(user)s
+"""
+# What the ledger holds for one student day of the account (erasure keeps it: `carry`).
+_USED = """
+    select (select coalesce(sum(b.used), 0) from public.budget_balances b
+             where b.scope = 'student_day' and b.scope_key = %(user)s
+               and b.period = %(period)s) as money,
+           (select coalesce(sum(b.used), 0) from public.budget_balances b
+             where b.scope = 'student_videos' and b.scope_key = %(user)s
+               and b.period = %(period)s) as videos
 """
 
 
@@ -56,8 +60,10 @@ def carry(conn: Connection, user_id: UUID, secret: str) -> None:
     row = conn.execute(_DAY, {"user": user_id, "school": None}).fetchone()
     if row is None or not row["email"]:
         return
-    money, videos = carried(conn, user_id, secret)  # what this account started the day from
-    money, videos = money + row["money"], videos + int(row["videos"])
+    money, videos = _kept(conn, row, secret)  # what this account started the day from
+    used = conn.execute(_USED, {"user": user_id, "period": row["period"]}).fetchone()
+    assert used is not None
+    money, videos = money + used["money"], videos + int(used["videos"])
     conn.execute("delete from public.erased_usage where day < current_date - 2")
     if videos <= 0 and money <= 0:
         return
@@ -77,7 +83,15 @@ def carried(
     """(money, videos) an erased account with this one's email used today, if this account
     was created today (in the school's time zone); else nothing."""
     row = conn.execute(_DAY, {"user": user_id, "school": school_id}).fetchone()
-    if row is None or not row["email"] or row["created_period"] != row["period"]:
+    if row is None or not row["email"]:
+        return Decimal(0), 0
+    return _kept(conn, row, secret)
+
+
+def _kept(conn: Connection, row: dict[str, Any], secret: str) -> tuple[Decimal, int]:
+    """What erasure kept under the email of `row` (a `_DAY` row) for its current day, if the
+    account was made that day; else nothing."""
+    if row["created_period"] != row["period"]:
         return Decimal(0), 0
     kept = conn.execute(
         "select used, money from public.erased_usage where email_hash = %s and day = %s::date",

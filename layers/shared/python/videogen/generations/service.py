@@ -135,29 +135,15 @@ class GenerationService:
         request_hash = _hash_request(request.model, request.prompt, params)
         from psycopg.errors import UniqueViolation
 
+        record = (
+            user_id, model, request.prompt, params, idempotency_key, request_hash, retry_of,
+            placement,
+        )  # fmt: skip
         try:
-            job_id, created = self._record(
-                user_id,
-                model,
-                request.prompt,
-                params,
-                idempotency_key,
-                request_hash,
-                retry_of,
-                placement,
-            )
+            job_id, created = self._record(*record)
         except UniqueViolation:
             # A concurrent request with the same Idempotency-Key won: answer with its job.
-            job_id, created = self._record(
-                user_id,
-                model,
-                request.prompt,
-                params,
-                idempotency_key,
-                request_hash,
-                retry_of,
-                placement,
-            )
+            job_id, created = self._record(*record)
         if not created:
             return self.get(user_id, job_id), False
         from videogen.db import DatabaseUnavailable
