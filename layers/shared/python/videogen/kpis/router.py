@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
-from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, status
 
@@ -34,6 +33,7 @@ from videogen.kpis.service import (
     run_out,
     start_run,
 )
+from videogen.schools.deps import SchoolParam
 from videogen.schools.school_service import target_school
 from videogen.settings import Settings, get_settings
 
@@ -54,10 +54,10 @@ To = Annotated[date | None, Query(alias="to", description="Last day, included.")
 )
 def read_kpis(
     _operator: Operator,
-    db: Annotated[Database, Depends(get_database)],
+    db: Db,
     settings: SettingsDep,
-    from_date: Annotated[date | None, Query(alias="from")] = None,
-    to_date: Annotated[date | None, Query(alias="to")] = None,
+    from_date: From = None,
+    to_date: To = None,
 ) -> KpiReport:
     now = today(settings.kpi_time_zone)
     start, end = default_range(from_date, to_date, now)
@@ -122,9 +122,7 @@ def kpis_of_school(
     admin: SchoolAdmin,
     db: Db,
     settings: SettingsDep,
-    school_id: Annotated[
-        UUID | None, Query(description="Operators: the school (default: their own).")
-    ] = None,
+    school_id: SchoolParam = None,
     from_date: From = None,
     to_date: To = None,
 ) -> SchoolReport:
