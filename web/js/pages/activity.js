@@ -5,6 +5,7 @@ import { api, query } from "../api.js";
 import { h } from "../dom.js";
 import { formatDateTime } from "../format.js";
 import { schoolPicker } from "./school.js";
+import { loadMore } from "../paging.js";
 
 const PAGE_SIZE = 50;
 
@@ -38,22 +39,15 @@ export async function render(ctx) {
   const body = h("tbody", {}, first.items.map(entryRow));
   if (!first.items.length) body.append(h("tr", {}, h("td", { colspan: 4 }, "Nothing has happened yet.")));
 
-  let cursor = first.next_cursor;
-  const more = h("button", { type: "button", class: "secondary", hidden: !cursor }, "Load more");
-  more.addEventListener("click", async () => {
-    more.disabled = true;
-    try {
-      const page = await api("GET", `/school/activity${query({ ...params, cursor })}`);
+  const more = loadMore(
+    ctx,
+    first.next_cursor,
+    (cursor) => api("GET", `/school/activity${query({ ...params, cursor })}`),
+    (page) => {
       page.items.forEach((entry) => body.append(entryRow(entry)));
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
       ctx.announce(`${page.items.length} older entries loaded.`);
-    } catch (e) {
-      ctx.announce(`Could not load more: ${e.message}`);
-    } finally {
-      more.disabled = false;
-    }
-  });
+    },
+  );
 
   return h(
     "section",

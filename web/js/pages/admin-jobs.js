@@ -6,6 +6,7 @@ import { field, h } from "../dom.js";
 import { FINAL_STATUSES, STATUS_LABELS, formatDateTime, formatMoney, formatSeconds } from "../format.js";
 import { shortPrompt } from "../job-card.js";
 import { describe, failDialog, recheck } from "../job-actions.js";
+import { loadMore } from "../paging.js";
 
 const PAGE_SIZE = 50;
 
@@ -116,21 +117,12 @@ export async function render(ctx) {
   const body = h("tbody", {}, first.items.map(addRow));
   if (!first.items.length) body.append(h("tr", {}, h("td", { colspan: columns.length }, "No jobs match.")));
 
-  let cursor = first.next_cursor;
-  const more = h("button", { type: "button", class: "secondary", hidden: !cursor }, "Load more");
-  more.addEventListener("click", async () => {
-    more.disabled = true;
-    try {
-      const page = await api("GET", `/admin/jobs${query({ status, user_id: userId, limit: PAGE_SIZE, cursor })}`);
-      page.items.forEach((job) => body.append(addRow(job)));
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
-    } catch (e) {
-      ctx.announce(`Could not load more: ${e.message}`);
-    } finally {
-      more.disabled = false;
-    }
-  });
+  const more = loadMore(
+    ctx,
+    first.next_cursor,
+    (cursor) => api("GET", `/admin/jobs${query({ status, user_id: userId, limit: PAGE_SIZE, cursor })}`),
+    (page) => page.items.forEach((job) => body.append(addRow(job))),
+  );
 
   function onFilter(event) {
     event.preventDefault();

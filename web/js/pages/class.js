@@ -9,6 +9,7 @@ import { jobCard, shortPrompt } from "../job-card.js";
 import { hideDialog, unhide } from "../job-actions.js";
 import { spendMeter } from "../budget.js";
 import { spendText } from "./classes.js";
+import { loadMore } from "../paging.js";
 
 const PAGE_SIZE = 24;
 
@@ -99,8 +100,6 @@ export async function render(ctx) {
   const dialog = hideDialog();
   const list = h("div", { class: "jobs", id: "class-videos" });
   const empty = h("p", { class: "empty" }, "No videos yet.");
-  const more = h("button", { type: "button", class: "secondary", hidden: true }, "Load more");
-  let cursor = first.next_cursor;
 
   function card(job) {
     return jobCard(job, { actions, modelTitle, student: job.student_name || "" });
@@ -133,23 +132,15 @@ export async function render(ctx) {
     },
   };
 
-  more.addEventListener("click", async () => {
-    more.disabled = true;
-    try {
-      const page = await api("GET", `/classes/${encodeURIComponent(classId)}/videos${query({ limit: PAGE_SIZE, cursor })}`);
-      page.items.forEach((job) => list.append(card(job)));
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
-    } catch (e) {
-      ctx.announce(`Could not load more: ${e.message}`);
-    } finally {
-      more.disabled = false;
-    }
-  });
+  const more = loadMore(
+    ctx,
+    first.next_cursor,
+    (cursor) => api("GET", `/classes/${encodeURIComponent(classId)}/videos${query({ limit: PAGE_SIZE, cursor })}`),
+    (page) => page.items.forEach((job) => list.append(card(job))),
+  );
 
   first.items.forEach((job) => list.append(card(job)));
   empty.hidden = first.items.length > 0;
-  more.hidden = !cursor;
   return h(
     "section",
     {},

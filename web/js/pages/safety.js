@@ -5,6 +5,7 @@ import { api, query } from "../api.js";
 import { h } from "../dom.js";
 import { formatDateTime } from "../format.js";
 import { markSafetySeen } from "../safety-badge.js";
+import { loadMore } from "../paging.js";
 
 const PAGE_SIZE = 50;
 
@@ -34,21 +35,12 @@ export async function render(ctx) {
   const first = await api("GET", `/safety/events${query({ limit: PAGE_SIZE })}`);
   markSafetySeen();
   const body = h("tbody", {}, ...first.items.map(eventRow));
-  const more = h("button", { type: "button", class: "secondary", hidden: !first.next_cursor }, "Load more");
-  let cursor = first.next_cursor;
-  more.addEventListener("click", async () => {
-    more.disabled = true;
-    try {
-      const page = await api("GET", `/safety/events${query({ limit: PAGE_SIZE, cursor })}`);
-      page.items.forEach((e) => body.append(eventRow(e)));
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
-    } catch (e) {
-      ctx.announce(`Could not load more: ${e.message}`);
-    } finally {
-      more.disabled = false;
-    }
-  });
+  const more = loadMore(
+    ctx,
+    first.next_cursor,
+    (cursor) => api("GET", `/safety/events${query({ limit: PAGE_SIZE, cursor })}`),
+    (page) => page.items.forEach((e) => body.append(eventRow(e))),
+  );
   const table = h(
     "table",
     {},

@@ -4,6 +4,7 @@ import { api } from "../api.js";
 import { h } from "../dom.js";
 import { FINAL_STATUSES, STATUS_LABELS } from "../format.js";
 import { jobCard, shortPrompt } from "../job-card.js";
+import { loadMore } from "../paging.js";
 
 const POLL_MS = 2500;
 const PAGE_SIZE = 20;
@@ -18,9 +19,7 @@ export async function render(ctx) {
 
   const list = h("div", { class: "jobs", id: "jobs" });
   const empty = h("p", { class: "empty" }, "No videos yet. ", h("a", { href: "#/generate" }, "Create your first one"), ".");
-  const more = h("button", { type: "button", class: "secondary", hidden: true }, "Load more");
   const cards = new Map(); // job id -> {job, el}
-  let cursor = first.next_cursor;
   let timer = null;
   let stopped = false;
 
@@ -97,24 +96,18 @@ export async function render(ctx) {
     if (!stopped && !timer && unfinished()) timer = setTimeout(poll, POLL_MS);
   }
 
-  more.addEventListener("click", async () => {
-    more.disabled = true;
-    try {
-      const page = await api("GET", `/generations?limit=${PAGE_SIZE}&cursor=${encodeURIComponent(cursor)}`);
+  const more = loadMore(
+    ctx,
+    first.next_cursor,
+    (cursor) => api("GET", `/generations?limit=${PAGE_SIZE}&cursor=${encodeURIComponent(cursor)}`),
+    (page) => {
       page.items.forEach((job) => upsert(job));
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
       schedule();
-    } catch (e) {
-      ctx.announce(`Could not load more: ${e.message}`);
-    } finally {
-      more.disabled = false;
-    }
-  });
+    },
+  );
 
   first.items.forEach((job) => upsert(job));
   empty.hidden = cards.size > 0;
-  more.hidden = !cursor;
   schedule();
   ctx.onLeave(() => {
     stopped = true;
