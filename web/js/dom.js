@@ -63,6 +63,51 @@ export function field(label, control, hint) {
   return h("div", { class: "field" }, children);
 }
 
+/**
+ * Messages tied to their fields: a hidden message under each of `wrappers`; the returned
+ * `show({key: text})` fills them, marks each of `controls` aria-invalid (a fieldset of
+ * checkboxes is described, not marked) and links it by aria-describedby; `show({})` clears.
+ */
+export function fieldErrors(wrappers, controls) {
+  const boxes = {};
+  for (const [key, wrapper] of Object.entries(wrappers)) {
+    boxes[key] = h("p", { class: "field-error", id: uid("err"), hidden: true });
+    wrapper.append(boxes[key]);
+  }
+  return (messages) => {
+    for (const [key, box] of Object.entries(boxes)) {
+      const message = messages[key];
+      box.textContent = message || "";
+      box.hidden = !message;
+      const control = controls[key];
+      const described = (control.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== box.id);
+      if (message) described.push(box.id);
+      if (message && control.tagName !== "FIELDSET") control.setAttribute("aria-invalid", "true");
+      else control.removeAttribute("aria-invalid");
+      if (described.length) control.setAttribute("aria-describedby", described.join(" "));
+    }
+  };
+}
+
+/**
+ * The catalogue's models as labelled checkboxes in a fieldset (`legend`, a `hint` tied to
+ * it), those of `allowed` ticked; `attrs` go on the fieldset. Returns {set, boxes}; the
+ * ticked values: `boxes.filter((b) => b.checked).map((b) => b.value)`.
+ */
+export function modelChoices(models, allowed, legend, hint, attrs = {}) {
+  const ticked = new Set(allowed || []);
+  const boxes = models.map((m) => h("input", { type: "checkbox", value: m.key, checked: ticked.has(m.key), id: uid("model") }));
+  const hintEl = h("p", { class: "hint", id: uid("hint") }, hint);
+  const set = h(
+    "fieldset",
+    { ...attrs, "aria-describedby": hintEl.id },
+    h("legend", {}, legend),
+    hintEl,
+    boxes.map((box, i) => h("div", { class: "field checkbox" }, box, h("label", { for: box.id }, models[i].title))),
+  );
+  return { set, boxes };
+}
+
 /** An error box that screen readers announce. Empty = hidden. */
 export function errorBox() {
   const box = h("div", { class: "error", role: "alert", hidden: true });

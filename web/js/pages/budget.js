@@ -4,7 +4,7 @@
 // A refused value (422) is announced and tied to its field, as on the School page.
 
 import { api, ApiError, query } from "../api.js";
-import { errorBox, field, h, uid } from "../dom.js";
+import { errorBox, field, fieldErrors, h, modelChoices } from "../dom.js";
 import { budgetStatus, forgetBudgetStatus, spendMeter, statusText } from "../budget.js";
 import { schoolPicker } from "./school.js";
 
@@ -66,16 +66,8 @@ export async function render(ctx) {
     const mine = limits.get(role) || { daily_money_cap: null, daily_video_cap: null, allowed_models: null };
     const money = h("input", { type: "text", name: `${role}_money`, inputmode: "decimal", autocomplete: "off", value: mine.daily_money_cap ?? "" });
     const videos = h("input", { type: "number", name: `${role}_videos`, min: 0, max: 10000, step: 1, inputmode: "numeric", value: mine.daily_video_cap ?? "" });
-    const allowed = new Set(mine.allowed_models || []);
-    const boxes = models.map((m) => h("input", { type: "checkbox", value: m.key, checked: allowed.has(m.key), id: uid("model") }));
-    const hint = h("p", { class: "hint", id: uid("hint") }, "None ticked: every model the school allows.");
-    const modelSet = h(
-      "fieldset",
-      { "aria-describedby": hint.id, class: "models" },
-      h("legend", {}, `Models ${plural} may use`),
-      hint,
-      boxes.map((box, i) => h("div", { class: "field checkbox" }, box, h("label", { for: box.id }, models[i].title))),
-    );
+    const { set: modelSet, boxes } = modelChoices(models, mine.allowed_models, `Models ${plural} may use`,
+      "None ticked: every model the school allows.", { class: "models" });
     controls[`${role}.daily_money_cap`] = money;
     controls[`${role}.daily_video_cap`] = videos;
     controls[`${role}.allowed_models`] = modelSet;
@@ -93,25 +85,7 @@ export async function render(ctx) {
     return { role, money, videos, boxes, set };
   });
 
-  const fieldErrors = {};
-  for (const [key, wrapper] of Object.entries(wrappers)) {
-    fieldErrors[key] = h("p", { class: "field-error", id: uid("err"), hidden: true });
-    wrapper.append(fieldErrors[key]);
-  }
-
-  function showFieldErrors(messages) {
-    for (const [key, box] of Object.entries(fieldErrors)) {
-      const message = messages[key];
-      box.textContent = message || "";
-      box.hidden = !message;
-      const control = controls[key];
-      const described = (control.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== box.id);
-      if (message) described.push(box.id);
-      if (message && control.tagName !== "FIELDSET") control.setAttribute("aria-invalid", "true");
-      else control.removeAttribute("aria-invalid");
-      if (described.length) control.setAttribute("aria-describedby", described.join(" "));
-    }
-  }
+  const showFieldErrors = fieldErrors(wrappers, controls);
 
   const error = errorBox();
   const result = h("p", { class: "action-result", role: "status" });

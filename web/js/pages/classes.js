@@ -4,7 +4,7 @@
 // its code and see the classes they are in.
 
 import { api, ApiError } from "../api.js";
-import { errorBox, field, h, submitting, uid } from "../dom.js";
+import { errorBox, field, fieldErrors, h, modelChoices, submitting } from "../dom.js";
 import { formatDateTime, formatMoney } from "../format.js";
 import { spendMeter } from "../budget.js";
 
@@ -37,35 +37,16 @@ function budgetPart(klass, spend, models, ctx) {
   }
   show(spend);
   const cap = h("input", { type: "text", inputmode: "decimal", autocomplete: "off", value: spend.monthly_cap ?? "" });
-  const capError = h("p", { class: "field-error", id: uid("err"), hidden: true });
-  const allowed = new Set(spend.allowed_models || []);
-  const boxes = models.map((m) => h("input", { type: "checkbox", value: m.key, checked: allowed.has(m.key), id: uid("model") }));
-  const hint = h("p", { class: "hint", id: uid("hint") }, "None ticked: the models the school allows its students.");
-  const modelSet = h(
-    "fieldset",
-    { "aria-describedby": hint.id, class: "models" },
-    h("legend", {}, `Models in ${klass.name}`),
-    hint,
-    boxes.map((box, i) => h("div", { class: "field checkbox" }, box, h("label", { for: box.id }, models[i].title))),
-  );
+  const { set: modelSet, boxes } = modelChoices(models, spend.allowed_models, `Models in ${klass.name}`,
+    "None ticked: the models the school allows its students.", { class: "models" });
   const capField = field(`Monthly cap of ${klass.name} (USD)`, cap, "Dollars and cents. Empty: no cap.");
-  capField.append(capError);
+  const showCapError = fieldErrors({ monthly_cap: capField }, { monthly_cap: cap });
   const error = errorBox();
   const save = h("button", { type: "submit", class: "secondary" }, "Save budget", h("span", { class: "visually-hidden" }, ` of ${klass.name}`));
-  function showCapError(message) {
-    capError.textContent = message || "";
-    capError.hidden = !message;
-    const described = (cap.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== capError.id);
-    if (message) {
-      described.push(capError.id);
-      cap.setAttribute("aria-invalid", "true");
-    } else cap.removeAttribute("aria-invalid");
-    cap.setAttribute("aria-describedby", described.join(" "));
-  }
   async function onSave(event) {
     event.preventDefault();
     error.show("");
-    showCapError("");
+    showCapError({});
     save.disabled = true;
     const ticked = boxes.filter((b) => b.checked).map((b) => b.value);
     try {
@@ -78,7 +59,7 @@ function budgetPart(klass, spend, models, ctx) {
       const fields = (e instanceof ApiError && e.details.fields) || [];
       const capMessages = fields.filter((f) => String(f.field).split(".")[0] === "monthly_cap").map((f) => f.message);
       const modelMessages = fields.filter((f) => String(f.field).split(".")[0] === "allowed_models").map((f) => f.message);
-      showCapError(capMessages.join(" "));
+      showCapError({ monthly_cap: capMessages.join(" ") });
       const named = [...capMessages.map((m) => `Monthly cap: ${m}`), ...modelMessages.map((m) => `Models: ${m}`)];
       error.show(named.length ? `Please check the budget of ${klass.name}. ${named.join(" ")}` : e.message);
     } finally {

@@ -3,7 +3,7 @@
 // Each saved change is logged in the school's activity (the Activity page).
 
 import { api, ApiError, query } from "../api.js";
-import { errorBox, field, h, submitting, uid } from "../dom.js";
+import { errorBox, field, fieldErrors, h, modelChoices, submitting } from "../dom.js";
 
 const LABELS = {
   name: "School name",
@@ -86,21 +86,9 @@ export async function render(ctx) {
   domains.value = school.email_domains.join("\n");
   const terms = h("textarea", { name: "blocklist_terms", rows: 5 });
   terms.value = school.blocklist_terms.join("\n");
-  const allowed = new Set(school.allowed_models || []);
-  const boxes = models.map((m) =>
-    h("input", { type: "checkbox", name: "allowed_models", value: m.key, checked: allowed.has(m.key), id: uid("model") }),
-  );
-  const modelsHint = h("p", { class: "hint", id: uid("hint") }, "None ticked: every model.");
-  const modelsSet = h(
-    "fieldset",
-    { "aria-describedby": modelsHint.id },
-    h("legend", {}, LABELS.allowed_models),
-    modelsHint,
-    boxes.map((box, i) => h("div", { class: "field checkbox" }, box, h("label", { for: box.id }, models[i].title))),
-  );
+  const { set: modelsSet, boxes } = modelChoices(models, school.allowed_models, LABELS.allowed_models, "None ticked: every model.");
 
   const controls = { name, time_zone: timeZone, retention_days: retention, email_domains: domains, blocklist_terms: terms, allowed_models: modelsSet };
-  const fieldErrors = {};
   const fields = {
     name: field(LABELS.name, name),
     time_zone: field(LABELS.time_zone, timeZone, "An IANA time zone, such as Europe/Berlin or UTC."),
@@ -109,28 +97,11 @@ export async function render(ctx) {
     blocklist_terms: field(LABELS.blocklist_terms, terms, "One per line, on top of the built-in list; at most 200, each up to 100 characters."),
     allowed_models: modelsSet,
   };
-  for (const [key, wrapper] of Object.entries(fields)) {
-    fieldErrors[key] = h("p", { class: "field-error", id: uid("err"), hidden: true });
-    wrapper.append(fieldErrors[key]);
-  }
+  const showFieldErrors = fieldErrors(fields, controls);
 
   const error = errorBox();
   const result = h("p", { class: "action-result", role: "status" });
   const save = h("button", { type: "submit" }, "Save settings");
-
-  function showFieldErrors(messages) {
-    for (const [key, box] of Object.entries(fieldErrors)) {
-      const message = messages[key];
-      box.textContent = message || "";
-      box.hidden = !message;
-      const control = controls[key];
-      const described = (control.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== box.id);
-      if (message) described.push(box.id);
-      if (message && key !== "allowed_models") control.setAttribute("aria-invalid", "true");
-      else control.removeAttribute("aria-invalid");
-      if (described.length) control.setAttribute("aria-describedby", described.join(" "));
-    }
-  }
 
   async function onSubmit(event) {
     event.preventDefault();
