@@ -26,7 +26,7 @@ from videogen.account import usage
 from videogen.auth.errors import ProfileNotFound
 from videogen.auth.members import Member
 from videogen.budgets import repository as budgets_repo
-from videogen.budgets import service as budgets
+from videogen.budgets import reservation as budgets
 from videogen.db import Connection, Database
 from videogen.errors import AppError, InvalidInput
 from videogen.generations import repository as repo
